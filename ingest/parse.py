@@ -140,10 +140,11 @@ def parse_docx(path: Path) -> ParsedDocument:
     import zipfile
 
     import docx
+    from docx.opc.exceptions import PackageNotFoundError
 
     try:
         document = docx.Document(str(path))
-    except (zipfile.BadZipFile, KeyError, ValueError) as exc:
+    except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ParseError(f"not a valid DOCX file ({exc}); open and re-save it in Word or LibreOffice") from exc
     title = (document.core_properties.title or "").strip()
     builder = _SectionBuilder()

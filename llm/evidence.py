@@ -27,6 +27,24 @@ def split_sentences(text: str) -> list[str]:
     return [s for s in sentences if len(s) >= 12 or (len(s) >= 4 and _CJK.search(s))]
 
 
+_WORD = re.compile(r"\w+")
+_STOPWORDS = frozenset(
+    "the and for are was were can could how what when where which who why does did with from that this into "
+    "have has had you your our per any all not but its may must will would should about".split()
+)
+LEXICAL_WEIGHT = 0.3
+QUOTE_MARGIN = 0.1
+
+
+def _stems(text: str) -> set[str]:
+    """Crude language-neutral stems (first five letters of content words) for a lexical-overlap signal."""
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOPWORDS}
+
+
+def _overlap(question_stems: set[str], sentence: str) -> float:
+    return len(question_stems & _stems(sentence)) / len(question_stems) if question_stems else 0.0
+
+
 @dataclass(frozen=True)
 class Evidence:
     """One quoted sentence, from source number n (1-based, as in the prompt)."""
@@ -37,15 +55,25 @@ class Evidence:
 
 
 def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder) -> list[Evidence]:
-    """For each passage, its sentence most similar to the question; best first."""
+    """For each passage, the sentence (or two) that best supports the question; best first.
+
+    Support is embedding similarity plus a small bonus for sharing the question's words: MiniLM alone
+    often prefers a sentence next to the one holding the fact."""
     candidates = [(n, sentence) for n, hit in enumerate(hits, 1) for sentence in split_sentences(hit.chunk.text)]
     if not candidates:
         return []
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
-    scores = vectors[1:] @ vectors[0]
-    best: dict[int, Evidence] = {}
-    for (n, sentence), score in zip(candidates, scores):
-        if n not in best or score > best[n].similarity:
-            best[n] = Evidence(n, sentence, float(score))
-    return sorted(best.values(), key=lambda e: -e.similarity)
-
+    similarities = vectors[1:] @ vectors[0]
+    question_stems = _stems(question)
+    scored: dict[int, list[tuple[float, int, str, float]]] = {}
+    for index, ((n, sentence), similarity) in enumerate(zip(candidates, similarities)):
+        support = float(similarity) + LEXICAL_WEIGHT * _overlap(question_stems, sentence)
+        scored.setdefault(n, []).append((support, index, sentence, float(similarity)))
+    ranked = []
+    for n, sentences in scored.items():
+        sentences.sort(reverse=True)
+        top = sentences[0]
+        # A close runner-up joins the quote, in document order: facts often span two sentences.
+        chosen = sorted([top] + [s for s in sentences[1:2] if s[0] >= top[0] - QUOTE_MARGIN], key=lambda s: s[1])
+        ranked.append((top[0], Evidence(n, " ".join(s[2] for s in chosen), top[3])))
+    return [evidence for _, evidence in sorted(ranked, key=lambda pair: -pair[0])]

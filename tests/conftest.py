@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import socket
 import subprocess
 import sys
@@ -89,14 +88,15 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 120) -
 
 
 @pytest.fixture(scope="session")
-def llama_server() -> str:
+def llama_server(tmp_path_factory) -> str:
     """A real OpenAI-compatible server (llama.cpp) with the tiny model on a free loopback port → base URL."""
     model = require_gguf()
     port = free_port()
+    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
     process = subprocess.Popen(
         [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
          "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, env={**os.environ},
+        stdout=log, stderr=subprocess.STDOUT,
     )
     base_url = f"http://127.0.0.1:{port}/v1"
     try:
@@ -105,3 +105,4 @@ def llama_server() -> str:
     finally:
         process.terminate()
         process.wait(timeout=30)
+        log.close()

@@ -1,0 +1,95 @@
+"""The `kura` command's JSON contract, which tests, benchmarks and scripts rely on."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import sys
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.conftest import SAMPLES
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def env(tmp_path, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURA_LLM_BACKEND", "extractive")
+    monkeypatch.chdir(tmp_path)  # no stray .env from the developer's checkout
+    folder = tmp_path / "kb"
+    shutil.copytree(SAMPLES, folder)
+    return folder
+
+
+def run_json(*args: str) -> dict:
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_ingest_search_ask_status(env):
+    report = run_json("ingest", str(env))
+    assert set(report) == {"added", "updated", "unchanged", "deleted", "failed", "chunks", "seconds"}
+    assert report["added"] == 8 and report["failed"] == []
+
+    results = run_json("search", "hotel limit in Tokyo", "--k", "3")["results"]
+    assert len(results) == 3
+    assert set(results[0]) >= {"chunk_id", "doc_id", "source", "title", "page", "heading", "score", "text"}
+    assert any("18,000 yen" in r["text"] for r in results)
+
+    answer = run_json("ask", "What is the hotel limit per night in Tokyo?")
+    assert set(answer) >= {"answer", "abstained", "citations", "backend", "timings"}
+    assert answer["backend"] == "extractive" and not answer["abstained"]
+    assert set(answer["citations"][0]) >= {"n", "source", "page", "heading", "chunk_id", "quote"}
+    assert "18,000 yen" in answer["citations"][0]["quote"]
+
+    status = run_json("status")
+    assert status["documents"] == 8 and status["chunks"] == report["chunks"]
+    assert status["health"]["store"]["ok"] and status["health"]["embedder"]["ok"]
+
+
+def test_groups_on_ingest_and_query(env):
+    run_json("ingest", str(env / "policies"), "--groups", "hr")
+    assert run_json("search", "parental leave", "--groups", "everyone")["results"] == []
+    assert run_json("search", "parental leave", "--groups", "sales, hr")["results"]
+
+
+def test_batch_answers_one_json_line_per_question(env, tmp_path):
+    run_json("ingest", str(env))
+    questions = tmp_path / "questions.txt"
+    questions.write_text("How long are deleted files kept on Starter?\n\nWhat is the maximum file size?\n")
+    result = runner.invoke(cli, ["ask", "--batch", str(questions), "--json"])
+    assert result.exit_code == 0, result.output
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert len(lines) == 2
+    assert "30 days" in lines[0]["citations"][0]["quote"] and "50 GB" in lines[1]["citations"][0]["quote"]
+
+
+def test_status_masks_secrets(env, monkeypatch):
+    monkeypatch.setenv("KURA_LLM_API_KEY", "sk-very-secret")
+    monkeypatch.setenv("KURA_QDRANT_API_KEY", "qdrant-secret")
+    result = runner.invoke(cli, ["status", "--json"])
+    assert "very-secret" not in result.stdout and "qdrant-secret" not in result.stdout
+    settings = json.loads(result.stdout)["settings"]
+    assert settings["llm_api_key"] == settings["qdrant_api_key"] == "**********"
+
+
+def test_store_in_use_exits_with_a_clear_message(env, kura, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(kura.settings.home))
+    kura.store  # this process now owns the embedded store
+    result = runner.invoke(cli, ["search", "anything"])
+    assert result.exit_code == 2
+    assert "in use by process" in result.stderr
+
+
+def test_console_script_runs_as_a_separate_process(env, tmp_path):
+    kura = shutil.which("kura", path=str(sys.prefix + "/bin"))
+    done = subprocess.run([kura, "ingest", str(env / "support"), "--json"], capture_output=True, text=True,
+                          env={"KURA_HOME": str(tmp_path / "proc"), "PATH": "/usr/bin:/bin"}, timeout=300)
+    assert done.returncode == 0, done.stderr
+    assert json.loads(done.stdout)["added"] == 2

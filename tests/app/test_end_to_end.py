@@ -1,0 +1,45 @@
+"""The foundation's promise, end to end through the `kura` command with real models: the embedded
+default (local llama.cpp) and an OpenAI-compatible server (llama.cpp's, as vLLM stands in production)."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from tests.conftest import SAMPLES, shared_path
+
+pytestmark = pytest.mark.slow
+runner = CliRunner()
+
+
+def kura_json(*args: str) -> dict:
+    result = runner.invoke(cli, [*args, "--json"])
+    assert result.exit_code == 0, result.output
+    return json.loads(result.stdout)
+
+
+def test_handbook_sabbatical_is_cited_and_quoted(tmp_path, monkeypatch):
+    """Done-when of the foundation issue, with the default local model."""
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    report = kura_json("ingest", str(shared_path("corpora/handbook")))
+    assert report["added"] == 16 and report["failed"] == []
+    answer = kura_json("ask", "How long is the paid sabbatical?")
+    assert answer["backend"] == "local" and not answer["abstained"]
+    cited = [c for c in answer["citations"] if c["source"].endswith("benefits-and-perks.md")]
+    assert cited and any("6-week paid sabbatical" in c["quote"] for c in cited)
+
+
+def test_openai_backend_through_the_cli(tmp_path, monkeypatch, llama_server):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURA_LLM_BACKEND", "openai")
+    monkeypatch.setenv("KURA_LLM_BASE_URL", llama_server)
+    monkeypatch.setenv("KURA_LLM_MODEL", "smollm2")
+    kura_json("ingest", str(SAMPLES))
+    answer = kura_json("ask", "Within how many days can an annual subscription be refunded?")
+    assert answer["backend"] == "openai" and answer["error"] is None and answer["answer"]
+    assert any("within 14 days of purchase" in c["quote"] for c in answer["citations"])
+    health = kura_json("status")["health"]["llm"]
+    assert health["ok"] and "smollm2" in health["detail"]

@@ -1,0 +1,106 @@
+"""Ingesting a folder into a real Qdrant Edge store: skip what is unchanged, replace what changed,
+remove what vanished, and never let one bad file stop the batch."""
+
+from __future__ import annotations
+
+import shutil
+
+from ingest import doc_id_for
+from retrieval import AccessScope
+from tests.conftest import SAMPLES
+
+EVERYONE = AccessScope(("everyone",))
+
+
+def copy_samples(tmp_path):
+    target = tmp_path / "kb"
+    shutil.copytree(SAMPLES, target)
+    return target
+
+
+def texts_for(kura, query, k=10):
+    return [h.chunk.text for h in kura.retriever.search(query, EVERYONE, k=k)]
+
+
+def test_first_ingest_adds_every_sample_and_rerun_changes_nothing(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    first = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (first.added, first.updated, first.deleted, first.failed) == (8, 0, 0, [])
+    assert first.chunks == kura.store.count() > 8
+
+    second = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (second.added, second.updated, second.unchanged, second.chunks) == (0, 0, 8, 0)
+    assert kura.store.count() == first.chunks
+
+
+def test_touched_but_identical_file_is_not_reembedded(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    kura.ingestor.ingest([folder], groups=("everyone",))
+    faq = folder / "product" / "kumo-sync-faq.md"
+    faq.write_text(faq.read_text())  # new mtime, same content
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (report.unchanged, report.updated, report.chunks) == (8, 0, 0)
+
+
+def test_editing_a_file_replaces_its_chunks(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    kura.ingestor.ingest([folder], groups=("everyone",))
+    policy = folder / "policies" / "expenses-and-travel.md"
+    policy.write_text("# Expenses\n\nMeals while travelling are covered up to 9,500 yen per day.\n")
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (report.updated, report.unchanged) == (1, 7)
+    found = texts_for(kura, "meal allowance per day when travelling")
+    assert any("9,500 yen" in t for t in found)
+    assert not any("6,000 yen" in t for t in found), "the old version's chunks must be gone"
+    doc_chunks = [h for h in kura.retriever.search("expenses", EVERYONE, k=50) if h.chunk.doc_id == doc_id_for(policy)]
+    assert len(doc_chunks) == 1
+
+
+def test_deleted_files_leave_the_index_unless_no_delete(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    first = kura.ingestor.ingest([folder], groups=("everyone",))
+    (folder / "support" / "sync-stuck.md").unlink()
+
+    kept = kura.ingestor.ingest([folder], groups=("everyone",), delete_missing=False)
+    assert kept.deleted == 0
+    assert any("index database is damaged" in t for t in texts_for(kura, "sync stuck preparing index damaged"))
+
+    removed = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert removed.deleted == 1
+    assert not any("index database is damaged" in t for t in texts_for(kura, "sync stuck preparing index damaged"))
+    assert kura.store.count() < first.chunks
+    assert len(kura.manifest.all()) == 7
+
+
+def test_deletion_only_touches_the_folder_being_synced(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    other = tmp_path / "other"
+    other.mkdir()
+    (other / "note.md").write_text("# Note\n\nThe canteen serves ramen on Thursdays.\n")
+    kura.ingestor.ingest([folder, other], groups=("everyone",))
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert report.deleted == 0
+    assert any("ramen" in t for t in texts_for(kura, "what does the canteen serve on Thursdays"))
+
+
+def test_a_bad_file_is_reported_and_the_rest_is_ingested(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    (folder / "broken.docx").write_bytes(b"not a zip")
+    (folder / "empty.md").write_text("")
+    report = kura.ingestor.ingest([folder, tmp_path / "missing.md"], groups=("everyone",))
+    assert report.added == 8
+    errors = {f["path"].rsplit("/", 1)[-1]: f["error"] for f in report.failed}
+    assert "not a valid DOCX" in errors["broken.docx"]
+    assert "no text" in errors["empty.md"]
+    assert errors["missing.md"] == "no such file or folder"
+    failed = [r for r in kura.manifest.all() if r.status == "failed"]
+    assert {r.path.rsplit("/", 1)[-1] for r in failed} == {"broken.docx", "empty.md"}
+
+
+def test_groups_are_stored_on_every_chunk(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    kura.ingestor.ingest([folder / "policies"], groups=("hr", "managers"))
+    assert kura.retriever.search("parental leave", AccessScope(("everyone",)), k=5) == []
+    hits = kura.retriever.search("parental leave", AccessScope(("managers",)), k=5)
+    assert hits and all(h.chunk.groups == ("hr", "managers") for h in hits)
+    assert {r.groups for r in kura.manifest.all()} == {("hr", "managers")}

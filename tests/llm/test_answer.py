@@ -1,0 +1,70 @@
+"""Answers over the sample knowledge base: cited, quoted, abstaining when nothing relevant is found,
+and still showing evidence when the model fails."""
+
+from __future__ import annotations
+
+from llm import ABSTAIN_MESSAGE, Answer, Answerer, AnswerOptions, LLMError
+from retrieval import AccessScope
+
+EVERYONE = AccessScope(("everyone",))
+
+
+class FailingBackend:
+    """Stands in for a model server that is down: the only fault injected here."""
+
+    name = "openai"
+    description = "unreachable"
+    calls = 0
+
+    def stream(self, messages, *, max_tokens, temperature):
+        FailingBackend.calls += 1
+        raise LLMError("The model server at http://127.0.0.1:9/v1 is not answering.")
+        yield  # pragma: no cover  (makes this a generator)
+
+
+def test_extractive_answer_quotes_and_cites_the_right_sentence(ingested_samples):
+    answer = ingested_samples.answerer("extractive").ask("How many days of paid time off do full-time employees get?",
+                                                         EVERYONE)
+    assert not answer.abstained and answer.backend == "extractive"
+    first = answer.citations[0]
+    assert first.source.endswith("leave-and-time-off.md")
+    assert first.quote == "Full-time employees receive 25 days of paid time off (PTO) per calendar year."
+    assert f"“{first.quote}” [{first.n}]" in answer.answer
+    assert first.heading == "Leave and Time Off > Paid Time Off"
+
+
+def test_citations_from_a_pdf_carry_the_page(ingested_samples):
+    answer = ingested_samples.answerer("extractive").ask("On which day of the month are salaries paid?", EVERYONE)
+    cited = [c for c in answer.citations if c.source.endswith("onboarding-guide.pdf")]
+    assert cited and cited[0].page == 2 and "25th" in cited[0].quote
+
+
+def test_unrelated_question_abstains_without_calling_the_model(ingested_samples):
+    FailingBackend.calls = 0
+    answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, FailingBackend(),
+                        AnswerOptions(abstain_below=0.3))
+    answer = answerer.ask("What is the boiling point of liquid nitrogen on Neptune?", EVERYONE)
+    assert answer.abstained and answer.answer == ABSTAIN_MESSAGE and answer.citations == []
+    assert FailingBackend.calls == 0
+
+
+def test_a_user_without_access_gets_an_abstention(ingested_samples):
+    answer = ingested_samples.answerer("extractive").ask("How many days of paid time off?", AccessScope(("other",)))
+    assert answer.abstained
+
+
+def test_model_failure_still_returns_the_evidence(ingested_samples):
+    answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, FailingBackend())
+    events = list(answerer.stream("What is the hotel limit per night in Tokyo?", EVERYONE))
+    answer = events[-1]
+    assert isinstance(answer, Answer) and len(events) == 1
+    assert "not answering" in answer.error
+    assert answer.citations and "18,000 yen" in answer.citations[0].quote
+
+
+def test_streaming_yields_text_then_the_final_answer(ingested_samples):
+    events = list(ingested_samples.answerer("extractive").stream("Which platforms does Kumo Sync support?", EVERYONE))
+    *texts, final = events
+    assert texts and all(isinstance(t, str) for t in texts)
+    assert "".join(texts).strip() == final.answer
+    assert final.timings["total_s"] >= final.timings["retrieval_s"] > 0

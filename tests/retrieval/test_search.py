@@ -1,0 +1,40 @@
+"""Searching the sample knowledge base through the Retriever, the one entry point every caller uses."""
+
+from __future__ import annotations
+
+import pytest
+
+from retrieval import AccessScope
+
+EVERYONE = AccessScope(("everyone",))
+
+
+@pytest.mark.parametrize(
+    ("query", "expected_source", "expected_text"),
+    [
+        ("How many days of paid time off do I get?", "leave-and-time-off.md", "25 days of paid time off"),
+        ("hotel limit per night in Tokyo", "expenses-and-travel.md", "18,000 yen"),
+        ("sync client stuck on Preparing", "sync-stuck.md", "index database is damaged"),
+        ("When is salary paid?", "onboarding-guide.pdf", "25th of each month"),
+        ("gifts from suppliers", "code-of-conduct.docx", "10,000 yen"),
+    ],
+)
+def test_hybrid_search_finds_the_passage_in_the_top_three(ingested_samples, query, expected_source, expected_text):
+    hits = ingested_samples.retriever.search(query, EVERYONE, k=3)
+    assert any(h.chunk.source.endswith(expected_source) and expected_text in h.chunk.text for h in hits), [
+        (h.chunk.source, h.chunk.text[:60]) for h in hits
+    ]
+
+
+def test_pdf_hits_carry_their_page(ingested_samples):
+    hit = ingested_samples.retriever.search("probation period review meeting", EVERYONE, k=1)[0]
+    assert hit.chunk.source.endswith("onboarding-guide.pdf") and hit.chunk.page == 2
+
+
+def test_search_without_a_scope_is_refused(ingested_samples):
+    with pytest.raises(TypeError, match="AccessScope"):
+        ingested_samples.retriever.search("anything", ("everyone",))
+
+
+def test_blank_query_returns_nothing(ingested_samples):
+    assert ingested_samples.retriever.search("   ", EVERYONE) == []

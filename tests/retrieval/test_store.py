@@ -1,0 +1,114 @@
+"""The same store contract on both engines: Qdrant Edge (embedded) and a Qdrant server through
+qdrant-client (exercised with its local mode, which speaks the server's API)."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from qdrant_client import QdrantClient
+
+from retrieval import AccessScope, Chunk, IndexedChunk, StoreLockedError, open_store
+from retrieval.store import EdgeStore, ServerStore
+
+TEXTS = {
+    "hr": ["Parental leave lasts sixteen weeks.", "Sabbaticals come after five years.", "Salaries are paid monthly."],
+    "eng": ["Laptops use full-disk encryption.", "Deploys happen on Tuesdays."],
+}
+
+
+@pytest.fixture(params=["edge", "server"])
+def store(request, tmp_path, embedder):
+    if request.param == "edge":
+        instance = open_store(path=tmp_path / "edge", dim=embedder.dim)
+        assert isinstance(instance, EdgeStore)
+    else:
+        instance = ServerStore(QdrantClient(path=str(tmp_path / "server")), "kura", embedder.dim, "local mode")
+    yield instance
+    instance.close()
+
+
+def indexed(embedder, sparse, doc_id, texts, groups):
+    chunks = [Chunk(doc_id, i, t, f"/docs/{doc_id}.md", doc_id.title(), groups=groups) for i, t in enumerate(texts)]
+    return [IndexedChunk(c, v, sparse.document(c.text)) for c, v in zip(chunks, embedder.embed(texts))]
+
+
+def search(store, embedder, sparse, query, groups, mode="hybrid", limit=10):
+    return store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode=mode,
+                        scope=AccessScope(groups), limit=limit)
+
+
+@pytest.fixture
+def filled(store, embedder):
+    from retrieval import SparseEncoder
+
+    sparse = SparseEncoder()
+    store.replace_document("hr", indexed(embedder, sparse, "hr", TEXTS["hr"], ("hr",)))
+    store.replace_document("eng", indexed(embedder, sparse, "eng", TEXTS["eng"], ("eng", "everyone")))
+    return store, sparse
+
+
+@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+def test_every_mode_finds_the_right_passage(filled, embedder, mode):
+    store, sparse = filled
+    hits = search(store, embedder, sparse, "how long is parental leave", ("hr",), mode)
+    assert hits[0].chunk.text == "Parental leave lasts sixteen weeks."
+    assert hits[0].similarity == pytest.approx(
+        float(np.dot(embedder.embed_one("how long is parental leave"), embedder.embed_one(hits[0].chunk.text))),
+        abs=1e-3,
+    )
+
+
+def test_group_filter_hides_other_groups_documents(filled, embedder):
+    store, sparse = filled
+    hits = search(store, embedder, sparse, "parental leave sixteen weeks", ("everyone",))
+    assert hits and {h.chunk.doc_id for h in hits} == {"eng"}
+    assert search(store, embedder, sparse, "parental leave", ()) == []
+
+
+def test_source_filter_narrows_the_search(filled, embedder):
+    store, sparse = filled
+    hits = store.search(dense=embedder.embed_one("encryption"), sparse=sparse.query("encryption"), mode="hybrid",
+                        scope=AccessScope(("hr", "eng"), sources=("/docs/hr.md",)), limit=10)
+    assert hits and {h.chunk.source for h in hits} == {"/docs/hr.md"}
+
+
+def test_replacing_a_document_with_fewer_chunks_drops_the_tail(filled, embedder):
+    store, sparse = filled
+    assert store.count() == 5
+    store.replace_document("hr", indexed(embedder, sparse, "hr", ["Parental leave lasts twenty weeks."], ("hr",)))
+    assert store.count() == 3
+    texts = [h.chunk.text for h in search(store, embedder, sparse, "salaries sabbatical parental", ("hr",))]
+    assert texts == ["Parental leave lasts twenty weeks."]
+
+
+def test_delete_document(filled, embedder):
+    store, sparse = filled
+    store.delete_document("eng")
+    assert store.count() == 3
+    assert search(store, embedder, sparse, "laptops", ("eng",)) == []
+
+
+def test_edge_store_survives_a_reopen(tmp_path, embedder):
+    from retrieval import SparseEncoder
+
+    sparse = SparseEncoder()
+    store = open_store(path=tmp_path / "edge", dim=embedder.dim)
+    store.replace_document("hr", indexed(embedder, sparse, "hr", TEXTS["hr"], ("hr",)))
+    store.close()
+    reopened = open_store(path=tmp_path / "edge", dim=embedder.dim)
+    try:
+        assert reopened.count() == 3
+        assert search(reopened, embedder, sparse, "parental leave", ("hr",))[0].chunk.doc_id == "hr"
+    finally:
+        reopened.close()
+
+
+def test_a_second_owner_of_an_edge_store_gets_a_clear_message(tmp_path, embedder):
+    first = open_store(path=tmp_path / "edge", dim=embedder.dim)
+    try:
+        with pytest.raises(StoreLockedError) as error:
+            open_store(path=tmp_path / "edge", dim=embedder.dim)
+        message = str(error.value)
+        assert "in use by process" in message and "KURA_QDRANT_URL" in message
+    finally:
+        first.close()
