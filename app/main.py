@@ -29,8 +29,9 @@ def show_sources(answer: Answer) -> None:
     for c in answer.citations:
         where = f"page {c.page}" if c.page else (c.heading or c.title)
         with st.container(border=True):
-            st.markdown(f"**[{c.n}]** `{c.source.rsplit('/', 1)[-1]}` — {where}")
-            st.text(c.quote)  # st.text never interprets markup: document text is shown as-is
+            # st.text never interprets markup: file names, headings and quotes are shown exactly as written.
+            st.text(f"[{c.n}] {c.source.rsplit('/', 1)[-1]} — {where}")
+            st.text(f"“{c.quote}”")
 
 
 def main() -> None:
