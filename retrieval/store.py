@@ -12,6 +12,7 @@ import os
 import sys
 import threading
 import time
+import warnings
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Literal, Protocol
@@ -229,6 +230,7 @@ class ServerStore:
                 sparse_vectors_config={"sparse": m.SparseVectorParams(modifier=m.Modifier.IDF)},
             )
             for key in INDEXED_KEYWORDS:
+            # A real Qdrant server uses these indexes; qdrant-client's local mode ignores them (and warns).
                 client.create_payload_index(collection, key, m.PayloadSchemaType.KEYWORD)
 
     def _filter(self, **criteria):
