@@ -229,9 +229,10 @@ class ServerStore:
                 vectors_config={"dense": m.VectorParams(size=dim, distance=m.Distance.COSINE)},
                 sparse_vectors_config={"sparse": m.SparseVectorParams(modifier=m.Modifier.IDF)},
             )
-            for key in INDEXED_KEYWORDS:
-            # A real Qdrant server uses these indexes; qdrant-client's local mode ignores them (and warns).
-                client.create_payload_index(collection, key, m.PayloadSchemaType.KEYWORD)
+            with warnings.catch_warnings():  # qdrant-client's local mode ignores payload indexes, and says so
+                warnings.simplefilter("ignore", UserWarning)
+                for key in INDEXED_KEYWORDS:
+                    client.create_payload_index(collection, key, m.PayloadSchemaType.KEYWORD)
 
     def _filter(self, **criteria):
         m = self._m
