@@ -21,6 +21,9 @@ console = Console(stderr=True)
 
 GroupsOption = Annotated[Optional[str], typer.Option("--groups", help="Comma-separated access groups.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
+SourceOption = Annotated[
+    Optional[list[Path]], typer.Option("--source", help="Only search this file (repeatable).")
+]
 
 
 def _emit(data: dict) -> None:
@@ -79,6 +82,7 @@ def search(
     k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,
     mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")] = "hybrid",
     groups: GroupsOption = None,
+    source: SourceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find passages (no model involved)."""
@@ -86,7 +90,7 @@ def search(
         raise typer.BadParameter("mode must be hybrid, dense or sparse", param_hint="--mode")
 
     def command(kura: Kura) -> None:
-        hits = kura.retriever.search(query, kura.scope(groups), k=k, mode=mode)
+        hits = kura.retriever.search(query, kura.scope(groups, source), k=k, mode=mode)
         if as_json:
             _emit({"results": [h.to_json() for h in hits]})
             return
@@ -114,6 +118,7 @@ def ask(
     backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
     batch: Annotated[Optional[str], typer.Option("--batch", help="File with one question per line, or -.")] = None,
     groups: GroupsOption = None,
+    source: SourceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Answer a question from the documents, with cited quotes."""
@@ -124,7 +129,7 @@ def ask(
 
     def command(kura: Kura) -> None:
         answerer = kura.answerer(backend)
-        scope = kura.scope(groups)
+        scope = kura.scope(groups, source)
         if batch is not None:
             lines = sys.stdin if batch == "-" else Path(batch).open(encoding="utf-8")
             for line in lines:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from functools import cached_property
+from pathlib import Path
 
 from app.settings import Settings
 from ingest import ChunkingOptions, Ingestor, Manifest
@@ -86,8 +87,10 @@ class Kura:
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
 
-    def scope(self, groups: str | None = None) -> AccessScope:
-        return AccessScope(parse_groups(groups, self.settings.default_groups))
+    def scope(self, groups: str | None = None, sources: list[Path] | None = None) -> AccessScope:
+        """The caller's access scope; sources (files) narrow it further, never widen it."""
+        paths = tuple(str(Path(p).expanduser().resolve()) for p in sources or ())
+        return AccessScope(parse_groups(groups, self.settings.default_groups), paths)
 
     def close(self) -> None:
         if "store" in self.__dict__:

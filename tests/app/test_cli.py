@@ -59,6 +59,13 @@ def test_groups_on_ingest_and_query(env):
     assert run_json("search", "parental leave", "--groups", "sales, hr")["results"]
 
 
+def test_source_filter_narrows_search_to_one_file(env):
+    run_json("ingest", str(env))
+    faq = env / "product" / "kumo-sync-faq.md"
+    results = run_json("search", "how long are files kept", "--source", str(faq))["results"]
+    assert results and {r["source"] for r in results} == {str(faq)}
+
+
 def test_batch_answers_one_json_line_per_question(env, tmp_path):
     run_json("ingest", str(env))
     questions = tmp_path / "questions.txt"
