@@ -105,6 +105,8 @@ def search(
 def _print_answer(answer: Answer) -> None:
     if answer.error:
         console.print(f"[red]model error:[/red] {answer.error}")
+    for warning in answer.warnings:
+        console.print(f"[yellow]note:[/yellow] {warning}")
     if answer.citations:
         console.print("\n[bold]Sources[/bold] (quoted evidence — trust these over the generated text):")
         for c in answer.citations:
@@ -117,6 +119,7 @@ def ask(
     question: Annotated[Optional[str], typer.Argument(help="The question (or use --batch).")] = None,
     backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
     batch: Annotated[Optional[str], typer.Option("--batch", help="File with one question per line, or -.")] = None,
+    effort: Annotated[Optional[str], typer.Option("--effort", help="Reasoning effort: low, medium or high.")] = None,
     groups: GroupsOption = None,
     source: SourceOption = None,
     as_json: JsonOption = False,
@@ -124,22 +127,25 @@ def ask(
     """Answer a question from the documents, with cited quotes."""
     if backend not in (None, "extractive", "local", "openai"):
         raise typer.BadParameter("backend must be extractive, local or openai", param_hint="--backend")
+    if effort not in (None, "low", "medium", "high"):
+        raise typer.BadParameter("effort must be low, medium or high", param_hint="--effort")
     if (question is None) == (batch is None):
         raise typer.BadParameter("give a QUESTION or --batch FILE|-, not both")
 
     def command(kura: Kura) -> None:
         answerer = kura.answerer(backend)
         scope = kura.scope(groups, source)
+        show = kura.settings.show_reasoning
         if batch is not None:
             lines = sys.stdin if batch == "-" else Path(batch).open(encoding="utf-8")
             for line in lines:
                 if line.strip():
-                    _emit(answerer.ask(line.strip(), scope).to_json())
+                    _emit(answerer.ask(line.strip(), scope, reasoning_effort=effort).to_json(show))
             return
         if as_json:
-            _emit(answerer.ask(question, scope).to_json())
+            _emit(answerer.ask(question, scope, reasoning_effort=effort).to_json(show))
             return
-        for event in answerer.stream(question, scope):
+        for event in answerer.stream(question, scope, reasoning_effort=effort):
             if isinstance(event, Answer):
                 sys.stdout.write("\n")
                 _print_answer(event)

@@ -64,7 +64,12 @@ def main() -> None:
                 text += event
                 placeholder.text(text)  # plain text: model output can carry no links, images or HTML
     if answer.error:
-        st.warning(f"The model could not answer: {answer.error} The sources found are shown below.")
+        st.warning(f"The model could not answer: {answer.error}")
+    for warning in answer.warnings:
+        st.caption(warning)
+    if answer.reasoning and kura.settings.show_reasoning:
+        with st.expander("Model reasoning (admin view)"):
+            st.text(answer.reasoning)
     if answer.abstained:
         st.info("Not found in the documents you can access.")
     show_sources(answer)

@@ -12,6 +12,7 @@ REPO_ROOT = Path(__file__).resolve().parent.parent
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
 BackendName = Literal["extractive", "local", "openai"]
+Effort = Literal["low", "medium", "high"]
 
 
 class Settings(BaseSettings):
@@ -49,6 +50,10 @@ class Settings(BaseSettings):
     llm_max_tokens: int = 512
     llm_context_tokens: int = 4096
     llm_temperature: float = 0.1
+    llm_reasoning_effort: Effort | None = Field(
+        None, description="gpt-oss reasoning effort for every request; unset = low for answers, medium for drafts."
+    )
+    show_reasoning: bool = Field(False, description="Admins only: include the model's reasoning (collapsed).")
 
     @property
     def store_path(self) -> Path:

@@ -1,7 +1,9 @@
 """Question → retrieved evidence → cited answer, streamed.
 
 If nothing relevant is found the answer abstains without calling a model. Every answer carries quoted
-evidence: the cited passages' best-supporting sentences."""
+evidence: the cited passages' best-supporting sentences. Known model-server failures (empty content,
+reasoning without an answer, cut streams, token-limit stops) end in a clear error or warning, never in an
+empty answer presented as success."""
 
 from __future__ import annotations
 
@@ -10,15 +12,19 @@ import time
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 
-from llm.backends import ChatBackend, LLMError
+from llm.backends import ChatBackend, Effort, LLMError
 from llm.evidence import Evidence, best_evidence
+from llm.harmony import HarmonyFilter
 from llm.prompt import build_messages
+from llm.tokens import count_tokens
 from retrieval.embed import DenseEmbedder
 from retrieval.search import Retriever
 from retrieval.types import AccessScope, SearchHit
 
 ABSTAIN_MESSAGE = "The documents you can access do not answer this question."
 _CITATION = re.compile(r"\[(\d{1,2})\]")
+EVIDENCE_MARGIN = 0.1
+PROMPT_OVERHEAD_TOKENS = 64  # chat-template tokens around each message
 
 
 @dataclass
@@ -43,10 +49,15 @@ class Answer:
     backend: str
     timings: dict[str, float] = field(default_factory=dict)
     error: str | None = None
+    warnings: list[str] = field(default_factory=list)
+    context: dict[str, int] = field(default_factory=dict)
+    reasoning: str | None = None  # the model's reasoning: for admins only, never shown to end users by default
 
-    def to_json(self) -> dict:
+    def to_json(self, include_reasoning: bool = False) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
+        if not include_reasoning:
+            data.pop("reasoning")
         return data
 
 
@@ -56,10 +67,8 @@ class AnswerOptions:
     abstain_below: float = 0.3
     max_tokens: int = 512
     temperature: float = 0.1
-    context_chars: int = 6000
-
-
-EVIDENCE_MARGIN = 0.1
+    context_tokens: int = 4096
+    reasoning_effort: Effort | None = "low"  # search answers: quick; ticket drafts ask for more
 
 
 def _strongest(evidence: list[Evidence]) -> list[Evidence]:
@@ -73,14 +82,14 @@ def _citation(n: int, hit: SearchHit, quote: str) -> Citation:
                     title=c.title)
 
 
-def _fit(hits: list[SearchHit], context_chars: int) -> list[SearchHit]:
-    """Keep the best passages that fit the model's context budget (at least one)."""
-    kept, used = [], 0
+def fit_to_budget(question: str, hits: list[SearchHit], options: AnswerOptions) -> list[SearchHit]:
+    """The most relevant passages whose prompt fits the model's context with room for the answer (at least one)."""
+    kept: list[SearchHit] = []
+    budget = options.context_tokens - options.max_tokens - PROMPT_OVERHEAD_TOKENS
     for hit in hits:
-        if kept and used + len(hit.chunk.text) > context_chars:
+        if kept and sum(count_tokens(m["content"]) for m in build_messages(question, kept + [hit])) > budget:
             break
         kept.append(hit)
-        used += len(hit.chunk.text)
     return kept
 
 
@@ -98,7 +107,8 @@ class Answerer:
     def backend_name(self) -> str:
         return self.backend.name if self.backend else "extractive"
 
-    def stream(self, question: str, scope: AccessScope) -> Iterator[str | Answer]:
+    def stream(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None,
+               stream: bool = True) -> Iterator[str | Answer]:
         """Yields answer text as it is produced, then the final Answer."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
@@ -110,7 +120,6 @@ class Answerer:
             yield ABSTAIN_MESSAGE
             yield Answer(ABSTAIN_MESSAGE, True, [], self.backend_name, timings)
             return
-        relevant = _fit(relevant, self.options.context_chars)
         mark = time.perf_counter()
         evidence = best_evidence(question, relevant, self.embedder)
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
@@ -118,27 +127,23 @@ class Answerer:
             text = yield from self._extractive(evidence)
             result = Answer(text, False, self._citations(relevant, evidence, text), "extractive", timings)
         else:
+            used = fit_to_budget(question, relevant, self.options)
             mark = time.perf_counter()
-            parts: list[str] = []
-            error = None
-            try:
-                for text in self.backend.stream(
-                    build_messages(question, relevant),
-                    max_tokens=self.options.max_tokens,
-                    temperature=self.options.temperature,
-                ):
-                    parts.append(text)
-                    yield text
-            except LLMError as exc:
-                error = str(exc)
+            result = yield from self._generate(question, used, reasoning_effort or self.options.reasoning_effort,
+                                               stream)
             timings["generation_s"] = round(time.perf_counter() - mark, 4)
-            text = "".join(parts).strip()
-            result = Answer(text, False, self._citations(relevant, evidence, text), self.backend.name, timings, error)
+            result.timings = timings
+            result.citations = self._citations(used, evidence, result.answer)
+            result.context = {"sources_used": len(used), "sources_dropped": len(relevant) - len(used)}
+            if len(used) < len(relevant):
+                result.warnings.append(f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
+                                       f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens}).")
         timings["total_s"] = round(time.perf_counter() - started, 4)
         yield result
 
-    def ask(self, question: str, scope: AccessScope) -> Answer:
-        *_, final = self.stream(question, scope)
+    def ask(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None) -> Answer:
+        """The whole answer at once (the model is asked without streaming)."""
+        *_, final = self.stream(question, scope, reasoning_effort=reasoning_effort, stream=False)
         return final
 
     def _extractive(self, evidence: list[Evidence]) -> Iterator[str]:
@@ -148,11 +153,51 @@ class Answerer:
             yield line + "\n"
         return "\n".join(lines)
 
+    def _generate(self, question: str, hits: list[SearchHit], effort: Effort | None,
+                  stream: bool) -> Iterator[str]:
+        """Run the model; turn every known way a reply can go wrong into an error or warning on the Answer."""
+        harmony = HarmonyFilter()
+        parts: list[str] = []
+        reasoning: list[str] = []
+        finish_reason = None
+        error = None
+        try:
+            for delta in self.backend.generate(build_messages(question, hits), max_tokens=self.options.max_tokens,
+                                               temperature=self.options.temperature, reasoning_effort=effort,
+                                               stream=stream):
+                text, thought = harmony.feed(delta.text)
+                reasoning.extend((delta.reasoning, thought))
+                finish_reason = delta.finish_reason or finish_reason
+                if text:
+                    parts.append(text)
+                    yield text
+        except LLMError as exc:
+            error = str(exc)
+        text, thought = harmony.flush()
+        parts.append(text)
+        reasoning.append(thought)
+        answer, thinking = "".join(parts).strip(), "".join(reasoning).strip()
+        if text:
+            yield text
+        warnings = []
+        if error is None and not answer:
+            error = (
+                "The model reasoned but returned no answer text (a known gpt-oss/vLLM failure: `content: null`). "
+                "The sources below are still valid; ask again, or raise KURA_LLM_MAX_TOKENS."
+                if thinking else
+                "The model returned an empty answer. The sources below are still valid; ask again."
+            )
+        elif finish_reason == "length":
+            warnings.append(f"The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS="
+                            f"{self.options.max_tokens}).")
+        return Answer(answer, False, [], self.backend.name, error=error, warnings=warnings,
+                      reasoning=thinking or None)
+
     @staticmethod
     def _citations(hits: list[SearchHit], evidence: list[Evidence], answer: str) -> list[Citation]:
         """The sources the answer cites, each with its best quote; if it cites none, the strongest evidence."""
         quotes = {e.n: e.quote for e in evidence}
         cited = [n for n in dict.fromkeys(int(m) for m in _CITATION.findall(answer)) if 1 <= n <= len(hits)]
         if not cited:
-            cited = [e.n for e in _strongest(evidence)]
+            cited = [e.n for e in _strongest(evidence) if e.n <= len(hits)]
         return [_citation(n, hits[n - 1], quotes.get(n, hits[n - 1].chunk.text[:300])) for n in cited]

@@ -16,7 +16,7 @@ class FailingBackend:
     description = "unreachable"
     calls = 0
 
-    def stream(self, messages, *, max_tokens, temperature):
+    def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
         FailingBackend.calls += 1
         raise LLMError("The model server at http://127.0.0.1:9/v1 is not answering.")
         yield  # pragma: no cover  (makes this a generator)

@@ -15,21 +15,31 @@ MESSAGES = [{"role": "system", "content": "Answer briefly."}, {"role": "user", "
 
 def test_local_backend_streams_text():
     backend = LocalLlamaBackend(require_gguf(), context_tokens=2048)
-    parts = list(backend.stream(MESSAGES, max_tokens=16, temperature=0.0))
-    assert len(parts) > 1 and "".join(parts).strip()
+    deltas = list(backend.generate(MESSAGES, max_tokens=16, temperature=0.0))
+    assert len(deltas) > 1 and "".join(d.text for d in deltas).strip()
+    assert deltas[-1].finish_reason in ("stop", "length")
 
 
-def test_openai_backend_streams_from_a_real_server(llama_server):
+@pytest.mark.parametrize("effort", [None, "low", "high"])
+def test_openai_backend_streams_from_a_real_server(llama_server, effort):
+    """llama.cpp's server ignores reasoning_effort, as vLLM serving a non-reasoning model does."""
     backend = OpenAIBackend(llama_server, "smollm2", "not-needed")
-    parts = list(backend.stream(MESSAGES, max_tokens=16, temperature=0.0))
-    assert len(parts) > 1 and "".join(parts).strip()
+    deltas = list(backend.generate(MESSAGES, max_tokens=16, temperature=0.0, reasoning_effort=effort))
+    assert len(deltas) > 1 and "".join(d.text for d in deltas).strip()
+    assert deltas[-1].finish_reason in ("stop", "length")
+
+
+def test_openai_backend_without_streaming(llama_server):
+    backend = OpenAIBackend(llama_server, "smollm2", "not-needed")
+    (delta,) = backend.generate(MESSAGES, max_tokens=16, temperature=0.0, stream=False)
+    assert delta.text.strip() and delta.finish_reason in ("stop", "length")
 
 
 def test_openai_backend_reports_a_server_that_is_down():
     url = f"http://127.0.0.1:{free_port()}/v1"
     backend = OpenAIBackend(url, "gpt-oss-20b", "x", timeout_s=3)
     with pytest.raises(LLMError, match=f"model server at {url} is not answering"):
-        list(backend.stream(MESSAGES, max_tokens=8, temperature=0.0))
+        list(backend.generate(MESSAGES, max_tokens=8, temperature=0.0))
 
 
 def test_missing_model_file_says_how_to_get_one(tmp_path):
