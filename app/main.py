@@ -50,10 +50,11 @@ def main() -> None:
     if not question:
         return
     try:
-        stream = kura.answerer().stream(question, kura.scope())
-    except LLMError as exc:
-        st.error(str(exc))
-        return
+        answerer = kura.answerer()
+    except LLMError as exc:  # the model cannot even start: still show what the documents say
+        st.warning(f"{exc} Showing the best passages instead of a written answer.")
+        answerer = kura.answerer("extractive")
+    stream = answerer.stream(question, kura.scope())
     with st.chat_message("assistant"):
         placeholder = st.empty()
         text = ""

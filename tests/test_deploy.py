@@ -1,4 +1,5 @@
-"""The deployment files stay valid: compose parses with Docker Compose itself (no engine needed)."""
+"""The deployment files stay valid and keep their promises: Docker Compose itself parses them (no engine
+is needed), the model and vector store sit on an internal network, and vLLM runs gpt-oss offline."""
 
 from __future__ import annotations
 
@@ -6,23 +7,69 @@ import shutil
 import subprocess
 
 import pytest
+import yaml
 
 from app.settings import REPO_ROOT
 
+BASE = REPO_ROOT / "docker-compose.yml"
+GPT_OSS_120B = REPO_ROOT / "docker-compose.gpt-oss-120b.yml"
 
-def test_compose_file_is_valid():
+
+def compose_config(*files, env=None) -> subprocess.CompletedProcess:
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose); .ci/run installs it")
-    done = subprocess.run([compose, "-f", str(REPO_ROOT / "docker-compose.yml"), "config", "-q"],
-                          capture_output=True, text=True, env={"QDRANT_API_KEY": "test-key", "PATH": "/usr/bin:/bin"})
+    args = [compose] + [arg for f in files for arg in ("-f", str(f))] + ["config"]
+    return subprocess.run(args, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **(env or {})})
+
+
+@pytest.fixture(scope="module")
+def config() -> dict:
+    done = compose_config(BASE, env={"QDRANT_API_KEY": "test-key"})
     assert done.returncode == 0, done.stderr
+    return yaml.safe_load(done.stdout)
+
+
+def test_only_the_app_is_published_and_only_on_loopback(config):
+    services = config["services"]
+    assert [s for s, spec in services.items() if spec.get("ports")] == ["app"]
+    assert all(str(p).startswith("127.0.0.1:") for p in services["app"]["ports"])
+    assert config["networks"]["backend"]["internal"] is True
+    assert set(services["vllm"]["networks"]) == set(services["qdrant"]["networks"]) == {"backend"}
+
+
+def test_vllm_serves_gpt_oss_offline_with_reasoning_split(config):
+    vllm = config["services"]["vllm"]
+    assert vllm["image"].startswith("vllm/vllm-openai:v")  # pinned, never :latest
+    command = " ".join(vllm["command"])
+    for flag in ("--model=/models/gpt-oss-20b", "--served-model-name=gpt-oss-20b", "--reasoning-parser=openai_gptoss"):
+        assert flag in command
+    env = vllm["environment"]
+    assert env["HF_HUB_OFFLINE"] == "1" and env["VLLM_NO_USAGE_STATS"] == "1" and env["DO_NOT_TRACK"] == "1"
+    assert env["TIKTOKEN_ENCODINGS_BASE"] == "/tiktoken"
+    assert "/health" in " ".join(vllm["healthcheck"]["test"])
+    assert vllm["deploy"]["resources"]["reservations"]["devices"][0]["capabilities"] == ["gpu"]
+    assert config["services"]["app"]["environment"]["KURA_LLM_MODEL"] == "gpt-oss-20b"
+
+
+def test_the_120b_override_validates_and_switches_model(tmp_path):
+    done = compose_config(BASE, GPT_OSS_120B, env={"QDRANT_API_KEY": "k", "GPT_OSS_TP": "2"})
+    assert done.returncode == 0, done.stderr
+    merged = yaml.safe_load(done.stdout)["services"]
+    assert "--served-model-name=gpt-oss-120b" in merged["vllm"]["command"]
+    assert "--tensor-parallel-size=2" in merged["vllm"]["command"]
+    assert merged["app"]["environment"]["KURA_LLM_MODEL"] == "gpt-oss-120b"
 
 
 def test_compose_without_an_api_key_is_refused():
-    compose = shutil.which("docker-compose")
-    if compose is None:
-        pytest.skip("docker-compose is not installed (apt-get install docker-compose); .ci/run installs it")
-    done = subprocess.run([compose, "-f", str(REPO_ROOT / "docker-compose.yml"), "config", "-q"],
-                          capture_output=True, text=True, env={"PATH": "/usr/bin:/bin"})
+    done = compose_config(BASE)
     assert done.returncode != 0 and "QDRANT_API_KEY" in done.stderr
+
+
+def test_setup_puts_the_o200k_vocabulary_where_vllm_looks():
+    vocabulary = REPO_ROOT / "models" / "tiktoken" / "o200k_base.tiktoken"
+    if not vocabulary.exists():
+        pytest.skip("run `make setup` first: it writes models/tiktoken/")
+    from tiktoken.load import load_tiktoken_bpe
+
+    assert len(load_tiktoken_bpe(str(vocabulary))) == 199998

@@ -32,3 +32,15 @@ def test_first_start_ingests_the_samples_and_answers_with_sources(page):
 def test_a_question_outside_the_documents_shows_not_found(page):
     page.text_input[0].input("What is the airspeed velocity of an unladen swallow on Mars?").run()
     assert any("Not found in the documents you can access" in i.value for i in page.info)
+
+
+def test_without_a_model_the_page_still_shows_the_passages(tmp_path, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURA_LLM_BACKEND", "local")
+    monkeypatch.setenv("KURA_LLM_MODEL_PATH", str(tmp_path / "missing.gguf"))
+    st.cache_resource.clear()
+    at = AppTest.from_file(str(REPO_ROOT / "app" / "main.py"), default_timeout=180).run()
+    at.text_input[0].input("What is the hotel limit per night in Tokyo?").run()
+    assert not at.exception, at.exception
+    assert any("No model file" in w.value for w in at.warning)
+    assert any("18,000 yen" in t.value for t in at.text)
