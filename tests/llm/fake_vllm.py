@@ -1,7 +1,7 @@
 """A tiny OpenAI-compatible server that replays recorded vLLM/gpt-oss responses, for fault injection only.
 
 The requested `model` picks the behaviour: `replay:NAME` serves recordings/NAME.sse (streaming) or NAME.json;
-`http-500` answers 500; `slow` waits before the first byte. Every request body is kept for assertions."""
+`http-500` answers 500; `missing-model` answers 404; `slow` waits before the first byte. Every request body is kept for assertions."""
 
 from __future__ import annotations
 
@@ -47,6 +47,9 @@ class _Handler(BaseHTTPRequestHandler):
         model = body.get("model", "")
         if model == "http-500":
             return self._send(500, "application/json", b'{"error":{"message":"CUDA out of memory","code":500}}')
+        if model == "missing-model":
+            return self._send(404, "application/json",
+                              b'{"object":"error","message":"The model `missing-model` does not exist.","code":404}')
         if model == "slow":
             time.sleep(self.server.slow_seconds)
             return self._send(200, "application/json", b"{}")

@@ -82,6 +82,13 @@ def test_server_errors_are_retried_then_reported(ingested_samples, server):
     assert result.citations, "the evidence is still shown when the model is down"
 
 
+def test_an_unknown_model_is_not_retried_and_names_the_setting(ingested_samples, server):
+    before = len(server.requests)
+    result = answer(ingested_samples, server, "missing-model")
+    assert "HTTP 404" in result.error and "KURA_LLM_MODEL" in result.error
+    assert len(server.requests) - before == 1
+
+
 def test_a_slow_first_byte_times_out_with_a_clear_message(ingested_samples, server):
     result = answer(ingested_samples, server, "slow", timeout_s=0.5, max_retries=0)
     assert "did not answer in time" in result.error and server.base_url in result.error
