@@ -12,13 +12,25 @@ import httpx
 import pytest
 
 import app  # noqa: F401  (turns on offline mode before any model library loads)
+from tests import network_guard
 from app.services import Kura
 from app.settings import REPO_ROOT, Settings
 from retrieval import DenseEmbedder
 
+network_guard.install()
+
 SAMPLES = REPO_ROOT / "samples"
 SHARED = REPO_ROOT.parent / "shared"
 GGUF = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+
+
+@pytest.fixture(autouse=True)
+def no_outbound_traffic():
+    """Fails any test during which something in this process tried to reach beyond loopback."""
+    before = len(network_guard.violations)
+    yield
+    attempts = network_guard.violations[before:]
+    assert not attempts, f"non-loopback network use attempted: {attempts}"
 
 
 def shared_path(relative: str) -> Path:
