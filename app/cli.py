@@ -174,5 +174,20 @@ def status(as_json: JsonOption = False) -> None:
     _run(command)
 
 
+@cli.command("app")
+def serve_app(
+    port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="Interface to listen on.")] = "localhost",
+) -> None:
+    """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
+    import subprocess
+
+    main_page = Path(__file__).with_name("main.py")
+    command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+    raise typer.Exit(subprocess.call(command))
+
+
 def main() -> None:
     cli()

@@ -14,7 +14,6 @@ from pathlib import Path
 
 import pytest
 
-from app.settings import REPO_ROOT
 from tests import network_guard
 from tests.conftest import SAMPLES, require_gguf
 
@@ -51,12 +50,11 @@ KURA_LLM_BACKEND=openai KURA_LLM_BASE_URL=http://127.0.0.1:18080/v1 KURA_LLM_MOD
   kura ask "Within how many days can an annual subscription be refunded?" --json > "$WORK/openai.json"
 kill $server
 # 3. the app starts and serves its page
-KURA_LLM_BACKEND=extractive python -m streamlit run "$REPO/app/main.py" --server.port 18501 --server.headless true \
-  > "$WORK/app.log" 2>&1 &
+KURA_LLM_BACKEND=extractive kura app --port 18501 > "$WORK/app.log" 2>&1 &
 app=$!
 for i in $(seq 120); do python -c "import urllib.request; urllib.request.urlopen('http://127.0.0.1:18501/_stcore/health')" 2>/dev/null && break; sleep 1; done
 python -c "import urllib.request; print(urllib.request.urlopen('http://127.0.0.1:18501/').status)" > "$WORK/app.status"
-kill $app
+kill $app; wait $app || true
 # 4. and nothing but loopback exists here
 ip -o link | grep -v ': lo:' && exit 3 || true
 """
@@ -69,7 +67,7 @@ def test_ingest_ask_and_app_work_with_no_network_at_all(tmp_path):
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.decode().strip()}")
-    env = {"WORK": str(tmp_path), "SAMPLES": str(SAMPLES), "GGUF": str(require_gguf()), "REPO": str(REPO_ROOT),
+    env = {"WORK": str(tmp_path), "SAMPLES": str(SAMPLES), "GGUF": str(require_gguf()),
            "BIN": str(Path(sys.executable).parent),
            "HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     done = subprocess.run(["unshare", "-n", "bash", "-c", textwrap.dedent(SESSION)], env=env,
@@ -83,3 +81,33 @@ def test_ingest_ask_and_app_work_with_no_network_at_all(tmp_path):
     assert served["backend"] == "openai" and served["error"] is None and served["answer"]
     assert any("14 days" in c["quote"] for c in served["citations"])
     assert (tmp_path / "app.status").read_text().strip() == "200"
+
+
+@pytest.mark.slow
+def test_the_offline_bundle_installs_and_answers_without_network(tmp_path):
+    """`make bundle` on this (connected) machine, then install and use it inside a namespace with no network."""
+    from app.settings import REPO_ROOT
+
+    bundle = tmp_path / "bundle"
+    made = subprocess.run(["make", "-C", str(REPO_ROOT), "bundle", f"BUNDLE_DIR={bundle}"],
+                          capture_output=True, text=True, timeout=1800)
+    assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
+    assert (bundle / "wheelhouse").is_dir() and any(bundle.glob("wheelhouse/llama_cpp_python-*.whl"))
+    target = tmp_path / "installed"
+    script = f"""
+        set -euo pipefail
+        ip link set lo up
+        {bundle}/install.sh {target}
+        set -a; . {target}/kura.env; set +a
+        cd {tmp_path}
+        {target}/.venv/bin/kura ingest {target}/samples --json > {tmp_path}/ingest.json
+        {target}/.venv/bin/kura ask "How many weeks of parental leave do parents get?" --json > {tmp_path}/ask.json
+    """
+    done = subprocess.run(["unshare", "-n", "bash", "-c", textwrap.dedent(script)], capture_output=True, text=True,
+                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path),
+                               "PYTHON": str(Path(sys.base_prefix) / "bin" / "python3")}, timeout=1800)
+    assert done.returncode == 0, done.stderr[-3000:]
+    assert json.loads((tmp_path / "ingest.json").read_text())["added"] == 8
+    answer = json.loads((tmp_path / "ask.json").read_text())
+    assert answer["backend"] == "local" and answer["error"] is None
+    assert any("16 weeks" in c["quote"] for c in answer["citations"])
