@@ -5,7 +5,7 @@ RUN apt-get update && apt-get install -y --no-install-recommends build-essential
     && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /opt/kura
-COPY pyproject.toml README.md ./
+COPY pyproject.toml README.md requirements.lock ./
 COPY app ./app
 COPY ingest ./ingest
 COPY retrieval ./retrieval
@@ -16,7 +16,7 @@ COPY .streamlit ./.streamlit
 # CPU torch first (no CUDA download), then llama.cpp built for any x86-64, then kura itself.
 RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorch.org/whl/cpu \
     && CMAKE_ARGS="-DGGML_NATIVE=OFF" pip install --no-cache-dir llama-cpp-python==0.3.36 \
-    && pip install --no-cache-dir .
+    && pip install --no-cache-dir ".[server]" -c requirements.lock
 
 RUN useradd --create-home --uid 10001 kura && mkdir -p /data /models && chown kura /data
 USER kura
@@ -26,4 +26,4 @@ ENV KURA_HOME=/data \
 
 EXPOSE 8501
 HEALTHCHECK --interval=30s --timeout=5s --start-period=60s CMD curl -fsS http://localhost:8501/_stcore/health || exit 1
-CMD ["streamlit", "run", "app/main.py", "--server.port=8501", "--server.address=0.0.0.0"]
+CMD ["kura", "app", "--port", "8501", "--address", "0.0.0.0"]

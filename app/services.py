@@ -9,6 +9,7 @@ from app.settings import Settings
 from ingest import ChunkingOptions, Ingestor, Manifest
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
 from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
+from retrieval.store import CollectionLayout
 
 
 def parse_groups(value: str | None, default: list[str]) -> tuple[str, ...]:
@@ -41,6 +42,7 @@ class Kura:
             api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
             collection=s.collection,
             dim=self.embedder.dim,
+            layout=CollectionLayout(s.qdrant_shards, s.qdrant_replication, s.qdrant_write_consistency),
         )
 
     @cached_property

@@ -26,6 +26,11 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     collection: str = "kura"
+    # Only used when kura creates the collection on a Qdrant server (cluster: shards spread over nodes, each
+    # shard kept on `replication` nodes; a write is acknowledged once `write_consistency` replicas have it).
+    qdrant_shards: int = 1
+    qdrant_replication: int = 1
+    qdrant_write_consistency: int = 1
 
     # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
     embed_model: Path | None = None

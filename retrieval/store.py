@@ -14,6 +14,7 @@ import threading
 import time
 import warnings
 from collections.abc import Sequence
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
 
@@ -84,13 +85,23 @@ def conditions(
     return result
 
 
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a new collection is spread over a Qdrant cluster (ignored by Edge, which is one shard)."""
+
+    shards: int = 1
+    replication: int = 1
+    write_consistency: int = 1
+
+
 def open_store(*, path: Path | None = None, url: str | None = None, api_key: str | None = None,
-               collection: str = "kura", dim: int) -> Store:
+               collection: str = "kura", dim: int, layout: CollectionLayout = CollectionLayout()) -> Store:
     """Qdrant Edge at `path` (embedded default), or the Qdrant server at `url` when one is given."""
     if url:
         from qdrant_client import QdrantClient
 
-        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim, description=url)
+        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim, description=url,
+                           layout=layout)
     if path is None:
         raise StoreError("Give either a store path (embedded Qdrant Edge) or KURA_QDRANT_URL (Qdrant server).")
     return EdgeStore(Path(path), dim)
@@ -210,7 +221,8 @@ class EdgeStore:
 class ServerStore:
     """A Qdrant server (or qdrant-client's local mode, which speaks the same API) through qdrant-client."""
 
-    def __init__(self, client, collection: str, dim: int, description: str) -> None:
+    def __init__(self, client, collection: str, dim: int, description: str,
+                 layout: CollectionLayout = CollectionLayout()) -> None:
         from qdrant_client import models as m
 
         self._m = m
@@ -228,11 +240,16 @@ class ServerStore:
                 collection,
                 vectors_config={"dense": m.VectorParams(size=dim, distance=m.Distance.COSINE)},
                 sparse_vectors_config={"sparse": m.SparseVectorParams(modifier=m.Modifier.IDF)},
+                shard_number=layout.shards,
+                replication_factor=layout.replication,
+                write_consistency_factor=layout.write_consistency,
             )
             with warnings.catch_warnings():  # qdrant-client's local mode ignores payload indexes, and says so
                 warnings.simplefilter("ignore", UserWarning)
                 for key in INDEXED_KEYWORDS:
-                    client.create_payload_index(collection, key, m.PayloadSchemaType.KEYWORD)
+                    # groups is the tenant key of every query: Qdrant co-locates each group's points for it.
+                    schema = m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=key == "groups")
+                    client.create_payload_index(collection, key, schema)
 
     def _filter(self, **criteria):
         m = self._m

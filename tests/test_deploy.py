@@ -15,11 +15,15 @@ BASE = REPO_ROOT / "docker-compose.yml"
 GPT_OSS_120B = REPO_ROOT / "docker-compose.gpt-oss-120b.yml"
 
 
-def compose_config(*files, env=None) -> subprocess.CompletedProcess:
+PROFILES = ["gpu", "cpu", "cluster", "ingest"]
+
+
+def compose_config(*files, env=None, profiles=()) -> subprocess.CompletedProcess:
     compose = shutil.which("docker-compose")
     if compose is None:
         pytest.skip("docker-compose is not installed (apt-get install docker-compose); .ci/run installs it")
-    args = [compose] + [arg for f in files for arg in ("-f", str(f))] + ["config"]
+    args = [compose] + [arg for f in files for arg in ("-f", str(f))]
+    args += [arg for p in profiles for arg in ("--profile", p)] + ["config"]
     return subprocess.run(args, capture_output=True, text=True, env={"PATH": "/usr/bin:/bin", **(env or {})})
 
 
@@ -30,12 +34,40 @@ def config() -> dict:
     return yaml.safe_load(done.stdout)
 
 
+@pytest.mark.parametrize("profiles", [(), *[(p,) for p in PROFILES], ("gpu", "cluster")])
+def test_every_profile_validates(profiles):
+    done = compose_config(BASE, env={"QDRANT_API_KEY": "k"}, profiles=profiles)
+    assert done.returncode == 0, done.stderr
+
+
+def test_either_model_server_answers_the_app_as_llm(config):
+    services = config["services"]
+    for name in ("vllm", "llamacpp"):
+        assert services[name]["networks"]["backend"]["aliases"] == ["llm"]
+    assert services["vllm"]["profiles"] == ["gpu"] and services["llamacpp"]["profiles"] == ["cpu"]
+    assert services["app"]["environment"]["KURA_LLM_BASE_URL"] == "http://llm:8000/v1"
+    assert "llama_cpp.server" in services["llamacpp"]["command"]
+
+
+def test_cluster_profile_bootstraps_two_more_qdrant_nodes(tmp_path):
+    done = compose_config(BASE, env={"QDRANT_API_KEY": "k", "QDRANT_CLUSTER": "true", "QDRANT_SHARDS": "3",
+                                     "QDRANT_REPLICATION": "2"}, profiles=("cluster",))
+    services = yaml.safe_load(done.stdout)["services"]
+    for node in ("qdrant", "qdrant-2", "qdrant-3"):
+        assert services[node]["environment"]["QDRANT__CLUSTER__ENABLED"] == "true"
+        assert services[node]["environment"]["QDRANT__TELEMETRY_DISABLED"] == "true"
+    assert services["qdrant-2"]["command"][1:3] == ["--bootstrap", "http://qdrant:6335"]
+    env = services["app"]["environment"]
+    assert (env["KURA_QDRANT_SHARDS"], env["KURA_QDRANT_REPLICATION"]) == ("3", "2")
+
+
 def test_only_the_app_is_published_and_only_on_loopback(config):
     services = config["services"]
     assert [s for s, spec in services.items() if spec.get("ports")] == ["app"]
     assert all(str(p).startswith("127.0.0.1:") for p in services["app"]["ports"])
     assert config["networks"]["backend"]["internal"] is True
-    assert set(services["vllm"]["networks"]) == set(services["qdrant"]["networks"]) == {"backend"}
+    for name in ("vllm", "llamacpp", "qdrant", "ingest"):
+        assert set(services[name]["networks"]) == {"backend"}
 
 
 def test_vllm_serves_gpt_oss_offline_with_reasoning_split(config):
@@ -53,7 +85,7 @@ def test_vllm_serves_gpt_oss_offline_with_reasoning_split(config):
 
 
 def test_the_120b_override_validates_and_switches_model(tmp_path):
-    done = compose_config(BASE, GPT_OSS_120B, env={"QDRANT_API_KEY": "k", "GPT_OSS_TP": "2"})
+    done = compose_config(BASE, GPT_OSS_120B, env={"QDRANT_API_KEY": "k", "GPT_OSS_TP": "2"}, profiles=("gpu",))
     assert done.returncode == 0, done.stderr
     merged = yaml.safe_load(done.stdout)["services"]
     assert "--served-model-name=gpt-oss-120b" in merged["vllm"]["command"]

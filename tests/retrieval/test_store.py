@@ -112,3 +112,32 @@ def test_a_second_owner_of_an_edge_store_gets_a_clear_message(tmp_path, embedder
         assert "in use by process" in message and "KURA_QDRANT_URL" in message
     finally:
         first.close()
+
+
+class RecordingClient(QdrantClient):
+    """qdrant-client's local mode, remembering what kura asked of it (local mode ignores cluster settings)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.calls: list[tuple[str, dict]] = []
+
+    def create_collection(self, *args, **kwargs):
+        self.calls.append(("create_collection", kwargs))
+        return super().create_collection(*args, **kwargs)
+
+    def create_payload_index(self, collection_name, field_name, field_schema=None, **kwargs):
+        self.calls.append(("create_payload_index", {"field": field_name, "schema": field_schema}))
+        return super().create_payload_index(collection_name, field_name, field_schema, **kwargs)
+
+
+def test_a_new_server_collection_gets_the_cluster_layout_and_tenant_index(tmp_path, embedder):
+    from retrieval.store import CollectionLayout
+
+    client = RecordingClient(path=str(tmp_path / "server"))
+    ServerStore(client, "kura", embedder.dim, "cluster", CollectionLayout(shards=3, replication=2, write_consistency=1))
+    created = dict(client.calls)["create_collection"]
+    assert (created["shard_number"], created["replication_factor"], created["write_consistency_factor"]) == (3, 2, 1)
+    indexes = {c["field"]: c["schema"] for name, c in client.calls if name == "create_payload_index"}
+    assert set(indexes) == {"groups", "doc_id", "source"}
+    assert indexes["groups"].is_tenant and not indexes["doc_id"].is_tenant
+    client.close()
