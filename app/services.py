@@ -47,7 +47,8 @@ class Kura:
 
     @cached_property
     def manifest(self) -> Manifest:
-        return Manifest(self.settings.manifest_path)
+        url = self.settings.manifest_url
+        return Manifest(url.get_secret_value() if url else self.settings.manifest_path)
 
     @cached_property
     def ingestor(self) -> Ingestor:

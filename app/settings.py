@@ -26,6 +26,10 @@ class Settings(BaseSettings):
     qdrant_url: str | None = None
     qdrant_api_key: SecretStr | None = None
     collection: str = "kura"
+    manifest_url: SecretStr | None = Field(
+        None, description="postgresql://… to share the ingest manifest between workers; default: SQLite in home."
+    )
+
     # Only used when kura creates the collection on a Qdrant server (cluster: shards spread over nodes, each
     # shard kept on `replication` nodes; a write is acknowledged once `write_consistency` replicas have it).
     qdrant_shards: int = 1

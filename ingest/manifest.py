@@ -1,12 +1,14 @@
-"""The SQLite ingest manifest: what was ingested from where, at which content hash, and what failed.
+"""The ingest manifest: what was ingested from where, at which content hash, and what failed.
 
 A document row is committed only after its chunks are in the store, so a crash never records work
-that was not done; a rerun simply does it again."""
+that was not done; a rerun simply does it again. SQLite in KURA_HOME by default; PostgreSQL
+(KURA_MANIFEST_URL=postgresql://…) when several ingest workers share one Qdrant server."""
 
 from __future__ import annotations
 
 import json
 import sqlite3
+import threading
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,15 +19,27 @@ CREATE TABLE IF NOT EXISTS documents (
     path         TEXT NOT NULL UNIQUE,
     title        TEXT NOT NULL DEFAULT '',
     content_hash TEXT,
-    size         INTEGER,
-    mtime_ns     INTEGER,
+    size         BIGINT,
+    mtime_ns     BIGINT,
     status       TEXT NOT NULL CHECK (status IN ('ingested', 'failed')),
     error        TEXT,
     chunks       INTEGER NOT NULL DEFAULT 0,
     groups_json  TEXT NOT NULL DEFAULT '[]',
-    updated_at   REAL NOT NULL
+    updated_at   DOUBLE PRECISION NOT NULL
 );
 """
+# Standard SQL that SQLite (>= 3.24) and PostgreSQL both run; placeholders are written as ? here.
+_UPSERT_INGESTED = (
+    "INSERT INTO documents (doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, "
+    "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ingested', NULL, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
+    "path = excluded.path, title = excluded.title, content_hash = excluded.content_hash, size = excluded.size, "
+    "mtime_ns = excluded.mtime_ns, status = 'ingested', error = NULL, chunks = excluded.chunks, "
+    "groups_json = excluded.groups_json, updated_at = excluded.updated_at"
+)
+_UPSERT_FAILED = (
+    "INSERT INTO documents (doc_id, path, status, error, groups_json, updated_at) VALUES (?, ?, 'failed', ?, ?, ?) "
+    "ON CONFLICT (doc_id) DO UPDATE SET status = 'failed', error = excluded.error, updated_at = excluded.updated_at"
+)
 
 
 @dataclass(frozen=True)
@@ -47,11 +61,39 @@ class DocumentRecord:
 
 
 class Manifest:
-    def __init__(self, path: Path) -> None:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        self._db = sqlite3.connect(str(path), check_same_thread=False)
-        self._db.execute("PRAGMA journal_mode=WAL")
-        self._db.executescript(SCHEMA)
+    """The manifest at `location`: a SQLite file path, or a postgresql:// URL."""
+
+    def __init__(self, location: Path | str) -> None:
+        self._lock = threading.Lock()
+        if str(location).startswith(("postgresql://", "postgres://")):
+            import psycopg
+
+            self._db = psycopg.connect(str(location))
+            self._placeholder = "%s"
+        else:
+            Path(location).parent.mkdir(parents=True, exist_ok=True)
+            self._db = sqlite3.connect(str(location), check_same_thread=False)
+            self._db.execute("PRAGMA journal_mode=WAL")
+            self._placeholder = "?"
+        self._write(SCHEMA)
+
+    def _sql(self, statement: str) -> str:
+        return statement.replace("?", self._placeholder)
+
+    def _write(self, statement: str, params: tuple = ()) -> None:
+        with self._lock:
+            try:
+                self._db.execute(self._sql(statement), params)
+                self._db.commit()
+            except Exception:
+                self._db.rollback()
+                raise
+
+    def _read(self, statement: str, params: tuple = ()) -> list[tuple]:
+        with self._lock:
+            rows = self._db.execute(self._sql(statement), params).fetchall()
+            self._db.commit()  # end the read transaction (PostgreSQL would otherwise hold it open)
+            return rows
 
     def _record(self, row) -> DocumentRecord:
         *head, groups_json, updated_at = row
@@ -60,12 +102,11 @@ class Manifest:
     _COLUMNS = "doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, updated_at"
 
     def get(self, doc_id: str) -> DocumentRecord | None:
-        row = self._db.execute(f"SELECT {self._COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,)).fetchone()
-        return self._record(row) if row else None
+        rows = self._read(f"SELECT {self._COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,))
+        return self._record(rows[0]) if rows else None
 
     def all(self) -> list[DocumentRecord]:
-        rows = self._db.execute(f"SELECT {self._COLUMNS} FROM documents ORDER BY path").fetchall()
-        return [self._record(r) for r in rows]
+        return [self._record(r) for r in self._read(f"SELECT {self._COLUMNS} FROM documents ORDER BY path")]
 
     def under(self, folder: str) -> list[DocumentRecord]:
         """Documents whose path lies inside `folder` (an absolute path)."""
@@ -74,29 +115,18 @@ class Manifest:
 
     def record_ingested(self, *, doc_id: str, path: str, title: str, content_hash: str, size: int, mtime_ns: int,
                         chunks: int, groups: tuple[str, ...]) -> None:
-        with self._db:
-            self._db.execute(
-                "INSERT OR REPLACE INTO documents VALUES (?, ?, ?, ?, ?, ?, 'ingested', NULL, ?, ?, ?)",
-                (doc_id, path, title, content_hash, size, mtime_ns, chunks, json.dumps(list(groups)), time.time()),
-            )
+        self._write(_UPSERT_INGESTED, (doc_id, path, title, content_hash, size, mtime_ns, chunks,
+                                       json.dumps(list(groups)), time.time()))
 
     def record_failed(self, *, doc_id: str, path: str, error: str, groups: tuple[str, ...]) -> None:
         """Mark a document failed. Chunks from an earlier good version stay searchable: nothing is lost."""
-        with self._db:
-            self._db.execute(
-                "INSERT INTO documents (doc_id, path, status, error, groups_json, updated_at) "
-                "VALUES (?, ?, 'failed', ?, ?, ?) "
-                "ON CONFLICT(doc_id) DO UPDATE SET status='failed', error=excluded.error, updated_at=excluded.updated_at",
-                (doc_id, path, error, json.dumps(list(groups)), time.time()),
-            )
+        self._write(_UPSERT_FAILED, (doc_id, path, error, json.dumps(list(groups)), time.time()))
 
     def touch(self, doc_id: str, mtime_ns: int) -> None:
-        with self._db:
-            self._db.execute("UPDATE documents SET mtime_ns = ? WHERE doc_id = ?", (mtime_ns, doc_id))
+        self._write("UPDATE documents SET mtime_ns = ? WHERE doc_id = ?", (mtime_ns, doc_id))
 
     def delete(self, doc_id: str) -> None:
-        with self._db:
-            self._db.execute("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+        self._write("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
 
     def close(self) -> None:
         self._db.close()

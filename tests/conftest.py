@@ -2,7 +2,11 @@
 
 from __future__ import annotations
 
+import glob
+import os
+import shutil
 import socket
+import tempfile
 import subprocess
 import sys
 import time
@@ -118,3 +122,28 @@ def llama_server(tmp_path_factory) -> str:
         process.terminate()
         process.wait(timeout=30)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def postgres_url():
+    """A real PostgreSQL server for this test session, on a free loopback port, in a throwaway data folder."""
+    binaries = sorted(glob.glob("/usr/lib/postgresql/*/bin/initdb"))
+    if not binaries:
+        pytest.skip("PostgreSQL server binaries are not installed (apt-get install postgresql); .ci/run installs them")
+    bindir = Path(binaries[-1]).parent
+    root = Path(tempfile.mkdtemp(prefix="kura-pg-", dir="/tmp"))
+    as_postgres = []
+    if os.geteuid() == 0:  # PostgreSQL refuses to run as root
+        shutil.chown(root, "postgres", "postgres")
+        as_postgres = ["runuser", "-u", "postgres", "--"]
+    data, port = root / "data", free_port()
+    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "kura"],
+                   check=True, capture_output=True)
+    pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data)]
+    subprocess.run([*pg_ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "-l", str(root / "log"),
+                    "-w", "start"], check=True, capture_output=True)
+    try:
+        yield f"postgresql://kura@127.0.0.1:{port}/postgres"
+    finally:
+        subprocess.run([*pg_ctl, "-m", "fast", "-w", "stop"], capture_output=True)
+        shutil.rmtree(root, ignore_errors=True)
