@@ -174,6 +174,42 @@ def status(as_json: JsonOption = False) -> None:
     _run(command)
 
 
+eval_cli = typer.Typer(no_args_is_help=True, help="Measure retrieval and answer quality.")
+cli.add_typer(eval_cli, name="eval")
+
+
+@eval_cli.command("retrieval")
+def eval_retrieval(
+    dataset_dir: Annotated[Path, typer.Argument(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense, sparse, or all.")] = "hybrid",
+    k: Annotated[int, typer.Option("--k", help="Cut-off for nDCG, Recall and MRR (Recall@100 always).")] = 10,
+    run_file: Annotated[Optional[Path], typer.Option("--run-file", help="Write a TREC run file.")] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Index a BEIR dataset into a cached throwaway store and report nDCG, Recall, MRR and latency."""
+    from retrieval.evaluate import BeirDataset, evaluate_retrieval, write_trec_run
+
+    modes = ["dense", "sparse", "hybrid"] if mode == "all" else [mode]
+    if any(m not in ("hybrid", "dense", "sparse") for m in modes):
+        raise typer.BadParameter("mode must be hybrid, dense, sparse or all", param_hint="--mode")
+
+    def command(kura: Kura) -> None:
+        dataset = BeirDataset.load(dataset_dir)
+        retriever = kura.eval_retriever(dataset)
+        for name in modes:
+            report, run = evaluate_retrieval(retriever, dataset, name, k)
+            if run_file:
+                write_trec_run(run, run_file if len(modes) == 1 else run_file.with_suffix(f".{name}{run_file.suffix}"))
+            if as_json:
+                _emit(report.to_json())
+            else:
+                metrics = "  ".join(f"{metric} {value:.4f}" for metric, value in report.metrics.items())
+                console.print(f"{dataset.name} {name:6} ({report.queries} queries)  {metrics}  "
+                              f"latency p50 {report.latency_ms['p50']} ms p95 {report.latency_ms['p95']} ms")
+
+    _run(command)
+
+
 @cli.command("app")
 def serve_app(
     port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8501,

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
 from functools import cached_property
 from pathlib import Path
 
 from app.settings import Settings
-from ingest import ChunkingOptions, Ingestor, Manifest
+from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
 from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
+from retrieval.evaluate import EVAL_GROUP, BeirDataset
 from retrieval.store import CollectionLayout
 
 
@@ -91,6 +93,29 @@ class Kura:
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
 
+    def eval_retriever(self, dataset: BeirDataset) -> Retriever:
+        """The dataset's corpus indexed once into a throwaway embedded store, cached by content and chunking."""
+        s = self.settings
+        folder = s.home / "eval" / f"{dataset.name}-{dataset.fingerprint}-{s.chunk_tokens}-{s.chunk_overlap}"
+        complete = folder / "complete"
+        if not complete.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        store = open_store(path=folder / "qdrant", dim=self.embedder.dim)
+        self._eval_stores.append(store)
+        if not complete.exists():
+            ingestor = Ingestor(store=store, embedder=self.embedder, sparse=self.sparse, manifest=None,
+                                options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap))
+            items = [(doc_id, doc_id, ParsedDocument(title, [Section(text)])) for doc_id, (title, text)
+                     in dataset.corpus.items()]
+            for start in range(0, len(items), 256):
+                ingestor.index_documents(items[start:start + 256], (EVAL_GROUP,))
+            complete.write_text(str(len(items)))
+        return Retriever(store, self.embedder, self.sparse, s.search_mode)
+
+    @cached_property
+    def _eval_stores(self) -> list[Store]:
+        return []
+
     def scope(self, groups: str | None = None, sources: list[Path] | None = None) -> AccessScope:
         """The caller's access scope; sources (files) narrow it further, never widen it."""
         paths = tuple(str(Path(p).expanduser().resolve()) for p in sources or ())
@@ -101,3 +126,5 @@ class Kura:
             self.store.close()
         if "manifest" in self.__dict__:
             self.manifest.close()
+        for store in self.__dict__.get("_eval_stores", []):
+            store.close()

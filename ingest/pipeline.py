@@ -14,10 +14,10 @@ from pathlib import Path
 
 from ingest.chunk import chunk_document
 from ingest.manifest import Manifest
-from ingest.parse import ParseError, parse
+from ingest.parse import ParsedDocument, ParseError, parse
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.store import Store, StoreError
-from retrieval.types import IndexedChunk
+from retrieval.types import Chunk, IndexedChunk
 
 ProgressCallback = Callable[[int, int, str], None]
 
@@ -40,6 +40,11 @@ class IngestReport:
 class ChunkingOptions:
     chunk_tokens: int = 200
     chunk_overlap: int = 40
+
+
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded and BM25-indexed for a chunk: its title and heading path give it context."""
+    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)
 
 
 def doc_id_for(path: Path) -> str:
@@ -82,9 +87,10 @@ def _describe(exc: Exception) -> str:
 
 
 class Ingestor:
-    """Owns nothing: the store, embedder and manifest are passed in and outlive it."""
+    """Owns nothing: the store, embedder and manifest are passed in and outlive it.
+    Without a manifest only index_documents() is usable (evaluation corpora are indexed that way)."""
 
-    def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest,
+    def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
                  options: ChunkingOptions = ChunkingOptions()) -> None:
         self.store = store
         self.embedder = embedder
@@ -116,6 +122,24 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
+    def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...]) -> list[int]:
+        """(doc_id, source, parsed document) → chunks embedded in one batch and stored, document by document.
+        Returns each document's chunk count; a document with no text stores nothing (and loses old chunks)."""
+        per_document = [
+            chunk_document(document, doc_id=doc_id, source=source, groups=groups,
+                           chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
+                           tokenize=self.embedder.model.tokenizer.tokenize)
+            for doc_id, source, document in documents
+        ]
+        chunks = [c for doc_chunks in per_document for c in doc_chunks]
+        texts = [embedding_text(c) for c in chunks]
+        vectors = iter(zip(chunks, self.embedder.embed(texts), texts))
+        for (doc_id, _, _), doc_chunks in zip(documents, per_document):
+            indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in (next(vectors) for _ in doc_chunks)]
+            if indexed:
+                self.store.replace_document(doc_id, indexed)
+        return [len(doc_chunks) for doc_chunks in per_document]
+
     def delete(self, doc_id: str) -> bool:
         if self.manifest.get(doc_id) is None:
             return False
@@ -138,21 +162,9 @@ class Ingestor:
                 report.unchanged += 1
                 return
             document = parse(path)
-            chunks = chunk_document(
-                document,
-                doc_id=doc_id,
-                source=str(path),
-                groups=groups,
-                chunk_tokens=self.options.chunk_tokens,
-                chunk_overlap=self.options.chunk_overlap,
-                tokenize=self.embedder.model.tokenizer.tokenize,
-            )
-            if not chunks:
+            (chunk_count,) = self.index_documents([(doc_id, str(path), document)], groups)
+            if not chunk_count:
                 raise ParseError("no text found in this file")
-            texts = [f"{c.title}\n{c.heading}\n{c.text}" if c.heading else f"{c.title}\n{c.text}" for c in chunks]
-            dense = self.embedder.embed(texts)
-            indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, dense, texts)]
-            self.store.replace_document(doc_id, indexed)
         except StoreError:
             raise  # the store is gone: stop the batch, a rerun resumes from the manifest
         except Exception as exc:  # one bad file never stops the batch
@@ -161,9 +173,9 @@ class Ingestor:
             return
         self.manifest.record_ingested(
             doc_id=doc_id, path=str(path), title=document.title, content_hash=content_hash,
-            size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=len(chunks), groups=groups,
+            size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=chunk_count, groups=groups,
         )
-        report.chunks += len(chunks)
+        report.chunks += chunk_count
         if previous is None or previous.status == "failed" and previous.content_hash is None:
             report.added += 1
         else:

@@ -1,0 +1,104 @@
+"""Retrieval quality as numbers: BEIR-format datasets, TREC run files, metrics from ranx.
+
+A dataset folder holds corpus.jsonl ({"_id","title","text"}), queries.jsonl ({"_id","text"}) and
+qrels/test.tsv (query-id, corpus-id, score). Queries without a positive judgement are skipped, as in BEIR."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import json
+import statistics
+import time
+from dataclasses import dataclass
+from pathlib import Path
+
+from retrieval.search import Retriever
+from retrieval.store import SearchMode
+from retrieval.types import AccessScope
+
+def metric_names(k: int = 10) -> tuple[str, ...]:
+    return (f"ndcg@{k}", f"recall@{k}", "recall@100", f"mrr@{k}")
+EVAL_GROUP = "eval"
+
+
+@dataclass(frozen=True)
+class BeirDataset:
+    name: str
+    corpus: dict[str, tuple[str, str]]  # id → (title, text)
+    queries: dict[str, str]
+    qrels: dict[str, dict[str, int]]
+    fingerprint: str  # content hash: the cache key of an indexed copy
+
+    @classmethod
+    def load(cls, folder: Path) -> BeirDataset:
+        folder = Path(folder)
+        digest = hashlib.sha256()
+        corpus = {}
+        with (folder / "corpus.jsonl").open(encoding="utf-8") as handle:
+            for line in handle:
+                digest.update(line.encode())
+                doc = json.loads(line)
+                corpus[str(doc["_id"])] = (doc.get("title") or "", doc.get("text") or "")
+        with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
+            queries = {str(q["_id"]): q["text"] for q in map(json.loads, handle)}
+        qrels: dict[str, dict[str, int]] = {}
+        with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle, delimiter="\t"):
+                qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+        judged = {q: docs for q, docs in qrels.items() if any(score > 0 for score in docs.values()) and q in queries}
+        return cls(folder.name, corpus, {q: queries[q] for q in judged}, judged, digest.hexdigest()[:16])
+
+
+@dataclass
+class RetrievalReport:
+    dataset: str
+    mode: str
+    queries: int
+    metrics: dict[str, float]
+    latency_ms: dict[str, float]
+
+    def to_json(self) -> dict:
+        return dict(self.__dict__)
+
+
+def run_queries(retriever: Retriever, dataset: BeirDataset, mode: SearchMode, depth: int = 100):
+    """Each judged query → its top `depth` documents (a document scores as its best chunk), and latencies."""
+    scope = AccessScope((EVAL_GROUP,))
+    run: dict[str, dict[str, float]] = {}
+    latencies = []
+    for qid, text in dataset.queries.items():
+        started = time.perf_counter()
+        hits = retriever.search(text, scope, k=depth * 2, mode=mode)
+        latencies.append((time.perf_counter() - started) * 1000)
+        ranked: dict[str, float] = {}
+        for rank, hit in enumerate(hits):
+            if hit.chunk.doc_id not in ranked and len(ranked) < depth:
+                ranked[hit.chunk.doc_id] = float(depth * 2 - rank)  # rank-based: comparable across modes
+        run[qid] = ranked
+    return run, latencies
+
+
+def score(dataset: BeirDataset, run: dict[str, dict[str, float]], k: int = 10) -> dict[str, float]:
+    from ranx import Qrels, Run, evaluate
+
+    metrics = list(metric_names(k))
+    qrels = Qrels.from_dict(dataset.qrels)
+    results = evaluate(qrels, Run.from_dict({q: docs or {"-": 0.0} for q, docs in run.items()}), metrics)
+    return {metric: round(float(results[metric]), 4) for metric in metrics}
+
+
+def evaluate_retrieval(retriever: Retriever, dataset: BeirDataset, mode: SearchMode,
+                       k: int = 10) -> tuple[RetrievalReport, dict]:
+    run, latencies = run_queries(retriever, dataset, mode)
+    ordered = sorted(latencies)
+    latency = {"p50": round(statistics.median(ordered), 2),
+               "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2)}
+    return RetrievalReport(dataset.name, mode, len(dataset.queries), score(dataset, run, k), latency), run
+
+
+def write_trec_run(run: dict[str, dict[str, float]], path: Path, tag: str = "kura") -> None:
+    with Path(path).open("w", encoding="utf-8") as handle:
+        for qid, docs in run.items():
+            for rank, (doc_id, value) in enumerate(sorted(docs.items(), key=lambda d: -d[1]), 1):
+                handle.write(f"{qid} Q0 {doc_id} {rank} {value} {tag}\n")
