@@ -44,8 +44,9 @@ class BeirDataset:
             queries = {str(q["_id"]): q["text"] for q in map(json.loads, handle)}
         qrels: dict[str, dict[str, int]] = {}
         with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
-            for row in csv.DictReader(handle, delimiter="\t"):
-                qrels.setdefault(row["query-id"], {})[row["corpus-id"]] = int(row["score"])
+            for query_id, corpus_id, value in (row[:3] for row in csv.reader(handle, delimiter="\t") if row):
+                if value.strip().lstrip("-").isdigit():  # the header row is optional
+                    qrels.setdefault(query_id, {})[corpus_id] = int(value)
         judged = {q: docs for q, docs in qrels.items() if any(score > 0 for score in docs.values()) and q in queries}
         return cls(folder.name, corpus, {q: queries[q] for q in judged}, judged, digest.hexdigest()[:16])
 

@@ -29,6 +29,11 @@ def dataset_dir(tmp_path):
     (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items()))
     (folder / "qrels" / "test.tsv").write_text(
         "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in QRELS))
+    headerless = folder.parent / "headerless"
+    (headerless / "qrels").mkdir(parents=True)
+    for name in ("corpus.jsonl", "queries.jsonl"):
+        (headerless / name).write_text((folder / name).read_text())
+    (headerless / "qrels" / "test.tsv").write_text("".join(f"{q}\t{d}\t{s}\n" for q, d, s in QRELS))
     return folder
 
 
@@ -36,6 +41,7 @@ def test_loading_skips_queries_without_a_positive_judgement(dataset_dir):
     dataset = BeirDataset.load(dataset_dir)
     assert set(dataset.queries) == {"q1", "q2", "q3"} and len(dataset.corpus) == 4
     assert dataset.fingerprint == BeirDataset.load(dataset_dir).fingerprint
+    assert BeirDataset.load(dataset_dir.parent / "headerless").qrels == dataset.qrels
 
 
 @pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
