@@ -174,6 +174,35 @@ def status(as_json: JsonOption = False) -> None:
     _run(command)
 
 
+@cli.command()
+def draft(
+    ticket_file: Annotated[str, typer.Argument(help="Ticket as plain text (Subject:/Customer: lines optional) or .eml; - for stdin.")],
+    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
+    style: Annotated[Optional[Path], typer.Option("--style", help="House-style TOML file.")] = None,
+    effort: Annotated[str, typer.Option("--effort", help="Reasoning effort: low, medium or high.")] = "medium",
+    groups: GroupsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Draft a reply to a support ticket from the knowledge base, with notes for the agent."""
+    from llm.draft import Ticket
+
+    if backend not in (None, "extractive", "local", "openai"):
+        raise typer.BadParameter("backend must be extractive, local or openai", param_hint="--backend")
+    ticket = Ticket.from_text(sys.stdin.read()) if ticket_file == "-" else Ticket.from_file(Path(ticket_file))
+
+    def command(kura: Kura) -> None:
+        result = kura.drafter(backend, style).draft(ticket, kura.scope(groups), reasoning_effort=effort)
+        if as_json:
+            _emit(result.to_json())
+            return
+        sys.stdout.write(result.reply + "\n")
+        console.print("\n[bold]Internal notes[/bold] (not for the customer):")
+        for note in result.internal_notes:
+            console.print(f" • {note}")
+
+    _run(command)
+
+
 eval_cli = typer.Typer(no_args_is_help=True, help="Measure retrieval and answer quality.")
 cli.add_typer(eval_cli, name="eval")
 

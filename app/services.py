@@ -9,6 +9,7 @@ from pathlib import Path
 from app.settings import Settings
 from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
+from llm.draft import Drafter, HouseStyle
 from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
 from retrieval.evaluate import EVAL_GROUP, BeirDataset
 from retrieval.store import CollectionLayout
@@ -92,6 +93,10 @@ class Kura:
             reasoning_effort=s.llm_reasoning_effort or "low",
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
+
+    def drafter(self, backend: str | None = None, style: Path | None = None) -> Drafter:
+        """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort."""
+        return Drafter(self.answerer(backend), HouseStyle.load(style or self.settings.draft_style))
 
     def eval_retriever(self, dataset: BeirDataset) -> Retriever:
         """The dataset's corpus indexed once into a throwaway embedded store, cached by content and chunking."""

@@ -62,6 +62,7 @@ class Settings(BaseSettings):
     llm_reasoning_effort: Effort | None = Field(
         None, description="gpt-oss reasoning effort for every request; unset = low for answers, medium for drafts."
     )
+    draft_style: Path | None = Field(None, description="House-style TOML for ticket drafts (docs/house-style.example.toml).")
     show_reasoning: bool = Field(False, description="Admins only: include the model's reasoning (collapsed).")
 
     @property

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
 from llm.backends import ChatBackend, Effort, LLMError
@@ -52,10 +52,12 @@ class Answer:
     warnings: list[str] = field(default_factory=list)
     context: dict[str, int] = field(default_factory=dict)
     reasoning: str | None = None  # the model's reasoning: for admins only, never shown to end users by default
+    passages: list[SearchHit] = field(default_factory=list)  # what the answer was built from (not serialised)
 
     def to_json(self, include_reasoning: bool = False) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
+        data.pop("passages")
         if not include_reasoning:
             data.pop("reasoning")
         return data
@@ -82,12 +84,14 @@ def _citation(n: int, hit: SearchHit, quote: str) -> Citation:
                     title=c.title)
 
 
-def fit_to_budget(question: str, hits: list[SearchHit], options: AnswerOptions) -> list[SearchHit]:
+def fit_to_budget(question: str, hits: list[SearchHit], options: AnswerOptions,
+                  instruction: str | None = None) -> list[SearchHit]:
     """The most relevant passages whose prompt fits the model's context with room for the answer (at least one)."""
     kept: list[SearchHit] = []
     budget = options.context_tokens - options.max_tokens - PROMPT_OVERHEAD_TOKENS
     for hit in hits:
-        if kept and sum(count_tokens(m["content"]) for m in build_messages(question, kept + [hit])) > budget:
+        messages = build_messages(question, kept + [hit], instruction)
+        if kept and sum(count_tokens(m["content"]) for m in messages) > budget:
             break
         kept.append(hit)
     return kept
@@ -108,13 +112,19 @@ class Answerer:
         return self.backend.name if self.backend else "extractive"
 
     def stream(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None,
-               stream: bool = True) -> Iterator[str | Answer]:
-        """Yields answer text as it is produced, then the final Answer."""
+               stream: bool = True, instruction: str | None = None,
+               rank: Callable[[list[SearchHit]], list[SearchHit]] | None = None) -> Iterator[str | Answer]:
+        """Yields answer text as it is produced, then the final Answer.
+
+        `instruction` replaces the question as the model's task (ticket drafts); `rank` reorders the relevant
+        passages before they are numbered (drafts prefer support articles)."""
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = self.retriever.search(question, scope, k=self.options.top_k)
         timings["retrieval_s"] = round(time.perf_counter() - started, 4)
         relevant = [h for h in hits if (h.similarity or 0.0) >= self.options.abstain_below]
+        if rank is not None:
+            relevant = rank(relevant)
         if not relevant:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
@@ -125,12 +135,14 @@ class Answerer:
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
         if self.backend is None:
             text = yield from self._extractive(evidence)
-            result = Answer(text, False, self._citations(relevant, evidence, text), "extractive", timings)
+            result = Answer(text, False, self._citations(relevant, evidence, text), "extractive", timings,
+                            passages=relevant)
         else:
-            used = fit_to_budget(question, relevant, self.options)
+            used = fit_to_budget(question, relevant, self.options, instruction)
             mark = time.perf_counter()
-            result = yield from self._generate(question, used, reasoning_effort or self.options.reasoning_effort,
-                                               stream)
+            result = yield from self._generate(build_messages(question, used, instruction),
+                                               reasoning_effort or self.options.reasoning_effort, stream)
+            result.passages = used
             timings["generation_s"] = round(time.perf_counter() - mark, 4)
             result.timings = timings
             result.citations = self._citations(used, evidence, result.answer)
@@ -153,8 +165,7 @@ class Answerer:
             yield line + "\n"
         return "\n".join(lines)
 
-    def _generate(self, question: str, hits: list[SearchHit], effort: Effort | None,
-                  stream: bool) -> Iterator[str]:
+    def _generate(self, messages: list[dict], effort: Effort | None, stream: bool) -> Iterator[str]:
         """Run the model; turn every known way a reply can go wrong into an error or warning on the Answer."""
         harmony = HarmonyFilter()
         parts: list[str] = []
@@ -162,7 +173,7 @@ class Answerer:
         finish_reason = None
         error = None
         try:
-            for delta in self.backend.generate(build_messages(question, hits), max_tokens=self.options.max_tokens,
+            for delta in self.backend.generate(messages, max_tokens=self.options.max_tokens,
                                                temperature=self.options.temperature, reasoning_effort=effort,
                                                stream=stream):
                 text, thought = harmony.feed(delta.text)

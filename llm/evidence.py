@@ -73,7 +73,8 @@ def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder)
     for n, sentences in scored.items():
         sentences.sort(reverse=True)
         top = sentences[0]
-        # A close runner-up joins the quote, in document order: facts often span two sentences.
-        chosen = sorted([top] + [s for s in sentences[1:2] if s[0] >= top[0] - QUOTE_MARGIN], key=lambda s: s[1])
+        # A nearly-as-good sentence right next to the best joins the quote: facts often span two sentences.
+        neighbours = [s for s in sentences[1:] if abs(s[1] - top[1]) == 1 and s[0] >= top[0] - QUOTE_MARGIN]
+        chosen = sorted([top] + neighbours[:1], key=lambda s: s[1])
         ranked.append((top[0], Evidence(n, " ".join(s[2] for s in chosen), top[3])))
     return [evidence for _, evidence in sorted(ranked, key=lambda pair: -pair[0])]

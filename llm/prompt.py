@@ -25,8 +25,10 @@ def neutralise(text: str) -> str:
     return _CONTROL_TOKENS.sub(" ", text)
 
 
-def build_messages(question: str, hits: list[SearchHit]) -> list[dict]:
+def build_messages(question: str, hits: list[SearchHit], instruction: str | None = None) -> list[dict]:
+    """System prompt, then the numbered sources, then the question (or a task such as drafting a reply)."""
     # Bare numbered passages: small models parrot any labels put beside them instead of answering.
     sources = "\n\n".join(f"[{n}] {neutralise(hit.chunk.text)}" for n, hit in enumerate(hits, 1))
-    user = f"Sources:\n\n{sources}\n\nQuestion: {neutralise(question)}"
+    task = instruction if instruction is not None else f"Question: {neutralise(question)}"
+    user = f"Sources:\n\n{sources}\n\n{task}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

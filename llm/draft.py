@@ -1,0 +1,207 @@
+"""Support tickets → draft replies grounded in the knowledge base, with internal notes for the agent.
+
+The draft is built from retrieved passages only. Whatever writes the body (a model or the extractive
+fallback), kura frames it in the house style and checks it: every amount, duration, date or refund
+promise in the draft must appear in the cited sources, or the agent is told to verify it."""
+
+from __future__ import annotations
+
+import email
+import email.policy
+import re
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from llm.answer import Answerer, Citation
+from llm.backends import Effort
+from llm.prompt import neutralise
+from retrieval.types import AccessScope, SearchHit
+
+
+@dataclass(frozen=True)
+class Ticket:
+    subject: str
+    body: str
+    customer: str = ""
+    product: str = ""
+
+    @classmethod
+    def from_text(cls, text: str) -> Ticket:
+        """Plain text: optional `Subject:`, `Customer:` and `Product:` header lines, then the body."""
+        fields, lines = {}, text.strip().splitlines()
+        while lines and re.match(r"^(subject|customer|product|from)\s*:", lines[0], re.IGNORECASE):
+            key, _, value = lines.pop(0).partition(":")
+            fields[key.strip().lower()] = value.strip()
+        body = "\n".join(lines).strip()
+        return cls(fields.get("subject", ""), body, fields.get("customer", fields.get("from", "")),
+                   fields.get("product", ""))
+
+    @classmethod
+    def from_file(cls, path: Path) -> Ticket:
+        data = Path(path).read_bytes()
+        if Path(path).suffix.lower() != ".eml":
+            return cls.from_text(data.decode("utf-8", errors="replace"))
+        message = email.message_from_bytes(data, policy=email.policy.default)
+        part = message.get_body(preferencelist=("plain", "html"))
+        body = part.get_content() if part is not None else ""
+        if part is not None and part.get_content_type() == "text/html":
+            from bs4 import BeautifulSoup
+
+            body = BeautifulSoup(body, "html.parser").get_text("\n")
+        sender = message.get("From", "")
+        name = sender.split("<")[0].strip().strip('"') if "<" in sender else sender
+        return cls(str(message.get("Subject", "")), body.strip(), name)
+
+
+_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|to whom)\b.*$|"
+                       r"^\s*(お世話になっております|こんにちは|いつもお世話になっております).*$", re.IGNORECASE)
+_SIGN_OFF = re.compile(r"^\s*(--\s*$|best( regards)?|kind regards|regards|thanks|thank you|cheers|sincerely|"
+                       r"sent from my|よろしくお願いします|よろしくお願いいたします)\b", re.IGNORECASE)
+
+
+def ticket_query(ticket: Ticket) -> str:
+    """What the customer is asking about: subject and body without greeting, signature and quoted mail."""
+    lines = [line for line in ticket.body.splitlines() if not line.lstrip().startswith(">")]
+    while lines and (not lines[0].strip() or _GREETING.match(lines[0])):
+        lines.pop(0)
+    for index, line in enumerate(lines):
+        if _SIGN_OFF.match(line):
+            lines = lines[:index]
+            break
+    return "\n".join(part for part in (ticket.subject, "\n".join(lines).strip(), ticket.product) if part)
+
+
+@dataclass(frozen=True)
+class HouseStyle:
+    greeting: str = "Hello {customer},"
+    anonymous_greeting: str = "Hello,"
+    sign_off: str = "Best regards,\nCustomer Support"
+    tone: str = "friendly, clear and concise"
+    language: str = "English"
+    prefer_sources: tuple[str, ...] = ("/approved-replies/", "/support/")
+
+    @classmethod
+    def load(cls, path: Path | None) -> HouseStyle:
+        """A TOML file with any of the fields above; missing fields keep their defaults."""
+        if path is None:
+            return cls()
+        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        if "prefer_sources" in data:
+            data["prefer_sources"] = tuple(data["prefer_sources"])
+        unknown = set(data) - set(cls.__dataclass_fields__)
+        if unknown:
+            raise ValueError(f"unknown house-style fields in {path}: {', '.join(sorted(unknown))}")
+        return cls(**data)
+
+    def frame(self, ticket: Ticket, body: str) -> str:
+        greeting = self.greeting.format(customer=ticket.customer) if ticket.customer else self.anonymous_greeting
+        return f"{greeting}\n\n{body.strip()}\n\n{self.sign_off}"
+
+
+@dataclass
+class Draft:
+    reply: str
+    internal_notes: list[str]
+    citations: list[Citation]
+    abstained: bool
+    backend: str
+    error: str | None = None
+
+    def to_json(self) -> dict:
+        data = dict(self.__dict__)
+        data["citations"] = [c.to_json() for c in self.citations]
+        return data
+
+
+# Statements a reply must never make up: money, durations, dates, percentages, refund and credit promises.
+_CLAIM = re.compile(
+    r"(?:[¥$€£]\s?\d[\d,.]*|\d[\d,.]*\s?%|\d[\d,.]*[\s-]?(?:yen|円|usd|dollars?|eur|percent|days?|weeks?|months?|years?|"
+    r"hours?|gb|tb|日|週間|か月|年)\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
+    r"november|december)\s+\d{1,2}\b|\brefund(?:ed|s)?\b|\bcredit(?:ed|s)?\b|\bfree(?: of charge| trial)?\b|"
+    r"\bdiscount\w*|\bcompensat\w+)",
+    re.IGNORECASE,
+)
+
+
+def unsupported_claims(text: str, sources: list[str]) -> list[str]:
+    """Claims in `text` (amounts, durations, dates, refund promises) that no source states."""
+    haystack = " ".join(" ".join(s.lower().split()) for s in sources)
+    found = []
+    for match in _CLAIM.finditer(text):
+        claim = " ".join(match.group(0).lower().split())
+        # A promise word counts as stated if any form of it is (refund / refunded / refunds).
+        needle = claim[:6] if claim.isalpha() else claim
+        if needle not in haystack and claim not in found:
+            found.append(claim)
+    return found
+
+
+def _drafting_prompt(style: HouseStyle, ticket: Ticket) -> str:
+    return (
+        f"Write the body of a reply to this customer support ticket, in {style.language}, {style.tone}. "
+        "Use only facts from the numbered sources and cite them as [n]. Do not promise refunds, credits, "
+        "prices, dates or timelines unless a source states them. Do not write a greeting or a sign-off.\n\n"
+        f"Customer's request:\n{neutralise(ticket_query(ticket))}\n\nReply body:"
+    )
+
+
+class Drafter:
+    """Drafts replies with an Answerer's retriever, evidence and backend; frames and checks them."""
+
+    def __init__(self, answerer: Answerer, style: HouseStyle = HouseStyle()) -> None:
+        self.answerer = answerer
+        self.style = style
+
+    def _prefer(self, hits: list[SearchHit]) -> list[SearchHit]:
+        """Approved replies, then support articles, then everything else; by score within each."""
+        def rank(hit: SearchHit) -> int:
+            return next((i for i, part in enumerate(self.style.prefer_sources) if part in hit.chunk.source),
+                        len(self.style.prefer_sources))
+        return sorted(hits, key=rank)
+
+    def stream(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium",
+               stream: bool = True) -> Iterator[str | Draft]:
+        """Yields the reply body as it is written, then the final Draft."""
+        question = ticket_query(ticket)
+        result = None
+        for event in self.answerer.stream(question, scope, reasoning_effort=reasoning_effort, stream=stream,
+                                          instruction=_drafting_prompt(self.style, ticket), rank=self._prefer):
+            if isinstance(event, str):
+                if not self.answerer.backend:
+                    continue  # the extractive body is rebuilt below as a reply, not streamed as quotes
+                yield event
+            else:
+                result = event
+        notes = []
+        if not ticket.customer:
+            notes.append("No customer name in the ticket: the reply uses a generic greeting.")
+        if result.abstained:
+            body = ("Thank you for your message. We are looking into your question and will get back to you "
+                    "as soon as we can.")
+            notes.append("No knowledge-base passage answers this ticket: research it or escalate before replying.")
+        elif self.answerer.backend is None:
+            # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
+            best = result.citations[0]
+            passage = next(h.chunk.text for h in result.passages if h.chunk.chunk_id == best.chunk_id)
+            text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
+            body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
+            notes.append("Drafted without a language model: the body quotes the best knowledge-base passage; "
+                         "rephrase it and remove what does not apply.")
+        else:
+            body = result.answer
+        if result.error:
+            notes.append(f"The model failed ({result.error}); the reply below is a holding reply.")
+            body = body or "Thank you for your message. We are looking into it and will reply shortly."
+        sources = [hit.chunk.text for hit in result.passages]
+        for claim in unsupported_claims(body, sources):
+            notes.append(f"The draft says “{claim}”, which the cited sources do not state: verify before sending.")
+        for citation in result.citations:
+            notes.append(f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}")
+        yield Draft(self.style.frame(ticket, body), notes, result.citations, result.abstained, result.backend,
+                    result.error)
+
+    def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium") -> Draft:
+        *_, final = self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False)
+        return final

@@ -1,0 +1,83 @@
+"""Ticket drafting over the sample support articles: the reply is framed in the house style, grounded in
+the knowledge base, and every amount, duration or refund promise the sources do not state is flagged."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from llm.draft import Drafter, HouseStyle, Ticket, ticket_query, unsupported_claims
+from retrieval import AccessScope
+
+TICKETS = Path(__file__).parent / "tickets"
+EVERYONE = AccessScope(("everyone",))
+
+
+def test_a_text_ticket_is_read_with_its_fields():
+    ticket = Ticket.from_file(TICKETS / "refund.txt")
+    assert (ticket.subject, ticket.customer, ticket.product) == (
+        "Refund for our annual plan", "Ms. Tanaka", "Kumo Sync Business")
+    assert ticket.body.startswith("Hello support team,")
+
+
+def test_an_eml_ticket_is_read_and_the_query_drops_greeting_signature_and_quotes():
+    ticket = Ticket.from_file(TICKETS / "stuck.eml")
+    assert ticket.subject == "Kumo Sync stuck on Preparing" and ticket.customer == "Ken Ito"
+    query = ticket_query(ticket)
+    assert "power cut" in query and "Hi," not in query and "Thanks" not in query and "ticket was received" not in query
+
+
+def test_unsupported_claims_are_found():
+    sources = ["Annual Kumo Sync subscriptions can be refunded in full within 14 days of purchase."]
+    text = "You will be refunded within 14 days, and we add a credit of ¥5,000 within 3 days."
+    assert unsupported_claims(text, sources) == ["credit", "¥5,000", "3 days"]
+
+
+def test_house_style_from_a_file_frames_the_reply(tmp_path):
+    style_file = tmp_path / "style.toml"
+    style_file.write_text('greeting = "Dear {customer},"\nsign_off = "Kind regards,\\nAozora Support"\n')
+    style = HouseStyle.load(style_file)
+    assert style.frame(Ticket("s", "b", "Ms. Tanaka"), "Body.") == "Dear Ms. Tanaka,\n\nBody.\n\nKind regards,\nAozora Support"
+    assert style.frame(Ticket("s", "b"), "Body.").startswith("Hello,")
+    style_file.write_text('colour = "blue"\n')
+    with pytest.raises(ValueError, match="colour"):
+        HouseStyle.load(style_file)
+
+
+def test_extractive_draft_quotes_the_refund_policy(ingested_samples):
+    drafter = Drafter(ingested_samples.answerer("extractive"))
+    draft = drafter.draft(Ticket.from_file(TICKETS / "refund.txt"), EVERYONE)
+    assert not draft.abstained and draft.backend == "extractive"
+    assert draft.reply.startswith("Hello Ms. Tanaka,") and draft.reply.endswith("Best regards,\nCustomer Support")
+    assert any(c.source.endswith("support/refunds-and-billing.md") for c in draft.citations)
+    assert "within 14 days of purchase" in draft.reply
+    assert not [n for n in draft.internal_notes if "do not state" in n], draft.internal_notes
+    assert any("without a language model" in n for n in draft.internal_notes)
+
+
+def test_support_articles_are_preferred_as_sources(ingested_samples):
+    drafter = Drafter(ingested_samples.answerer("extractive"))
+    draft = drafter.draft(Ticket.from_file(TICKETS / "stuck.eml"), EVERYONE)
+    assert draft.citations and "/support/" in draft.citations[0].source
+    assert "index" in draft.reply.lower()
+
+
+def test_an_unanswerable_ticket_gets_a_holding_reply_and_an_escalation_note(ingested_samples):
+    ticket = Ticket("Printer on fire", "Our office printer in Osaka caught fire during lunch. Who pays?", "Mr. Sato")
+    draft = Drafter(ingested_samples.answerer("extractive")).draft(ticket, EVERYONE)
+    assert draft.abstained and draft.citations == []
+    assert "looking into" in draft.reply and any("escalate" in n for n in draft.internal_notes)
+
+
+@pytest.mark.slow
+def test_a_model_written_draft_is_framed_checked_and_cited(ingested_samples):
+    draft = Drafter(ingested_samples.answerer("local")).draft(Ticket.from_file(TICKETS / "refund.txt"), EVERYONE)
+    assert draft.backend == "local" and draft.error is None
+    assert draft.reply.startswith("Hello Ms. Tanaka,") and draft.reply.endswith("Customer Support")
+    assert any(c.source.endswith("refunds-and-billing.md") for c in draft.citations)
+    body = draft.reply.removeprefix("Hello Ms. Tanaka,").removesuffix("Best regards,\nCustomer Support")
+    sources = [h.chunk.text for h in ingested_samples.retriever.search(ticket_query(Ticket.from_file(
+        TICKETS / "refund.txt")), EVERYONE, k=5)]
+    flagged = {n for n in draft.internal_notes if "do not state" in n}
+    assert len(flagged) == len(unsupported_claims(body, sources)), "every unsupported claim is flagged"
