@@ -50,12 +50,16 @@ def ingest(
     no_delete: Annotated[bool, typer.Option("--no-delete", help="Keep documents gone from the folders.")] = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Parse, chunk, embed and index files; unchanged files are skipped, vanished ones removed."""
+    """Parse, chunk, embed and index files; unchanged files are skipped, vanished ones removed.
+
+    Access groups: the nearest .kura-acl file above a file wins, then its POSIX group (KURA_POSIX_GROUPS=true),
+    then --groups, then KURA_DEFAULT_GROUPS."""
 
     def command(kura: Kura) -> None:
         doc_groups = parse_groups(groups, kura.settings.default_groups)
+        posix = kura.settings.posix_groups
         if as_json:
-            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete)
+            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, posix_groups=posix)
             _emit(report.to_json())
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
@@ -65,9 +69,11 @@ def ingest(
             def progress(done: int, total: int, path: str) -> None:
                 bar.update(task, completed=done, total=total, description=Path(path).name[:40] or "done")
 
-            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress)
+            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress,
+                                          posix_groups=posix)
         console.print(
-            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged}, "
+            f"added {report.added}, updated {report.updated}, unchanged {report.unchanged} "
+            f"({report.regrouped} with new access groups), "
             f"deleted {report.deleted}, failed {len(report.failed)}; {report.chunks} chunks in {report.seconds:.1f}s"
         )
         for failure in report.failed:

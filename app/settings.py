@@ -49,6 +49,7 @@ class Settings(BaseSettings):
     top_k: int = 5
     abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
     default_groups: list[str] = ["everyone"]
+    posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 
     llm_backend: BackendName = "local"
     llm_model_path: Path = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"

@@ -30,6 +30,7 @@ class IngestReport:
     deleted: int = 0
     failed: list[dict] = field(default_factory=list)
     chunks: int = 0
+    regrouped: int = 0  # unchanged documents whose access groups changed (payload updated, not re-embedded)
     seconds: float = 0.0
 
     def to_json(self) -> dict:
@@ -60,22 +61,66 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _expand(paths: Iterable[Path]) -> tuple[list[Path], list[Path], list[Path]]:
-    """Given paths → (files to ingest, folders walked, missing paths). Hidden files and folders are skipped."""
-    files, folders, missing = [], [], []
+def _expand(paths: Iterable[Path]) -> tuple[dict[Path, Path], list[Path], list[Path]]:
+    """Given paths → ({file: the root it was found under}, folders walked, missing paths).
+    Hidden files and folders (.kura-acl among them) are skipped."""
+    files: dict[Path, Path] = {}
+    folders, missing = [], []
     for raw in paths:
         path = Path(raw).expanduser().resolve()
         if path.is_dir():
             folders.append(path)
-            files.extend(
-                p for p in sorted(path.rglob("*"))
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts)
-            )
+            for p in sorted(path.rglob("*")):
+                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts):
+                    files.setdefault(p, path)
         elif path.is_file():
-            files.append(path)
+            files.setdefault(path, path.parent)
         else:
             missing.append(path)
-    return list(dict.fromkeys(files)), folders, missing
+    return files, folders, missing
+
+
+ACL_FILE = ".kura-acl"
+
+
+def read_acl(path: Path) -> tuple[str, ...]:
+    """A .kura-acl file: group names separated by commas or newlines; # starts a comment."""
+    names = []
+    for line in path.read_text(encoding="utf-8").splitlines():
+        names.extend(part.strip() for part in line.split("#", 1)[0].split(","))
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+class AccessRules:
+    """Which groups a file belongs to: the nearest .kura-acl in its folder or above (up to the ingested root)
+    wins; else its POSIX group, when that mapping is on; else the groups given for the ingest."""
+
+    def __init__(self, default: tuple[str, ...], posix_groups: bool = False) -> None:
+        self.default = default
+        self.posix_groups = posix_groups
+        self._acl_cache: dict[Path, tuple[str, ...] | None] = {}
+
+    def _acl(self, folder: Path) -> tuple[str, ...] | None:
+        if folder not in self._acl_cache:
+            acl = folder / ACL_FILE
+            self._acl_cache[folder] = read_acl(acl) if acl.is_file() else None
+        return self._acl_cache[folder]
+
+    def groups_for(self, path: Path, root: Path) -> tuple[str, ...]:
+        for folder in [path.parent, *path.parent.parents]:
+            acl = self._acl(folder)
+            if acl is not None:
+                return acl
+            if folder == root or folder == folder.parent:
+                break
+        if self.posix_groups:
+            import grp
+
+            try:
+                return (grp.getgrgid(path.stat().st_gid).gr_name,)
+            except KeyError:
+                pass
+        return self.default
 
 
 def _describe(exc: Exception) -> str:
@@ -99,16 +144,18 @@ class Ingestor:
         self.options = options
 
     def ingest(self, paths: Iterable[Path], *, groups: tuple[str, ...], delete_missing: bool = True,
-               progress: ProgressCallback | None = None) -> IngestReport:
+               progress: ProgressCallback | None = None, posix_groups: bool = False) -> IngestReport:
+        """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns."""
         started = time.perf_counter()
         report = IngestReport()
         files, folders, missing = _expand(paths)
+        rules = AccessRules(groups, posix_groups)
         for path in missing:
             report.failed.append({"path": str(path), "error": "no such file or folder"})
-        for done, path in enumerate(files):
+        for done, (path, root) in enumerate(files.items()):
             if progress:
                 progress(done, len(files), str(path))
-            self._ingest_file(path, groups, report)
+            self._ingest_file(path, rules.groups_for(path, root), report)
         if delete_missing:
             seen = {str(p) for p in files}
             for folder in folders:
@@ -152,13 +199,18 @@ class Ingestor:
         previous = self.manifest.get(doc_id)
         try:
             stat = path.stat()
-            fresh = previous is not None and previous.status == "ingested" and previous.groups == groups
-            if fresh and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns:
-                report.unchanged += 1
-                return
-            content_hash = _hash_file(path)
-            if fresh and previous.content_hash == content_hash:
-                self.manifest.touch(doc_id, stat.st_mtime_ns)
+            ingested = previous is not None and previous.status == "ingested"
+            same_file = ingested and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns
+            content_hash = None if same_file else _hash_file(path)
+            if ingested and (same_file or previous.content_hash == content_hash):
+                if previous.groups != groups:  # only the access rules changed: no parsing, no embedding
+                    self.store.set_groups(doc_id, groups)
+                    self.manifest.record_ingested(
+                        doc_id=doc_id, path=str(path), title=previous.title, content_hash=previous.content_hash,
+                        size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups)
+                    report.regrouped += 1
+                elif not same_file:
+                    self.manifest.touch(doc_id, stat.st_mtime_ns)
                 report.unchanged += 1
                 return
             document = parse(path)

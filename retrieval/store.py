@@ -45,6 +45,9 @@ class Store(Protocol):
 
     def delete_document(self, doc_id: str) -> None: ...
 
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
+        """Change who may read a document, on every chunk at once, without re-embedding it."""
+
     def search(
         self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int
     ) -> list[SearchHit]: ...
@@ -181,6 +184,11 @@ class EdgeStore:
         with self._lock:
             self._shard.update(self._q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id)))
 
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
+        operation = self._q.UpdateOperation.set_payload_by_filter(self._filter(doc_id=doc_id), {"groups": list(groups)})
+        with self._lock:
+            self._shard.update(operation)
+
     def search(self, *, dense, sparse, mode, scope, limit):
         q = self._q
         flt = self._filter(scope=scope)
@@ -286,6 +294,11 @@ class ServerStore:
         self._client.delete(
             self.collection, points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True
         )
+
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
+        m = self._m
+        self._client.set_payload(self.collection, payload={"groups": list(groups)},
+                                 points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
 
     def search(self, *, dense, sparse, mode, scope, limit):
         m = self._m

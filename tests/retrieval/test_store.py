@@ -141,3 +141,11 @@ def test_a_new_server_collection_gets_the_cluster_layout_and_tenant_index(tmp_pa
     assert set(indexes) == {"groups", "doc_id", "source"}
     assert indexes["groups"].is_tenant and not indexes["doc_id"].is_tenant
     client.close()
+
+
+def test_set_groups_changes_access_on_every_chunk(filled, embedder):
+    store, sparse = filled
+    store.set_groups("hr", ["board"])
+    assert search(store, embedder, sparse, "parental leave", ("hr",)) == []
+    hits = search(store, embedder, sparse, "parental leave salaries sabbatical", ("board",))
+    assert len(hits) == 3 and {h.chunk.groups for h in hits} == {("board",)}
