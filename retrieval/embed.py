@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -53,16 +54,34 @@ class DenseEmbedder:
         return self.embed([text])[0]
 
 
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
+
+
+def is_cjk(text: str, threshold: float = 0.2) -> bool:
+    """True when at least `threshold` of the text's letters are Japanese or Chinese characters."""
+    letters = sum(1 for ch in text if ch.isalnum())
+    return letters > 0 and len(_CJK.findall(text)) / letters >= threshold
+
+
 class SparseEncoder:
-    """BM25 term-frequency vectors; the same encoder serves Edge and a Qdrant server (IDF modifier on the collection)."""
+    """BM25 term-frequency vectors; the same encoder serves Edge and a Qdrant server (IDF modifier on the collection).
+
+    English text gets Qdrant's default word tokenizer with Snowball stemming and stopwords. Japanese (and
+    Chinese) text has no spaces, so that tokenizer would make a whole sentence one token; it goes through
+    Qdrant's Multilingual tokenizer instead, chosen per chunk and per query. Token ids are hashes of the
+    tokens, so both encoders share one vocabulary space."""
 
     def __init__(self) -> None:
-        self._bm25 = qdrant_edge.Bm25()
+        self._english = qdrant_edge.Bm25()
+        self._multilingual = qdrant_edge.Bm25(qdrant_edge.Bm25Config(tokenizer=qdrant_edge.TokenizerType.Multilingual))
+
+    def _encoder(self, text: str):
+        return self._multilingual if is_cjk(text) else self._english
 
     def document(self, text: str) -> SparseVector:
-        vec = self._bm25.embed_document(text)
+        vec = self._encoder(text).embed_document(text)
         return SparseVector(list(vec.indices), list(vec.values))
 
     def query(self, text: str) -> SparseVector:
-        vec = self._bm25.embed_query(text)
+        vec = self._encoder(text).embed_query(text)
         return SparseVector(list(vec.indices), list(vec.values))
