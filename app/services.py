@@ -58,6 +58,7 @@ class Kura:
         return Ingestor(
             store=self.store, embedder=self.embedder, sparse=self.sparse, manifest=self.manifest,
             options=ChunkingOptions(self.settings.chunk_tokens, self.settings.chunk_overlap),
+            state_dir=self.settings.home,
         )
 
     @cached_property

@@ -61,9 +61,9 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-def _expand(paths: Iterable[Path]) -> tuple[dict[Path, Path], list[Path], list[Path]]:
+def _expand(paths: Iterable[Path], exclude: Path | None = None) -> tuple[dict[Path, Path], list[Path], list[Path]]:
     """Given paths → ({file: the root it was found under}, folders walked, missing paths).
-    Hidden files and folders (.kura-acl among them) are skipped."""
+    Hidden files and folders (.kura-acl among them) are skipped, and so is `exclude` (kura's own state)."""
     files: dict[Path, Path] = {}
     folders, missing = [], []
     for raw in paths:
@@ -71,7 +71,8 @@ def _expand(paths: Iterable[Path]) -> tuple[dict[Path, Path], list[Path], list[P
         if path.is_dir():
             folders.append(path)
             for p in sorted(path.rglob("*")):
-                if p.is_file() and not any(part.startswith(".") for part in p.relative_to(path).parts):
+                hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
+                if p.is_file() and not hidden and not (exclude and p.is_relative_to(exclude)):
                     files.setdefault(p, path)
         elif path.is_file():
             files.setdefault(path, path.parent)
@@ -136,7 +137,8 @@ class Ingestor:
     Without a manifest only index_documents() is usable (evaluation corpora are indexed that way)."""
 
     def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
-                 options: ChunkingOptions = ChunkingOptions()) -> None:
+                 options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None) -> None:
+        self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, even inside a given folder
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
@@ -148,7 +150,7 @@ class Ingestor:
         """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns."""
         started = time.perf_counter()
         report = IngestReport()
-        files, folders, missing = _expand(paths)
+        files, folders, missing = _expand(paths, self.state_dir)
         rules = AccessRules(groups, posix_groups)
         for path in missing:
             report.failed.append({"path": str(path), "error": "no such file or folder"})

@@ -104,3 +104,11 @@ def test_groups_are_stored_on_every_chunk(kura, tmp_path):
     hits = kura.retriever.search("parental leave", AccessScope(("managers",)), k=5)
     assert hits and all(h.chunk.groups == ("hr", "managers") for h in hits)
     assert {r.groups for r in kura.manifest.all()} == {("hr", "managers")}
+
+
+def test_kuras_own_state_is_never_ingested(kura, tmp_path):
+    """The fixture's KURA_HOME lives inside tmp_path: ingesting tmp_path must skip it."""
+    (tmp_path / "note.md").write_text("# Note\n\nThe canteen serves ramen on Thursdays.\n")
+    kura.store  # creates the embedded store and manifest under KURA_HOME
+    report = kura.ingestor.ingest([tmp_path], groups=("everyone",))
+    assert (report.added, report.failed) == (1, [])
