@@ -36,10 +36,6 @@ class DenseEmbedder:
     def dim(self) -> int:
         return int(self.model.get_embedding_dimension())
 
-    @property
-    def max_tokens(self) -> int:
-        return int(self.model.max_seq_length)
-
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))
 
