@@ -173,7 +173,7 @@ class Ingestor:
 
     def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...]) -> list[int]:
         """(doc_id, source, parsed document) → chunks embedded in one batch and stored, document by document.
-        Returns each document's chunk count; a document with no text stores nothing (and loses old chunks)."""
+        Returns each document's chunk count; a document with no text stores nothing and keeps any old chunks."""
         per_document = [
             chunk_document(document, doc_id=doc_id, source=source, groups=groups,
                            chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
@@ -182,11 +182,12 @@ class Ingestor:
         ]
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
-        vectors = iter(zip(chunks, self.embedder.embed(texts), texts))
+        indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, self.embedder.embed(texts), texts)]
+        start = 0
         for (doc_id, _, _), doc_chunks in zip(documents, per_document):
-            indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in (next(vectors) for _ in doc_chunks)]
-            if indexed:
-                self.store.replace_document(doc_id, indexed)
+            if doc_chunks:
+                self.store.replace_document(doc_id, indexed[start:start + len(doc_chunks)])
+            start += len(doc_chunks)
         return [len(doc_chunks) for doc_chunks in per_document]
 
     def delete(self, doc_id: str) -> bool:
