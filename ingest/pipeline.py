@@ -182,7 +182,8 @@ class Ingestor:
         ]
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
-        indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, self.embedder.embed(texts), texts)]
+        vectors = self.embedder.embed(texts)
+        indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, vectors, texts)]
         start = 0
         for (doc_id, _, _), doc_chunks in zip(documents, per_document):
             if doc_chunks:
