@@ -44,8 +44,9 @@ $(TIKTOKEN): $(VENV)/.installed
 	  cp $$cache/9b5ad71b2ce5302211f9c61530b329a4922fc6a4 models/tiktoken/cl100k_base.tiktoken && \
 	  cp $$cache/fb374d419588a4632f3f557e76b4b70aebbca790 $@
 
+# A personal copy on localhost: no login (KURA_SINGLE_USER=1). For a team, add users and run `kura app`.
 run: setup
-	$(VENV)/bin/kura app --port $(PORT)
+	KURA_SINGLE_USER=$${KURA_SINGLE_USER:-1} $(VENV)/bin/kura app --port $(PORT)
 
 # pytest exits 5 when it collects no tests (e.g. a -k filter matching nothing): say so instead of failing.
 test: setup

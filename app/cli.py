@@ -245,6 +245,86 @@ def eval_retrieval(
     _run(command)
 
 
+@eval_cli.command("qa")
+def eval_qa(
+    gold_file: Annotated[Path, typer.Argument(help='JSON lines: {"question", "expected_source", "facts": [...]}')],
+    k: Annotated[int, typer.Option("--k", help="The expected source must be among the first k passages.")] = 5,
+    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
+    groups: GroupsOption = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Gold questions through the whole answer path: hit@k of the expected source, fact recall, abstention."""
+
+    def command(kura: Kura) -> None:
+        try:
+            summary, previous = kura.eval_qa(gold_file, kura.scope(groups), k, backend)
+        except ValueError as exc:
+            console.print(f"[red]error:[/red] {exc}")
+            raise typer.Exit(2) from None
+        if as_json:
+            _emit({**summary, "previous": {m: v for m, v in (previous or {}).items() if m != "results"} or None})
+            return
+        metrics = ("hit@" + str(k), "cited", "fact_recall", "abstention_precision", "abstention_recall")
+        console.print(f"{summary['gold']}: {summary['questions']} questions, backend {summary['backend']}")
+        for metric in metrics:
+            before = f" (previous run {previous[metric]})" if previous and previous.get(metric) is not None else ""
+            console.print(f"  {metric:22} {summary[metric]}{before}")
+
+    _run(command)
+
+
+users_cli = typer.Typer(no_args_is_help=True, help="Local users of the web app (bcrypt hashes in KURA_HOME/users.json).")
+cli.add_typer(users_cli, name="users")
+
+
+@users_cli.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ - @).")],
+    groups: Annotated[str, typer.Option("--groups", help="Comma-separated access groups.")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="Also add the first KURA_ADMIN_GROUPS group.")] = False,
+    language: Annotated[Optional[str], typer.Option("--language", help="en or ja; default follows the browser.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Add a user, or replace one's password and groups. The password is asked for, never taken as an argument."""
+    settings = Settings()
+    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
+        "Password", hide_input=True, confirmation_prompt=True)
+    member_of = parse_groups(groups, settings.default_groups) if groups else tuple(settings.default_groups)
+    if admin:
+        member_of = tuple(dict.fromkeys([*member_of, settings.admin_groups[0]]))
+    try:
+        user = Kura(settings).users.add(name, password, member_of, language)
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    console.print(f"user {user.name}: groups {', '.join(user.groups)}{' (admin)' if user.admin else ''}")
+
+
+@users_cli.command("remove")
+def users_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a user; they can no longer sign in."""
+    if not Kura(Settings()).users.remove(name):
+        console.print(f"[red]error:[/red] no user {name!r}")
+        raise typer.Exit(2)
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    for name in Kura(Settings()).users.names():
+        sys.stdout.write(name + "\n")
+
+
+@cli.command()
+def audit(
+    user: Annotated[Optional[str], typer.Option("--user", help="Only this user's entries.")] = None,
+    action: Annotated[Optional[str], typer.Option("--action", help="Only this action (ask, draft, approve, ...).")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+) -> None:
+    """Print the audit log as JSON lines, newest first."""
+    for entry in Kura(Settings()).audit.read(limit, user=user, action=action):
+        _emit(entry)
+
+
 @cli.command("app")
 def serve_app(
     port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8501,
@@ -252,6 +332,11 @@ def serve_app(
 ) -> None:
     """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
     import subprocess
+
+    if Settings().single_user and address not in ("localhost", "127.0.0.1", "::1"):
+        console.print("[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
+                      "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network.")
+        raise typer.Exit(2)
 
     main_page = Path(__file__).with_name("main.py")
     command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),

@@ -1,79 +1,113 @@
-"""kura's first page: ask a question, watch the answer stream, read the quoted sources.
+"""kura's web app: sign in, then Ask, Draft a reply, Status, and for admins Library, Evaluate and Audit log.
 
-Presentation only: everything it does goes through app.services, like the CLI."""
+Presentation only: every page goes through app.services, like the CLI. Who may see what is decided by the
+signed-in user's groups, which every search is filtered by."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import streamlit as st
 
-from app.services import Kura
-from app.settings import REPO_ROOT, Settings
-from llm import Answer, LLMError
+from app import i18n
+from app.ui import get_kura, language, rate_limiter, t, user
+from app.users import User, make_user, user_from_claims
 from retrieval import StoreError
 
-SAMPLES = REPO_ROOT / "samples"
+PAGES = Path(__file__).with_name("pages")
+LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 
-@st.cache_resource(show_spinner="Loading the index and models…")
-def get_kura() -> Kura:
-    kura = Kura(Settings())
-    if not kura.manifest.all() and SAMPLES.is_dir():
-        kura.ingestor.ingest([SAMPLES], groups=kura.scope().groups)
-    return kura
+def oidc_configured() -> bool:
+    """st.login needs an [auth] section in .streamlit/secrets.toml (Keycloak, Entra ID, Google Workspace…)."""
+    try:
+        return "auth" in st.secrets
+    except Exception:  # no secrets file at all
+        return False
 
 
-def show_sources(answer: Answer) -> None:
-    if not answer.citations:
-        return
-    st.markdown("**Sources** — the quoted passages are the evidence; check them before relying on the answer.")
-    for c in answer.citations:
-        where = f"page {c.page}" if c.page else (c.heading or c.title)
-        with st.container(border=True):
-            # st.text never interprets markup: file names, headings and quotes are shown exactly as written.
-            st.text(f"[{c.n}] {c.source.rsplit('/', 1)[-1]} — {where}")
-            st.text(f"“{c.quote}”")
+def sign_in_locally(kura) -> User | None:
+    if not kura.users.names():
+        st.info(t("no_users"))
+        return None
+    with st.form("login"):
+        name = st.text_input(t("user_name"), key="login_name")
+        password = st.text_input(t("password"), type="password", key="login_password")
+        submitted = st.form_submit_button(t("sign_in"))
+    if not submitted:
+        return None
+    wait = rate_limiter(LOGIN_ATTEMPTS_PER_MINUTE).allow(f"login:{name}")
+    if wait:
+        st.error(t("login_throttled", seconds=wait))
+        return None
+    signed_in = kura.users.authenticate(name, password)
+    if signed_in is None:
+        kura.audit.record(name, "login_failed")
+        st.error(t("login_failed"))
+        return None
+    kura.audit.record(name, "login", method="password")
+    return signed_in
+
+
+def sign_in(kura) -> User | None:
+    """The user of this session: single-user mode, an OIDC login, or the local users file."""
+    s = kura.settings
+    if s.single_user:
+        return make_user("local", tuple(dict.fromkeys([*s.default_groups, *s.admin_groups])), s.admin_groups)
+    if oidc_configured():
+        if not st.user.is_logged_in:
+            st.button(t("sign_in_sso"), on_click=st.login)
+            return None
+        signed_in = user_from_claims(st.user.to_dict(), s.oidc_groups_claim, s.admin_groups, s.default_groups)
+        kura.audit.record(signed_in.name, "login", method="oidc")
+        return signed_in
+    return sign_in_locally(kura)
+
+
+def sign_out() -> None:
+    st.session_state.clear()
+    if oidc_configured():
+        st.logout()
+
+
+def sidebar() -> None:
+    with st.sidebar:
+        choice = st.radio(t("language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, horizontal=True,
+                          index=list(i18n.LANGUAGES).index(language()))
+        if choice != st.session_state["language"]:
+            st.session_state["language"] = choice
+            st.rerun()
+        st.caption(t("signed_in_as", name=user().name))
+        st.caption(t("groups_label", groups=", ".join(user().groups)))
+        if not get_kura().settings.single_user:
+            st.button(t("sign_out"), on_click=sign_out)
 
 
 def main() -> None:
-    st.set_page_config(page_title="kura", page_icon="🏯")
-    st.title("kura 蔵")
-    st.caption("Private answers from your company's documents. Nothing leaves this machine.")
+    st.set_page_config(page_title="kura", page_icon="🏯", layout="wide")
     try:
         kura = get_kura()
     except StoreError as exc:
-        st.error(str(exc))
+        st.error(t("store_unavailable", error=exc))
         st.stop()
-    backend = kura.settings.llm_backend
-    if backend == "local":
-        st.info("Answers are written by a small demo model and may be wrong. The quoted sources are what to trust.")
-    question = st.text_input("Your question", placeholder="How many vacation days do I get?")
-    if not question:
-        return
-    try:
-        answerer = kura.answerer()
-    except LLMError as exc:  # the model cannot even start: still show what the documents say
-        st.warning(f"{exc} Showing the best passages instead of a written answer.")
-        answerer = kura.answerer("extractive")
-    stream = answerer.stream(question, kura.scope())
-    with st.chat_message("assistant"):
-        placeholder = st.empty()
-        text = ""
-        for event in stream:
-            if isinstance(event, Answer):
-                answer = event
-            else:
-                text += event
-                placeholder.text(text)  # plain text: model output can carry no links, images or HTML
-    if answer.error:
-        st.warning(f"The model could not answer: {answer.error}")
-    for warning in answer.warnings:
-        st.caption(warning)
-    if answer.reasoning and kura.settings.show_reasoning:
-        with st.expander("Model reasoning (admin view)"):
-            st.text(answer.reasoning)
-    if answer.abstained:
-        st.info("Not found in the documents you can access.")
-    show_sources(answer)
+    if "user" not in st.session_state:
+        st.title("kura 蔵")
+        st.caption(t("tagline"))
+        signed_in = sign_in(kura)
+        if signed_in is None:
+            st.stop()
+        st.session_state["user"] = signed_in
+        st.session_state.pop("language", None)  # the user's own language preference now applies
+        st.rerun()
+    sidebar()
+    pages = [st.Page(PAGES / "ask.py", title=t("page_ask"), icon="💬", default=True),
+             st.Page(PAGES / "draft.py", title=t("page_draft"), icon="✉️")]
+    if user().admin:
+        pages += [st.Page(PAGES / "library.py", title=t("page_library"), icon="📚"),
+                  st.Page(PAGES / "evaluate.py", title=t("page_evaluate"), icon="📏"),
+                  st.Page(PAGES / "audit.py", title=t("page_audit"), icon="🧾")]
+    pages.append(st.Page(PAGES / "status.py", title=t("page_status"), icon="🩺"))
+    st.navigation(pages).run()
 
 
 main()

@@ -2,14 +2,21 @@
 
 from __future__ import annotations
 
+import dataclasses
+import json
+import re
 import shutil
+from datetime import datetime, timezone
 from functools import cached_property
 from pathlib import Path
 
+from app.audit import AuditLog
 from app.settings import Settings
+from app.users import UserStore
 from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
-from llm.draft import Drafter, HouseStyle
+from llm.draft import Draft, Drafter, HouseStyle, Ticket, approved_reply_document
+from llm.evaluate import evaluate_qa, load_gold
 from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
 from retrieval.evaluate import EVAL_GROUP, BeirDataset
 from retrieval.store import CollectionLayout
@@ -95,9 +102,11 @@ class Kura:
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
 
-    def drafter(self, backend: str | None = None, style: Path | None = None) -> Drafter:
-        """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort."""
-        return Drafter(self.answerer(backend), HouseStyle.load(style or self.settings.draft_style))
+    def drafter(self, backend: str | None = None, style: Path | None = None, tone: str | None = None) -> Drafter:
+        """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort.
+        `tone` overrides the house style's tone for one draft (the app's "regenerate in another tone")."""
+        house_style = HouseStyle.load(style or self.settings.draft_style)
+        return Drafter(self.answerer(backend), dataclasses.replace(house_style, tone=tone) if tone else house_style)
 
     def eval_retriever(self, dataset: BeirDataset) -> Retriever:
         """The dataset's corpus indexed once into a throwaway embedded store, cached by content and chunking."""
@@ -121,6 +130,59 @@ class Kura:
     @cached_property
     def _eval_stores(self) -> list[Store]:
         return []
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.audit_path)
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.settings.users_path, self.settings.admin_groups)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.home.resolve() / "library"
+
+    @property
+    def approved_dir(self) -> Path:
+        return self.settings.home.resolve() / "approved-replies"
+
+    def source_file(self, source: str, scope: AccessScope) -> Path:
+        """The original file behind a citation, only if the caller may read at least one of its chunks:
+        knowing a path or id is not enough to download a document."""
+        if self.store.count(AccessScope(scope.groups, (source,))) == 0:
+            raise PermissionError("This document does not exist or you may not read it.")
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"The original file is no longer at {source}; ask an admin to re-sync.")
+        return path
+
+    def approve_reply(self, ticket: Ticket, draft: Draft, reply: str) -> tuple[Path, tuple[str, ...]]:
+        """Stores an approved reply; when enabled, ingests it as knowledge readable by the groups that may read
+        every source it cites (none: stored, not ingested). → (file, groups it was ingested for)."""
+        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+        slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
+        path = self.approved_dir / f"{stamp}-{slug}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(approved_reply_document(ticket, reply), encoding="utf-8")
+        groups = draft.cited_groups() if self.settings.ingest_approved_replies else ()
+        if groups:
+            self.ingestor.ingest([path], groups=groups, delete_missing=False)
+        return path, groups
+
+    def eval_qa(self, gold: Path, scope: AccessScope, k: int = 5, backend: str | None = None) -> tuple[dict, dict | None]:
+        """Runs a gold-question file and records the run → (this run, the previous run of the same file or None)."""
+        summary = evaluate_qa(self.answerer(backend), load_gold(gold), scope, k)
+        summary.update(at=datetime.now(timezone.utc).isoformat(timespec="seconds"), gold=Path(gold).name)
+        history = self.settings.home / "eval-qa.jsonl"
+        previous = None
+        if history.is_file():
+            runs = [json.loads(line) for line in history.read_text(encoding="utf-8").splitlines() if line]
+            previous = next((run for run in reversed(runs) if run["gold"] == summary["gold"]), None)
+        history.parent.mkdir(parents=True, exist_ok=True)
+        with history.open("a", encoding="utf-8") as handle:
+            handle.write(json.dumps(summary, ensure_ascii=False) + "\n")
+        return summary, previous
 
     def scope(self, groups: str | None = None, sources: list[Path] | None = None) -> AccessScope:
         """The caller's access scope; sources (files) narrow it further, never widen it."""

@@ -66,6 +66,20 @@ class Settings(BaseSettings):
     draft_style: Path | None = Field(None, description="House-style TOML for ticket drafts (docs/house-style.example.toml).")
     show_reasoning: bool = Field(False, description="Admins only: include the model's reasoning (collapsed).")
 
+    # Users of the app. OIDC (st.login) is on when .streamlit/secrets.toml has an [auth] section; otherwise
+    # people sign in against the local users file. Single-user mode (no login) must be asked for explicitly.
+    single_user: bool = Field(False, description="No login: one local user with default_groups, admin. Localhost only.")
+    users_file: Path | None = Field(None, description="Local users (bcrypt hashes); default: home/users.json.")
+    admin_groups: list[str] = Field(["kura-admins"], description="Members of these groups may change the library.")
+    oidc_groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups.")
+    ui_language: Literal["auto", "en", "ja"] = Field("auto", description="auto: follow the browser.")
+
+    # Uploads and abuse limits in the app.
+    upload_max_mb: int = 50
+    upload_max_unpacked_mb: int = Field(200, description="DOCX/PPTX/XLSX/ODT/EPUB are zip files: cap what they unpack to.")
+    rate_limit_per_minute: int = Field(20, description="Questions and drafts per user per minute in the app.")
+    ingest_approved_replies: bool = Field(True, description="Approved ticket replies become knowledge for their groups.")
+
     @property
     def store_path(self) -> Path:
         return self.home / "qdrant"
@@ -73,6 +87,14 @@ class Settings(BaseSettings):
     @property
     def manifest_path(self) -> Path:
         return self.home / "manifest.sqlite3"
+
+    @property
+    def users_path(self) -> Path:
+        return self.users_file or self.home / "users.json"
+
+    @property
+    def audit_path(self) -> Path:
+        return self.home / "audit.jsonl"
 
     def public_dict(self) -> dict:
         """Settings as JSON-ready data with secrets masked, for `kura status` and logs."""

@@ -162,7 +162,8 @@ class Ingestor:
             seen = {str(p) for p in files}
             for folder in folders:
                 for record in self.manifest.under(str(folder)):
-                    if record.path not in seen:
+                    kept_state = self.state_dir and Path(record.path).is_relative_to(self.state_dir)
+                    if record.path not in seen and not kept_state:  # uploads and approved replies live in state
                         self.store.delete_document(record.doc_id)
                         self.manifest.delete(record.doc_id)
                         report.deleted += 1

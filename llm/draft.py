@@ -40,8 +40,12 @@ class Ticket:
 
     @classmethod
     def from_file(cls, path: Path) -> Ticket:
-        data = Path(path).read_bytes()
-        if Path(path).suffix.lower() != ".eml":
+        return cls.from_bytes(Path(path).read_bytes(), Path(path).suffix)
+
+    @classmethod
+    def from_bytes(cls, data: bytes, suffix: str) -> Ticket:
+        """A ticket file's content: an e-mail when suffix is .eml, else plain text."""
+        if suffix.lower() != ".eml":
             return cls.from_text(data.decode("utf-8", errors="replace"))
         message = email.message_from_bytes(data, policy=email.policy.default)
         part = message.get_body(preferencelist=("plain", "html"))
@@ -61,16 +65,33 @@ _SIGN_OFF = re.compile(r"^\s*(--\s*$|best( regards)?|kind regards|regards|thanks
                        r"sent from my|よろしくお願いします|よろしくお願いいたします)\b", re.IGNORECASE)
 
 
-def ticket_query(ticket: Ticket) -> str:
-    """What the customer is asking about: subject and body without greeting, signature and quoted mail."""
-    lines = [line for line in ticket.body.splitlines() if not line.lstrip().startswith(">")]
+def without_greeting_and_signature(text: str) -> str:
+    """A message's substance: no greeting line, no sign-off or signature, no quoted mail."""
+    lines = [line for line in text.splitlines() if not line.lstrip().startswith(">")]
     while lines and (not lines[0].strip() or _GREETING.match(lines[0])):
         lines.pop(0)
     for index, line in enumerate(lines):
-        if _SIGN_OFF.match(line):
+        if _SIGN_OFF.match(line) and len(line.split()) <= 4:  # "Thanks, Mei", not "Thank you for the logs: …"
             lines = lines[:index]
             break
-    return "\n".join(part for part in (ticket.subject, "\n".join(lines).strip(), ticket.product) if part)
+    return "\n".join(lines).strip()
+
+
+def ticket_query(ticket: Ticket) -> str:
+    """What the customer is asking about: subject and body without greeting, signature and quoted mail."""
+    return "\n".join(part for part in (ticket.subject, without_greeting_and_signature(ticket.body), ticket.product)
+                     if part)
+
+
+APPROVED_REPLY_MARKER = "Approved reply:"
+_CITATION_MARK = re.compile(r" ?\[\d{1,2}\]")  # [n] points into the old draft's sources, meaningless later
+
+
+def approved_reply_document(ticket: Ticket, reply: str) -> str:
+    """An approved reply as a knowledge-base document: the question and the reply's substance in one section,
+    so a short pair is one passage and the next similar ticket retrieves the answer with its question."""
+    return (f"# Approved reply: {ticket.subject or 'support ticket'}\n\nCustomer question:\n{ticket_query(ticket)}\n\n"
+            f"{APPROVED_REPLY_MARKER}\n{_CITATION_MARK.sub('', without_greeting_and_signature(reply))}\n")
 
 
 @dataclass(frozen=True)
@@ -108,11 +129,20 @@ class Draft:
     abstained: bool
     backend: str
     error: str | None = None
+    passages: list[SearchHit] = field(default_factory=list)  # what the draft was built from (not serialised)
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
+        data.pop("passages")
         return data
+
+    def cited_groups(self) -> tuple[str, ...]:
+        """Groups that may read every cited source (an approved reply may repeat any of them): the
+        intersection of their groups; empty when no group can read them all."""
+        cited = {c.chunk_id for c in self.citations}
+        group_sets = [set(h.chunk.groups) for h in self.passages if h.chunk.chunk_id in cited]
+        return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
 
 
 # Statements a reply must never make up: money, durations, dates, percentages, refund and credit promises.
@@ -185,6 +215,7 @@ class Drafter:
             # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
             best = result.citations[0]
             passage = next(h.chunk.text for h in result.passages if h.chunk.chunk_id == best.chunk_id)
+            passage = passage.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: reuse its answer, not its question
             text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
             body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
             notes.append("Drafted without a language model: the body quotes the best knowledge-base passage; "
@@ -200,7 +231,7 @@ class Drafter:
         for citation in result.citations:
             notes.append(f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}")
         yield Draft(self.style.frame(ticket, body), notes, result.citations, result.abstained, result.backend,
-                    result.error)
+                    result.error, result.passages)
 
     def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium") -> Draft:
         *_, final = self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False)

@@ -52,7 +52,8 @@ class Store(Protocol):
         self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int
     ) -> list[SearchHit]: ...
 
-    def count(self) -> int: ...
+    def count(self, scope: AccessScope | None = None) -> int:
+        """Chunks in the store; with a scope, only those the caller may read."""
 
     def close(self) -> None: ...
 
@@ -213,9 +214,10 @@ class EdgeStore:
             points = self._shard.query(request)
         return _hits(points, dense)
 
-    def count(self) -> int:
+    def count(self, scope: AccessScope | None = None) -> int:
+        flt = self._filter(scope=scope) if scope is not None else None
         with self._lock:
-            return self._shard.count(self._q.CountRequest(exact=True))
+            return self._shard.count(self._q.CountRequest(exact=True, filter=flt))
 
     def close(self) -> None:
         with self._lock:
@@ -321,8 +323,9 @@ class ServerStore:
             response = self._client.query_points(self.collection, query=query, using=using, **common)
         return _hits(response.points, dense)
 
-    def count(self) -> int:
-        return self._client.count(self.collection, exact=True).count
+    def count(self, scope: AccessScope | None = None) -> int:
+        flt = self._filter(scope=scope) if scope is not None else None
+        return self._client.count(self.collection, count_filter=flt, exact=True).count
 
     def close(self) -> None:
         self._client.close()

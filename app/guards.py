@@ -1,0 +1,83 @@
+"""The app's defences against careless or hostile input: upload checks and per-user rate limits."""
+
+from __future__ import annotations
+
+import io
+import re
+import threading
+import time
+import unicodedata
+import zipfile
+from collections import deque
+from dataclasses import dataclass
+
+from ingest.parse import PARSERS
+
+ZIP_FORMATS = {".docx", ".pptx", ".xlsx", ".odt", ".epub"}  # Office and EPUB files are zip archives inside
+_UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
+
+
+class UploadRejected(ValueError):
+    """Why an upload was refused: `key` names the message in the UI's language, `params` fill it in."""
+
+    def __init__(self, key: str, **params) -> None:
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+def sanitise_filename(name: str) -> str:
+    """A name safe to save under the upload folder: no folders, no '..', no control or shell characters,
+    no hidden files. Letters of any script (日本語 too) are kept."""
+    name = unicodedata.normalize("NFKC", name).replace("\\", "/").rsplit("/", 1)[-1]
+    name = _UNSAFE.sub("_", name).strip(" .")
+    stem, dot, suffix = name.rpartition(".")
+    if not dot:
+        stem, suffix = name, ""
+    stem = stem[:120] or "upload"
+    return f"{stem}.{suffix.lower()}" if suffix else stem
+
+
+def check_upload(name: str, data: bytes, *, max_mb: int, max_unpacked_mb: int) -> str:
+    """The sanitised name if this upload may be stored; else UploadRejected with the reason."""
+    safe = sanitise_filename(name)
+    suffix = "." + safe.rsplit(".", 1)[-1] if "." in safe else ""
+    if suffix not in PARSERS:
+        raise UploadRejected("upload_type", name=safe, allowed=", ".join(sorted(PARSERS)))
+    if len(data) > max_mb * 1024 * 1024:
+        raise UploadRejected("upload_size", name=safe, limit=max_mb)
+    if not data:
+        raise UploadRejected("upload_empty", name=safe)
+    if suffix in ZIP_FORMATS:
+        try:
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                unpacked = sum(member.file_size for member in archive.infolist())
+        except zipfile.BadZipFile:
+            raise UploadRejected("upload_corrupt", name=safe) from None
+        if unpacked > max_unpacked_mb * 1024 * 1024:
+            raise UploadRejected("upload_bomb", name=safe, limit=max_unpacked_mb)
+    return safe
+
+
+@dataclass
+class RateLimiter:
+    """At most `per_minute` actions per user in any 60-second window. Shared by all sessions of one app process."""
+
+    per_minute: int
+    window_s: float = 60.0
+
+    def __post_init__(self) -> None:
+        self._events: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, user: str, now: float | None = None) -> float:
+        """0 when the action may go ahead (and is counted); else the seconds to wait."""
+        now = time.monotonic() if now is None else now
+        with self._lock:
+            events = self._events.setdefault(user, deque())
+            while events and events[0] <= now - self.window_s:
+                events.popleft()
+            if len(events) >= self.per_minute:
+                return round(events[0] + self.window_s - now, 1)
+            events.append(now)
+            return 0.0

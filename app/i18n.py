@@ -1,0 +1,134 @@
+"""The app's words in English and Japanese. Every message a user sees is here, keyed, with both languages."""
+
+from __future__ import annotations
+
+LANGUAGES = {"en": "English", "ja": "日本語"}
+
+MESSAGES: dict[str, tuple[str, str]] = {
+    # navigation and sign-in
+    "page_ask": ("Ask", "質問する"),
+    "page_draft": ("Draft a reply", "返信の下書き"),
+    "page_library": ("Library", "ライブラリ"),
+    "page_status": ("Status", "ステータス"),
+    "page_evaluate": ("Evaluate", "評価"),
+    "page_audit": ("Audit log", "監査ログ"),
+    "tagline": ("Private answers from your company's documents. Nothing leaves this machine.",
+                "社内文書からの回答。データはこのマシンの外に出ません。"),
+    "signed_in_as": ("Signed in as {name}", "{name} としてログイン中"),
+    "groups_label": ("Groups: {groups}", "グループ: {groups}"),
+    "sign_in": ("Sign in", "ログイン"),
+    "sign_in_sso": ("Sign in with your company account", "会社のアカウントでログイン"),
+    "sign_out": ("Sign out", "ログアウト"),
+    "user_name": ("User name", "ユーザー名"),
+    "password": ("Password", "パスワード"),
+    "login_failed": ("Wrong user name or password.", "ユーザー名またはパスワードが違います。"),
+    "login_throttled": ("Too many attempts. Wait {seconds} s and try again.",
+                        "試行回数が多すぎます。{seconds} 秒待ってから再度お試しください。"),
+    "no_users": ("No users exist yet. An administrator adds one with `kura users add NAME --groups G --admin`, "
+                 "or starts a personal copy with KURA_SINGLE_USER=1 (`make run` does).",
+                 "ユーザーがまだいません。管理者が `kura users add NAME --groups G --admin` で追加するか、"
+                 "個人利用なら KURA_SINGLE_USER=1 で起動してください（`make run` はそうします）。"),
+    "language": ("Language", "言語"),
+    "admins_only": ("Only administrators can open this page.", "このページは管理者のみ利用できます。"),
+    "store_unavailable": ("The document index cannot be opened: {error}", "文書インデックスを開けません: {error}"),
+    # ask
+    "ask_placeholder": ("Ask about your documents…", "文書について質問してください…"),
+    "demo_model": ("Answers are written by a small demo model and may be wrong. The quoted sources are what to trust.",
+                   "回答は小さなデモ用モデルが書いたもので、誤っている可能性があります。信頼すべきは引用元の文章です。"),
+    "not_found": ("Not found in the documents you can access.", "アクセスできる文書の中には見つかりませんでした。"),
+    "model_failed": ("The model could not answer: {error}", "モデルが回答できませんでした: {error}"),
+    "model_unavailable": ("{error} Showing the best passages instead of a written answer.",
+                          "{error} 回答文の代わりに、最も関連する箇所を表示します。"),
+    "sources_heading": ("Sources — the quoted passages are the evidence; check them before relying on the answer.",
+                        "出典 — 引用された文章が根拠です。回答を使う前に確認してください。"),
+    "searched_for": ("Searched for: {query}", "検索した内容: {query}"),
+    "page_n": ("page {page}", "{page} ページ"),
+    "download_original": ("Download the original", "元のファイルをダウンロード"),
+    "original_missing": ("The original file is not available: {error}", "元のファイルを取得できません: {error}"),
+    "copy_answer": ("Copy the answer", "回答をコピー"),
+    "feedback_comment": ("What was wrong or missing? (optional)", "足りない点や誤りは？（任意）"),
+    "feedback_thanks": ("Thank you, your feedback was recorded.", "フィードバックを記録しました。ありがとうございます。"),
+    "rate_limited": ("Request limit reached ({limit} per minute). Try again in {seconds} s.",
+                     "1 分あたり {limit} 件の上限に達しました。{seconds} 秒後に再度お試しください。"),
+    "new_chat": ("New conversation", "新しい会話"),
+    # draft
+    "ticket_subject": ("Subject", "件名"),
+    "ticket_body": ("Ticket text", "問い合わせ本文"),
+    "ticket_customer": ("Customer name (optional)", "顧客名（任意）"),
+    "ticket_product": ("Product (optional)", "製品（任意）"),
+    "ticket_file": ("…or upload a ticket (.txt or .eml)", "…または問い合わせファイルをアップロード（.txt / .eml）"),
+    "tone": ("Tone", "トーン"),
+    "effort": ("Reasoning effort", "推論の深さ"),
+    "make_draft": ("Draft a reply", "下書きを作成"),
+    "ticket_empty": ("Paste the ticket text or upload a ticket file first.",
+                     "問い合わせ本文を貼り付けるか、ファイルをアップロードしてください。"),
+    "draft_reply": ("Reply (edit before approving)", "返信（承認前に編集してください）"),
+    "internal_notes": ("Internal notes for the agent", "担当者向けメモ"),
+    "approve": ("Approve this reply", "この返信を承認"),
+    "approved_ingested": ("Approved and stored. It is now knowledge for: {groups}.",
+                          "承認して保存しました。次のグループのナレッジになりました: {groups}"),
+    "approved_stored": ("Approved and stored. Not added to the knowledge base: {reason}",
+                        "承認して保存しました。ナレッジには追加していません: {reason}"),
+    "no_common_group": ("its sources have no group in common, so nobody could safely read it.",
+                        "出典に共通のグループがなく、安全に閲覧できる人がいないためです。"),
+    "ingest_disabled": ("adding approved replies is turned off (KURA_INGEST_APPROVED_REPLIES).",
+                        "承認済み返信の取り込みが無効です（KURA_INGEST_APPROVED_REPLIES）。"),
+    "draft_abstained": ("No passage in your documents answers this ticket: the draft is a holding reply.",
+                        "この問い合わせに答える文書が見つからないため、一次返信の下書きです。"),
+    # library
+    "upload_files": ("Upload documents", "文書をアップロード"),
+    "upload_groups": ("Who may read them (groups, comma-separated)", "閲覧できるグループ（カンマ区切り）"),
+    "ingest_button": ("Ingest", "取り込む"),
+    "resync_folder": ("Re-sync a folder on the server", "サーバー上のフォルダを再同期"),
+    "folder_path": ("Folder path", "フォルダのパス"),
+    "resync_button": ("Re-sync", "再同期"),
+    "ingesting": ("Ingesting {done}/{total}: {name}", "取り込み中 {done}/{total}: {name}"),
+    "ingest_done": ("{added} added, {updated} updated, {unchanged} unchanged, {deleted} removed, {failed} failed "
+                    "({chunks} passages).",
+                    "追加 {added}・更新 {updated}・変更なし {unchanged}・削除 {deleted}・失敗 {failed}（{chunks} 箇所）。"),
+    "ingest_failed_file": ("{path}: {error}", "{path}: {error}"),
+    "documents": ("Documents", "文書一覧"),
+    "no_documents": ("No documents yet.", "文書はまだありません。"),
+    "delete_document": ("Delete a document from the index", "文書をインデックスから削除"),
+    "delete_button": ("Delete", "削除"),
+    "deleted": ("Deleted {name}.", "{name} を削除しました。"),
+    "delete_resync_note": ("Files in a synced folder come back on the next re-sync unless removed there.",
+                           "同期フォルダ内のファイルは、元のフォルダから削除しない限り次の再同期で戻ります。"),
+    "upload_type": ("{name}: this file type cannot be ingested (allowed: {allowed}).",
+                    "{name}: このファイル形式は取り込めません（対応形式: {allowed}）。"),
+    "upload_size": ("{name}: larger than the {limit} MB upload limit.", "{name}: アップロード上限 {limit} MB を超えています。"),
+    "upload_empty": ("{name}: the file is empty.", "{name}: ファイルが空です。"),
+    "upload_corrupt": ("{name}: the file is damaged (not a valid Office/EPUB archive).",
+                       "{name}: ファイルが壊れています（Office/EPUB 形式として不正）。"),
+    "upload_bomb": ("{name}: it would unpack to more than {limit} MB; refused as a possible zip bomb.",
+                    "{name}: 展開後 {limit} MB を超えるため、zip 爆弾の可能性があり拒否しました。"),
+    "folder_missing": ("No folder at {path} on the server.", "サーバー上に {path} というフォルダはありません。"),
+    # status
+    "status_component": ("Component", "コンポーネント"),
+    "status_ok": ("answers", "応答あり"),
+    "status_down": ("not answering", "応答なし"),
+    "status_chunks": ("Passages in the index: {count} · Documents: {documents} · Version {version}",
+                      "インデックスの箇所数: {count} ・文書数: {documents} ・バージョン {version}"),
+    # evaluate
+    "gold_file": ("Gold questions (JSON lines)", "評価用の質問（JSON Lines）"),
+    "run_eval": ("Run the evaluation", "評価を実行"),
+    "eval_compare": ("Change since the last run ({when})", "前回（{when}）からの変化"),
+    "eval_first": ("First run: nothing to compare with yet.", "初回の実行のため、比較対象はありません。"),
+    "eval_regression": ("Regression: {metric} fell from {before} to {after}.", "後退: {metric} が {before} から {after} に低下しました。"),
+    "eval_bad_file": ("The gold file is not valid: {error}", "評価ファイルが不正です: {error}"),
+    # audit
+    "audit_user": ("User", "ユーザー"),
+    "audit_action": ("Action", "操作"),
+    "audit_empty": ("No entries.", "記録はありません。"),
+    "any": ("(any)", "（すべて）"),
+}
+
+
+def text(key: str, language: str, **params) -> str:
+    english, japanese = MESSAGES[key]
+    return (japanese if language == "ja" else english).format(**params)
+
+
+def language_of(accept: str | None) -> str:
+    """A browser locale ('ja-JP', 'en-US') → 'ja' or 'en'."""
+    return "ja" if (accept or "").lower().startswith("ja") else "en"

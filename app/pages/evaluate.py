@@ -1,0 +1,41 @@
+"""Evaluate (admins): run gold questions through the whole answer path (`kura eval qa`) and compare with the
+previous run of the same file, so a change that makes answers worse is seen before users see it."""
+
+from __future__ import annotations
+
+import tempfile
+from pathlib import Path
+
+import streamlit as st
+
+from app.ui import get_kura, require_admin, scope, t, user
+
+METRICS = ("cited", "fact_recall", "abstention_precision", "abstention_recall")
+
+require_admin()
+kura = get_kura()
+st.header(t("page_evaluate"))
+gold = st.file_uploader(t("gold_file"), type=["jsonl"], key="gold_file")
+k = st.number_input("k", min_value=1, max_value=20, value=kura.settings.top_k, key="eval_k")
+if st.button(t("run_eval"), key="run_eval", disabled=gold is None):
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / Path(gold.name).name
+        path.write_bytes(gold.getvalue())
+        try:
+            with st.spinner():
+                summary, previous = kura.eval_qa(path, scope(), int(k))
+        except ValueError as exc:
+            st.error(t("eval_bad_file", error=exc))
+            st.stop()
+    kura.audit.record(user().name, "eval_qa", gold=summary["gold"], **{m: summary[m] for m in (f"hit@{k}", *METRICS)})
+    names = (f"hit@{k}", *METRICS)
+    columns = st.columns(len(names))
+    for column, name in zip(columns, names):
+        before = previous.get(name) if previous else None
+        after = summary[name]
+        delta = round(after - before, 4) if after is not None and before is not None else None
+        column.metric(name, "—" if after is None else after, delta)
+        if delta is not None and delta < 0:
+            st.warning(t("eval_regression", metric=name, before=before, after=after))
+    st.caption(t("eval_compare", when=previous["at"]) if previous else t("eval_first"))
+    st.dataframe(summary["results"], use_container_width=True, hide_index=True)

@@ -1,0 +1,108 @@
+"""Library (admins): upload and ingest files with live progress, re-sync a server folder, list documents with
+their status, passages, groups and errors, and delete them."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import streamlit as st
+
+from app.guards import UploadRejected, check_upload
+from app.services import parse_groups
+from app.ui import get_kura, require_admin, t, user
+from ingest import IngestReport
+
+require_admin()
+kura = get_kura()
+settings = kura.settings
+
+
+def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_missing: bool) -> IngestReport:
+    bar = st.progress(0.0)
+
+    def progress(done: int, total: int, path: str) -> None:
+        bar.progress(done / total if total else 1.0,
+                     text=t("ingesting", done=done, total=total, name=Path(path).name) if path else None)
+
+    report = kura.ingestor.ingest(paths, groups=groups, delete_missing=delete_missing, progress=progress,
+                                  posix_groups=settings.posix_groups)
+    bar.empty()
+    return report
+
+
+def show_report(report: IngestReport) -> None:
+    st.success(t("ingest_done", added=report.added, updated=report.updated, unchanged=report.unchanged,
+                 deleted=report.deleted, failed=len(report.failed), chunks=report.chunks))
+    for failure in report.failed:
+        st.error(t("ingest_failed_file", path=Path(failure["path"]).name, error=failure["error"]))
+
+
+def upload(files, groups: tuple[str, ...]) -> None:
+    accepted = []
+    for file in files:
+        try:
+            name = check_upload(file.name, file.getvalue(), max_mb=settings.upload_max_mb,
+                                max_unpacked_mb=settings.upload_max_unpacked_mb)
+        except UploadRejected as rejected:
+            st.error(t(rejected.key, **rejected.params))
+            kura.audit.record(user().name, "upload_rejected", name=file.name, reason=rejected.key)
+            continue
+        target = kura.uploads_dir / name
+        target.parent.mkdir(parents=True, exist_ok=True)
+        target.write_bytes(file.getvalue())
+        accepted.append(target)
+    if accepted:
+        report = ingest_with_progress(accepted, groups, delete_missing=False)
+        kura.audit.record(user().name, "upload", files=[str(p) for p in accepted], groups=list(groups),
+                          report=report.to_json())
+        show_report(report)
+
+
+def resync(folder: str, groups: tuple[str, ...]) -> None:
+    path = Path(folder).expanduser()
+    if not path.is_dir():
+        st.error(t("folder_missing", path=folder))
+        return
+    report = ingest_with_progress([path], groups, delete_missing=True)
+    kura.audit.record(user().name, "resync", folder=str(path.resolve()), groups=list(groups), report=report.to_json())
+    show_report(report)
+
+
+st.header(t("page_library"))
+if "library_flash" in st.session_state:
+    st.success(st.session_state.pop("library_flash"))
+default_groups = ", ".join(settings.default_groups)
+with st.form("upload", clear_on_submit=True):
+    files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="upload_files")
+    groups = st.text_input(t("upload_groups"), value=default_groups, key="upload_groups")
+    if st.form_submit_button(t("ingest_button")) and files:
+        upload(files, parse_groups(groups, settings.default_groups))
+
+with st.expander(t("resync_folder")):
+    folder = st.text_input(t("folder_path"), key="resync_path")
+    resync_groups = st.text_input(t("upload_groups"), value=default_groups, key="resync_groups")
+    if st.button(t("resync_button"), key="resync") and folder:
+        resync(folder, parse_groups(resync_groups, settings.default_groups))
+
+st.subheader(t("documents"))
+records = kura.manifest.all()
+if not records:
+    st.caption(t("no_documents"))
+else:
+    st.dataframe(
+        [{"title": r.title, "file": r.path, "status": r.status, "passages": r.chunks, "groups": ", ".join(r.groups),
+          "error": r.error or ""} for r in records],
+        use_container_width=True, hide_index=True,
+    )
+    by_path = {r.path: r for r in records}
+    with st.form("delete"):
+        chosen = st.selectbox(t("delete_document"), sorted(by_path), key="delete_path")
+        st.caption(t("delete_resync_note"))
+        if st.form_submit_button(t("delete_button")):
+            record = by_path[chosen]
+            kura.ingestor.delete(record.doc_id)
+            if Path(record.path).is_relative_to(kura.uploads_dir):
+                Path(record.path).unlink(missing_ok=True)
+            kura.audit.record(user().name, "delete", file=record.path, doc_id=record.doc_id)
+            st.session_state["library_flash"] = t("deleted", name=Path(record.path).name)
+            st.rerun()

@@ -1,0 +1,20 @@
+"""Status: which Qdrant, embedder and model are in use, whether each answers, and what the index holds."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from app.health import check_health
+from app.ui import get_kura, t, version
+
+kura = get_kura()
+st.header(t("page_status"))
+report = check_health(kura)
+st.text(t("status_chunks", count=report["chunks"], documents=report["documents"], version=version()))
+st.dataframe(
+    [{t("status_component"): part, "": t("status_ok") if state["ok"] else t("status_down"), "detail": state["detail"]}
+     for part, state in report["health"].items()],
+    use_container_width=True, hide_index=True,
+)
+with st.expander("Settings"):
+    st.json(report["settings"])  # secrets are masked by Settings.public_dict

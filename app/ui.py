@@ -1,0 +1,115 @@
+"""What every page shares: the one Kura instance, the signed-in user, their language, and citation display.
+
+Presentation only: pages call app.services like the CLI does."""
+
+from __future__ import annotations
+
+import importlib.metadata
+
+import streamlit as st
+
+from app import i18n
+from app.guards import RateLimiter
+from app.services import Kura
+from app.settings import REPO_ROOT, Settings
+from app.users import User
+from llm import Citation
+from retrieval import AccessScope
+
+SAMPLES = REPO_ROOT / "samples"
+
+
+@st.cache_resource(show_spinner="Loading the index and models…")
+def get_kura() -> Kura:
+    kura = Kura(Settings())
+    if not kura.manifest.all() and SAMPLES.is_dir():
+        kura.ingestor.ingest([SAMPLES], groups=tuple(kura.settings.default_groups), delete_missing=False)
+    return kura
+
+
+@st.cache_resource
+def rate_limiter(per_minute: int) -> RateLimiter:
+    """One limiter per app process: every session of a user counts against the same budget."""
+    return RateLimiter(per_minute)
+
+
+def version() -> str:
+    try:
+        return importlib.metadata.version("kura")
+    except importlib.metadata.PackageNotFoundError:
+        return "dev"
+
+
+def user() -> User:
+    """The signed-in user; main.py signs people in before any page runs."""
+    return st.session_state["user"]
+
+
+def scope() -> AccessScope:
+    """The signed-in user's access scope: every search a page makes goes through it."""
+    return AccessScope(user().groups)
+
+
+def language() -> str:
+    if "language" not in st.session_state:
+        configured = get_kura().settings.ui_language
+        signed_in = st.session_state.get("user")
+        st.session_state["language"] = (
+            (signed_in.language if signed_in else None)
+            or (configured if configured != "auto" else i18n.language_of(st.context.locale))
+        )
+    return st.session_state["language"]
+
+
+def t(key: str, **params) -> str:
+    return i18n.text(key, language(), **params)
+
+
+def require_admin() -> None:
+    if not user().admin:
+        st.error(t("admins_only"))
+        st.stop()
+
+
+def within_rate_limit(action: str) -> bool:
+    """Counts one ask/draft for the user; shows why and returns False when they are over the limit."""
+    limit = get_kura().settings.rate_limit_per_minute
+    wait = rate_limiter(limit).allow(user().name)
+    if wait:
+        get_kura().audit.record(user().name, "rate_limited", request=action)
+        st.warning(t("rate_limited", limit=limit, seconds=wait))
+    return not wait
+
+
+def where(citation: Citation) -> str:
+    return t("page_n", page=citation.page) if citation.page else (citation.heading or citation.title)
+
+
+def show_citations(citations: list[Citation], key: str) -> None:
+    """One [n] button per cited source; each opens the quote, where it is, and a download of the original.
+    Everything is shown with st.text/st.caption: document text is never interpreted as markup."""
+    if not citations:
+        return
+    st.caption(t("sources_heading"))
+    columns = st.columns(min(len(citations), 6))
+    for index, citation in enumerate(citations):
+        with columns[index % len(columns)].popover(f"[{citation.n}]", use_container_width=True):
+            st.text(f"{citation.source.rsplit('/', 1)[-1]} — {where(citation)}")
+            st.text(f"“{citation.quote}”")
+            download_original(citation, f"{key}-{index}")
+    for citation in citations:
+        st.text(f"[{citation.n}] {citation.source.rsplit('/', 1)[-1]} — {where(citation)}: “{citation.quote}”")
+
+
+def download_original(citation: Citation, key: str) -> None:
+    """A download of the cited file. The bytes are read only when the user clicks, after checking their groups
+    again at that moment (a group revoked since the answer takes effect), and the download is audited."""
+    kura, who, allowed = get_kura(), user(), scope()
+
+    def fetch() -> bytes:
+        path = kura.source_file(citation.source, allowed)
+        kura.audit.record(who.name, "download", source=citation.source, chunk_id=citation.chunk_id)
+        return path.read_bytes()
+
+    st.download_button(t("download_original"), data=fetch, file_name=citation.source.rsplit("/", 1)[-1], key=key,
+                       on_click="ignore")

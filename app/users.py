@@ -1,0 +1,96 @@
+"""Who is using the app: a local user (bcrypt hash in a JSON file) or an OIDC login, each with groups.
+
+Groups decide what a person can read (every search is filtered by them) and whether they are an admin
+(any of `admin_groups`). No plaintext password is stored or logged anywhere."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from pathlib import Path
+
+import bcrypt
+
+NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
+# Compared against when the user does not exist, so a wrong name costs the same time as a wrong password.
+_DUMMY_HASH = bcrypt.hashpw(b"kura-dummy-password", bcrypt.gensalt(rounds=12))
+
+
+@dataclass(frozen=True)
+class User:
+    name: str
+    groups: tuple[str, ...]
+    admin: bool = False
+    language: str | None = None  # "en" or "ja"; None follows the browser
+
+
+def make_user(name: str, groups: tuple[str, ...], admin_groups: list[str], language: str | None = None) -> User:
+    return User(name, groups, admin=bool(set(groups) & set(admin_groups)), language=language)
+
+
+class UserStore:
+    """users.json: {"users": {name: {"password_hash", "groups", "language"}}}. Written with mode 0600."""
+
+    def __init__(self, path: Path, admin_groups: list[str]) -> None:
+        self.path = path
+        self.admin_groups = admin_groups
+
+    def _load(self) -> dict:
+        if not self.path.is_file():
+            return {"users": {}}
+        return json.loads(self.path.read_text(encoding="utf-8"))
+
+    def _save(self, data: dict) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = self.path.with_suffix(".tmp")
+        fd = os.open(temporary, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
+            json.dump(data, handle, ensure_ascii=False, indent=2)
+        os.replace(temporary, self.path)
+
+    def names(self) -> list[str]:
+        return sorted(self._load()["users"])
+
+    def add(self, name: str, password: str, groups: tuple[str, ...], language: str | None = None) -> User:
+        """Adds or replaces a user. Passwords shorter than 8 characters are refused."""
+        if not NAME_PATTERN.match(name):
+            raise ValueError("user names are 1-64 letters, digits, '.', '_', '-' or '@'")
+        if len(password) < 8:
+            raise ValueError("passwords need at least 8 characters")
+        data = self._load()
+        data["users"][name] = {
+            "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(),
+            "groups": list(groups),
+            "language": language,
+        }
+        self._save(data)
+        return make_user(name, groups, self.admin_groups, language)
+
+    def remove(self, name: str) -> bool:
+        data = self._load()
+        if data["users"].pop(name, None) is None:
+            return False
+        self._save(data)
+        return True
+
+    def authenticate(self, name: str, password: str) -> User | None:
+        record = self._load()["users"].get(name)
+        stored = record["password_hash"].encode() if record else _DUMMY_HASH
+        if not bcrypt.checkpw(password.encode(), stored) or record is None:
+            return None
+        return make_user(name, tuple(record["groups"]), self.admin_groups, record.get("language"))
+
+
+def user_from_claims(claims: Mapping, groups_claim: str, admin_groups: list[str], default_groups: list[str]) -> User:
+    """An OIDC identity → a User. Groups come from the ID token's `groups_claim` (Keycloak, Entra ID and Google
+    Workspace can all be configured to send one); without it the user gets only the default groups."""
+    raw = claims.get(groups_claim)
+    if isinstance(raw, str):
+        raw = [raw]
+    groups = tuple(dict.fromkeys([*(g.strip("/") for g in raw or [] if isinstance(g, str) and g), *default_groups]))
+    name = str(claims.get("email") or claims.get("preferred_username") or claims.get("sub") or "unknown")
+    locale = str(claims.get("locale") or "")
+    return make_user(name, groups, admin_groups, "ja" if locale.startswith("ja") else None)

@@ -1,0 +1,246 @@
+"""The web app, page by page, run headless with Streamlit's AppTest on the real sample knowledge base.
+
+A story in order: nobody gets in without signing in; a signed-in employee asks, follows up, opens sources and
+rates the answer; a support agent drafts a ticket reply and approves it, and the next similar ticket finds it;
+an admin uploads documents (bad ones are refused with a reason), asks about them in Japanese, deletes one,
+runs the gold-question evaluation and reads the audit log; a non-admin cannot reach the admin pages."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+import streamlit as st
+from streamlit.testing.v1 import AppTest
+
+from app.audit import AuditLog
+from app.settings import REPO_ROOT
+from app.users import User, UserStore
+
+MAIN = str(REPO_ROOT / "app" / "main.py")
+ADMIN = User("aiko", ("everyone", "kura-admins"), admin=True)
+AGENT = User("ben", ("everyone", "support"))
+EXPENSES_JA = """# 経費精算規程
+
+## 提出期限
+
+経費は発生日から30日以内に、領収書の写真を添えて経費精算システムで申請してください。
+
+## 出張
+
+東京での宿泊費の上限は1泊18,000円です。
+"""
+
+
+@pytest.fixture(scope="module")
+def home(tmp_path_factory):
+    """One app home for the module: the cached kura ingests the samples once, on first start."""
+    home = tmp_path_factory.mktemp("app") / "home"
+    users = UserStore(home / "users.json", ["kura-admins"])
+    users.add("aiko", "aiko-password", ADMIN.groups)
+    users.add("ben", "ben-password", AGENT.groups)
+    st.cache_resource.clear()
+    yield home
+    st.cache_resource.clear()
+
+
+@pytest.fixture(autouse=True)
+def environment(home, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(home))
+    monkeypatch.setenv("KURA_LLM_BACKEND", "extractive")
+
+
+def audit(home, action):
+    return AuditLog(home / "audit.jsonl").read(action=action)
+
+
+def open_app(user: User | None = None, page: str | None = None) -> AppTest:
+    """The app, signed in as `user` (the sign-in form itself is tested below), on `page`."""
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    if user:
+        at.session_state["user"] = user
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at
+
+
+def texts(at: AppTest) -> str:
+    return "\n".join(t.value for t in at.text)
+
+
+def ask(at: AppTest, question: str) -> AppTest:
+    at.chat_input[0].set_value(question).run()
+    assert not at.exception, at.exception
+    return at
+
+
+def test_nobody_gets_in_without_signing_in(home):
+    at = open_app()
+    assert not at.chat_input, "the Ask page must not render before sign-in"
+    at.text_input(key="login_name").input("aiko")
+    at.text_input(key="login_password").input("wrong password")
+    at.button[0].click().run()
+    assert any("Wrong user name or password" in e.value for e in at.error)
+    assert audit(home, "login_failed")[0]["user"] == "aiko"
+    at.text_input(key="login_password").input("aiko-password")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    assert at.chat_input and at.session_state["user"].admin
+    assert audit(home, "login")[0]["user"] == "aiko"
+    assert "aiko-password" not in (home / "users.json").read_text() + (home / "audit.jsonl").read_text()
+
+
+def test_an_employee_asks_and_sees_the_cited_passage(home):
+    at = ask(open_app(AGENT), "How many weeks of parental leave do parents get?")
+    assert "16 weeks of fully paid parental leave" in texts(at)
+    assert "[1] leave-and-time-off.md" in texts(at)
+    assert at.download_button, "each cited source offers its original file"
+    assert "small demo model" not in " ".join(i.value for i in at.info)  # extractive: no model text to distrust
+    entry = audit(home, "ask")[0]
+    assert entry["user"] == "ben" and entry["chunk_ids"] and not entry["abstained"]
+
+
+def test_a_follow_up_is_searched_with_the_question_it_follows(home):
+    at = ask(open_app(AGENT), "How many weeks of parental leave do parents get?")
+    at = ask(at, "Can it be split?")
+    assert any("Searched for: How many weeks of parental leave do parents get? Can it be split?" in c.value
+               for c in at.caption)
+    assert "three blocks" in texts(at)
+
+
+def test_a_question_outside_the_documents_says_not_found(home):
+    at = ask(open_app(AGENT), "What is the airspeed velocity of an unladen swallow on Mars?")
+    assert any("Not found in the documents you can access" in i.value for i in at.info)
+
+
+def test_thumbs_down_with_a_comment_is_recorded(home):
+    at = ask(open_app(AGENT), "What is the hotel limit per night in Tokyo?")
+    at.feedback[0].set_value(0).run()
+    at.text_input(key=at.text_input[0].key).input("Wanted the Osaka limit").run()
+    entries = audit(home, "feedback")
+    assert entries[0]["rating"] == "down" and entries[0]["comment"] == "Wanted the Osaka limit"
+
+
+def test_an_agent_drafts_approves_and_the_next_ticket_finds_the_approved_reply(home):
+    at = open_app(AGENT, "draft")
+    at.text_input(key="ticket_subject").input("Sync stuck")
+    at.text_area(key="ticket_body").input("Hello,\nmy Kumo Sync client has been stuck at 99% for two days.\nThanks, Mei")
+    at.text_input(key="ticket_customer").input("Mei")
+    at.button(key="make_draft").click().run()
+    assert not at.exception, at.exception
+    reply = at.text_area(key="reply_text").value
+    assert reply.startswith("Hello Mei,") and "sync-stuck.md" in texts(at)
+    greeting, body = reply.split("\n", 1)
+    edited = f"{greeting}\nPlease quote ticket code QX-4471 if you write again.\n{body}"
+    at.text_area(key="reply_text").input(edited)
+    at.button(key="approve").click().run()
+    assert any("now knowledge for: everyone" in s.value for s in at.success)
+    approval = audit(home, "approve")[0]
+    assert approval["user"] == "ben" and approval["groups"] == ["everyone"]
+
+    again = open_app(AGENT, "draft")
+    again.text_area(key="ticket_body").input("Kumo Sync is stuck at 99%, what should I do?")
+    again.button(key="make_draft").click().run()
+    assert "QX-4471" in again.text_area(key="reply_text").value
+    assert "Source [1]: " + approval["file"].rsplit("/", 1)[-1] in texts(again)
+
+
+def test_an_admin_uploads_documents_and_bad_ones_are_refused_with_a_reason(home):
+    at = open_app(ADMIN, "library")
+    at.file_uploader(key="upload_files").set_value([
+        ("経費精算規程.md", EXPENSES_JA.encode(), "text/markdown"),
+        ("../../etc/evil.exe", b"MZ...", "application/octet-stream"),
+        ("bomb.docx", b"not a zip at all", "application/octet-stream"),
+    ])
+    at.text_input(key="upload_groups").input("everyone, finance")
+    at.button[0].click().run()
+    assert not at.exception, at.exception
+    errors = " ".join(e.value for e in at.error)
+    assert "evil.exe: this file type cannot be ingested" in errors and "bomb.docx: the file is damaged" in errors
+    assert any("1 added" in s.value for s in at.success)
+    stored = home.resolve() / "library" / "経費精算規程.md"
+    assert stored.is_file() and not (home / "etc").exists()
+    table = at.dataframe[0].value
+    assert list(table[table["file"] == str(stored)]["groups"]) == ["everyone, finance"]
+
+
+def test_japanese_ui_and_a_japanese_question_find_the_japanese_document(home):
+    at = open_app(User("hana", ("finance",), language="ja"))
+    assert at.chat_input[0].placeholder == "文書について質問してください…"
+    at = ask(at, "東京の宿泊費の上限はいくらですか")
+    assert "経費精算規程.md" in texts(at) and "18,000円" in texts(at)
+
+
+def test_deleting_a_document_removes_it_from_answers(home):
+    at = open_app(ADMIN, "library")
+    stored = str(home.resolve() / "library" / "経費精算規程.md")
+    at.selectbox(key="delete_path").select(stored)
+    at.button[-1].click().run()
+    assert not at.exception, at.exception
+    assert any("Deleted 経費精算規程.md" in s.value for s in at.success)
+    assert audit(home, "delete")[0]["file"] == stored
+    at = ask(open_app(User("hana", ("finance",))), "東京の宿泊費の上限はいくらですか")
+    assert "経費精算規程" not in texts(at)
+
+
+def test_admin_pages_are_not_reachable_for_other_users(home):
+    """For a non-admin the admin pages are not even registered: there is no URL to open them by."""
+    at = open_app(AGENT)
+    for page in ("library", "evaluate", "audit"):
+        with pytest.raises(ValueError, match="Could not find a navigation page"):
+            at.switch_page(f"pages/{page}.py")
+
+
+def test_status_page_reports_each_component(home):
+    at = open_app(AGENT, "status")
+    table = at.dataframe[0].value
+    assert set(table["Component"]) == {"store", "embedder", "llm"}
+    assert set(table[""]) == {"answers"}
+
+
+def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
+    gold = "\n".join(json.dumps(row) for row in [
+        {"question": "How many weeks of parental leave do parents get?", "expected_source": "leave-and-time-off.md",
+         "facts": ["16 weeks"]},
+        {"question": "What is the hotel limit per night in Tokyo?", "expected_source": "expenses-and-travel.md",
+         "facts": ["18,000 yen"]},
+        {"question": "Who won the 1998 football world cup?", "expected_source": None},
+    ]).encode()
+    for run in range(2):
+        at = open_app(ADMIN, "evaluate")
+        at.file_uploader(key="gold_file").set_value(("gold.jsonl", gold, "application/json")).run()
+        at.button(key="run_eval").click().run()
+        assert not at.exception, at.exception
+    metrics = {m.label: m.value for m in at.metric}
+    assert metrics["hit@5"] == "1.0" and metrics["fact_recall"] == "1.0"
+    assert any("Change since the last run" in c.value for c in at.caption)
+
+
+def test_the_audit_log_page_shows_who_did_what(home):
+    at = open_app(ADMIN, "audit")
+    table = at.dataframe[0].value
+    assert {"ask", "draft", "approve", "upload", "delete"} <= set(table["action"])
+    at.selectbox(key="audit_user").select("ben").run()
+    assert set(at.dataframe[0].value["user"]) == {"ben"}
+
+
+def test_without_a_model_the_ask_page_still_shows_the_passages(tmp_path, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURA_SINGLE_USER", "1")
+    monkeypatch.setenv("KURA_LLM_BACKEND", "local")
+    monkeypatch.setenv("KURA_LLM_MODEL_PATH", str(tmp_path / "missing.gguf"))
+    monkeypatch.setenv("KURA_RATE_LIMIT_PER_MINUTE", "1")
+    st.cache_resource.clear()
+    try:
+        at = open_app()
+        assert at.session_state["user"].name == "local" and at.session_state["user"].admin, "single-user mode"
+        at = ask(at, "What is the hotel limit per night in Tokyo?")
+        assert any("No model file" in w.value for w in at.warning)
+        assert "18,000 yen" in texts(at)
+        at = ask(at, "And in Osaka?")
+        assert any("Request limit reached (1 per minute)" in w.value for w in at.warning)
+        assert AuditLog(tmp_path / "home" / "audit.jsonl").read(action="rate_limited")
+    finally:
+        st.cache_resource.clear()
