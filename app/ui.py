@@ -19,7 +19,7 @@ from retrieval import AccessScope
 SAMPLES = REPO_ROOT / "samples"
 
 
-@st.cache_resource(show_spinner="Loading the index and models…")
+@st.cache_resource(show_spinner="Loading the index and models…", on_release=Kura.close)
 def get_kura() -> Kura:
     kura = Kura(Settings())
     if not kura.manifest.all() and SAMPLES.is_dir():

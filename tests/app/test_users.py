@@ -1,0 +1,74 @@
+"""People sign in as local users (bcrypt hashes, never plaintext) or through OIDC, whose groups claim becomes
+their access groups. Admin rights come from membership of an admin group, nothing else."""
+
+from __future__ import annotations
+
+import stat
+
+import pytest
+from typer.testing import CliRunner
+
+from app.cli import cli
+from app.users import UserStore, user_from_claims
+
+ADMIN_GROUPS = ["kura-admins"]
+
+
+def test_a_local_user_signs_in_with_the_right_password_only(tmp_path):
+    users = UserStore(tmp_path / "users.json", ADMIN_GROUPS)
+    users.add("mei", "correct horse", ("everyone", "support"))
+    signed_in = users.authenticate("mei", "correct horse")
+    assert signed_in.groups == ("everyone", "support") and not signed_in.admin
+    assert users.authenticate("mei", "wrong horse") is None
+    assert users.authenticate("nobody", "correct horse") is None
+
+
+def test_the_users_file_holds_hashes_only_and_only_its_owner_reads_it(tmp_path):
+    users = UserStore(tmp_path / "users.json", ADMIN_GROUPS)
+    users.add("mei", "correct horse", ("everyone",))
+    text = (tmp_path / "users.json").read_text()
+    assert "correct horse" not in text and "$2b$" in text
+    assert stat.S_IMODE((tmp_path / "users.json").stat().st_mode) == 0o600
+
+
+def test_weak_passwords_and_odd_names_are_refused(tmp_path):
+    users = UserStore(tmp_path / "users.json", ADMIN_GROUPS)
+    with pytest.raises(ValueError, match="8 characters"):
+        users.add("mei", "short", ())
+    with pytest.raises(ValueError, match="user names"):
+        users.add("../mei", "long enough", ())
+
+
+def test_admins_are_members_of_an_admin_group(tmp_path):
+    users = UserStore(tmp_path / "users.json", ADMIN_GROUPS)
+    assert users.add("root", "long enough", ("everyone", "kura-admins")).admin
+    assert users.remove("root") and users.authenticate("root", "long enough") is None
+
+
+def test_oidc_claims_become_groups_and_language():
+    claims = {"email": "aiko@aozora.example", "groups": ["/finance", "kura-admins"], "locale": "ja-JP"}
+    user = user_from_claims(claims, "groups", ADMIN_GROUPS, ["everyone"])
+    assert user.name == "aiko@aozora.example" and user.groups == ("finance", "kura-admins", "everyone")
+    assert user.admin and user.language == "ja"
+    bare = user_from_claims({"sub": "123"}, "groups", ADMIN_GROUPS, ["everyone"])
+    assert bare.groups == ("everyone",) and not bare.admin
+
+
+def test_the_cli_adds_users_without_the_password_on_the_command_line(tmp_path, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path))
+    result = CliRunner().invoke(cli, ["users", "add", "ken", "--groups", "sales", "--admin", "--password-stdin"],
+                                input="a long password\n")
+    assert result.exit_code == 0, result.output
+    assert "groups sales, kura-admins (admin)" in result.output
+    assert UserStore(tmp_path / "users.json", ADMIN_GROUPS).authenticate("ken", "a long password").admin
+    listed = CliRunner().invoke(cli, ["users", "list"])
+    assert listed.stdout.split() == ["ken"]
+    refused = CliRunner().invoke(cli, ["users", "add", "ken", "--password-stdin"], input="short\n")
+    assert refused.exit_code == 2 and "8 characters" in refused.output
+
+
+def test_single_user_mode_refuses_to_serve_beyond_localhost(tmp_path, monkeypatch):
+    monkeypatch.setenv("KURA_HOME", str(tmp_path))
+    monkeypatch.setenv("KURA_SINGLE_USER", "1")
+    result = CliRunner().invoke(cli, ["app", "--address", "0.0.0.0"])
+    assert result.exit_code == 2 and "only serves on localhost" in result.output
