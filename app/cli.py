@@ -333,7 +333,8 @@ def serve_app(
     """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
     import subprocess
 
-    if Settings().single_user and address not in ("localhost", "127.0.0.1", "::1"):
+    settings = Settings()
+    if settings.single_user and address not in ("localhost", "127.0.0.1", "::1"):
         console.print("[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
                       "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network.")
         raise typer.Exit(2)
@@ -341,7 +342,8 @@ def serve_app(
     main_page = Path(__file__).with_name("main.py")
     command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),
                "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal"]
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+               "--server.maxUploadSize", str(settings.upload_max_mb)]
     raise typer.Exit(subprocess.call(command))
 
 

@@ -84,7 +84,7 @@ def sidebar() -> None:
 
 
 def main() -> None:
-    st.set_page_config(page_title="kura", page_icon="🏯", layout="wide")
+    st.set_page_config(page_title="kura", page_icon=":material/warehouse:", layout="wide")
     try:
         kura = get_kura()
     except StoreError as exc:
@@ -100,13 +100,13 @@ def main() -> None:
         st.session_state.pop("language", None)  # the user's own language preference now applies
         st.rerun()
     sidebar()
-    pages = [st.Page(PAGES / "ask.py", title=t("page_ask"), icon="💬", default=True),
-             st.Page(PAGES / "draft.py", title=t("page_draft"), icon="✉️")]
+    pages = [st.Page(PAGES / "ask.py", title=t("page_ask"), icon=":material/chat:", default=True),
+             st.Page(PAGES / "draft.py", title=t("page_draft"), icon=":material/mail:")]
     if user().admin:
-        pages += [st.Page(PAGES / "library.py", title=t("page_library"), icon="📚"),
-                  st.Page(PAGES / "evaluate.py", title=t("page_evaluate"), icon="📏"),
-                  st.Page(PAGES / "audit.py", title=t("page_audit"), icon="🧾")]
-    pages.append(st.Page(PAGES / "status.py", title=t("page_status"), icon="🩺"))
+        pages += [st.Page(PAGES / "library.py", title=t("page_library"), icon=":material/library_books:"),
+                  st.Page(PAGES / "evaluate.py", title=t("page_evaluate"), icon=":material/rule:"),
+                  st.Page(PAGES / "audit.py", title=t("page_audit"), icon=":material/receipt_long:")]
+    pages.append(st.Page(PAGES / "status.py", title=t("page_status"), icon=":material/monitor_heart:"))
     st.navigation(pages).run()
 
 

@@ -93,7 +93,7 @@ def show_citations(citations: list[Citation], key: str) -> None:
     st.caption(t("sources_heading"))
     columns = st.columns(min(len(citations), 6))
     for index, citation in enumerate(citations):
-        with columns[index % len(columns)].popover(f"[{citation.n}]", use_container_width=True):
+        with columns[index % len(columns)].popover(f"[{citation.n}]", width="stretch"):
             st.text(f"{citation.source.rsplit('/', 1)[-1]} — {where(citation)}")
             st.text(f"“{citation.quote}”")
             download_original(citation, f"{key}-{index}")

@@ -24,6 +24,6 @@ if shown:
     st.dataframe([{"at": e["at"], "user": e["user"], "action": e["action"],
                    "details": json.dumps({k: v for k, v in e.items() if k not in ("at", "user", "action")},
                                          ensure_ascii=False)} for e in shown],
-                 use_container_width=True, hide_index=True)
+                 width="stretch", hide_index=True)
 else:
     st.caption(t("audit_empty"))

@@ -38,4 +38,4 @@ if st.button(t("run_eval"), key="run_eval", disabled=gold is None):
         if delta is not None and delta < 0:
             st.warning(t("eval_regression", metric=name, before=before, after=after))
     st.caption(t("eval_compare", when=previous["at"]) if previous else t("eval_first"))
-    st.dataframe(summary["results"], use_container_width=True, hide_index=True)
+    st.dataframe(summary["results"], width="stretch", hide_index=True)

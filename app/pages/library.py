@@ -92,7 +92,7 @@ else:
     st.dataframe(
         [{"title": r.title, "file": r.path, "status": r.status, "passages": r.chunks, "groups": ", ".join(r.groups),
           "error": r.error or ""} for r in records],
-        use_container_width=True, hide_index=True,
+        width="stretch", hide_index=True,
     )
     by_path = {r.path: r for r in records}
     with st.form("delete"):

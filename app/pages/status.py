@@ -14,7 +14,7 @@ st.text(t("status_chunks", count=report["chunks"], documents=report["documents"]
 st.dataframe(
     [{t("status_component"): part, "": t("status_ok") if state["ok"] else t("status_down"), "detail": state["detail"]}
      for part, state in report["health"].items()],
-    use_container_width=True, hide_index=True,
+    width="stretch", hide_index=True,
 )
 with st.expander("Settings"):
     st.json(report["settings"])  # secrets are masked by Settings.public_dict

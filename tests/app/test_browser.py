@@ -1,0 +1,98 @@
+"""The app in a real browser: `kura app` on a free port, Debian's headless Chromium driven by Playwright.
+
+A support lead signs in, asks a question, sees the answer stream and opens the cited source; switches the UI to
+Japanese; uploads a document in the Library and watches it ingest. Screenshots go to the test's folder
+(and to docs/screenshots/ with KURA_UPDATE_SCREENSHOTS=1)."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from app.settings import REPO_ROOT
+from app.users import UserStore
+from tests.conftest import free_port, wait_for_http
+
+CHROMIUM = "/usr/bin/chromium"
+pytestmark = pytest.mark.slow
+
+
+@pytest.fixture(scope="module")
+def browser():
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make setup does)")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage"])
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="module")
+def app_url(tmp_path_factory):
+    home = tmp_path_factory.mktemp("browser") / "home"
+    UserStore(home / "users.json", ["kura-admins"]).add("lead", "lead-password", ("everyone", "kura-admins"))
+    port = free_port()
+    env = {**os.environ, "KURA_HOME": str(home), "KURA_LLM_BACKEND": "extractive"}
+    log = (home / "app.log").open("w")
+    process = subprocess.Popen([str(Path(sys.executable).parent / "kura"), "app", "--port", str(port)], env=env,
+                               stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        wait_for_http(url + "/_stcore/health", process)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+        log.close()
+
+
+def save(page, tmp_path: Path, name: str) -> None:
+    page.screenshot(path=str(tmp_path / f"{name}.png"), full_page=True)
+    if os.environ.get("KURA_UPDATE_SCREENSHOTS") == "1":
+        target = REPO_ROOT / "docs" / "screenshots"
+        target.mkdir(parents=True, exist_ok=True)
+        shutil.copy(tmp_path / f"{name}.png", target / f"{name}.png")
+
+
+def test_sign_in_ask_open_a_citation_switch_to_japanese_and_upload(browser, app_url, tmp_path):
+    page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+    page.set_default_timeout(180_000)
+    page.goto(app_url)
+    page.get_by_role("textbox", name="User name").fill("lead")
+    page.get_by_role("textbox", name="Password").fill("lead-password")
+    page.get_by_role("button", name="Sign in").click()
+
+    page.get_by_placeholder("Ask about your documents…").fill("How many weeks of parental leave do parents get?")
+    page.keyboard.press("Enter")
+    page.get_by_text("16 weeks of fully paid parental leave").first.wait_for()
+    page.get_by_role("button", name="[1]").first.click()
+    page.get_by_role("button", name="Download the original").first.wait_for()
+    assert page.get_by_text("leave-and-time-off.md").first.is_visible()
+    save(page, tmp_path, "ask")
+
+    page.get_by_text("日本語").first.click()
+    page.get_by_placeholder("文書について質問してください…").wait_for()
+    save(page, tmp_path, "ask-ja")
+    page.get_by_text("English").first.click()
+
+    page.get_by_role("link", name="Library").click()
+    document = tmp_path / "holiday-calendar.md"
+    document.write_text("# Holiday calendar\n\nThe office is closed from December 29 to January 3.\n")
+    page.locator("input[type=file]").first.set_input_files(str(document))
+    page.get_by_text("holiday-calendar.md").first.wait_for()  # the upload reached the server
+    page.get_by_role("button", name="Ingest").click()
+    page.get_by_text("1 added").wait_for()
+    save(page, tmp_path, "library")
+    page.get_by_role("link", name="Ask").click()
+    page.get_by_placeholder("Ask about your documents…").fill("When is the office closed for the holidays?")
+    page.keyboard.press("Enter")
+    page.get_by_text("December 29 to January 3").first.wait_for()
+    assert (tmp_path / "ask.png").stat().st_size > 10_000
