@@ -150,7 +150,7 @@ class Kura:
     def source_file(self, source: str, scope: AccessScope) -> Path:
         """The original file behind a citation, only if the caller may read at least one of its chunks:
         knowing a path or id is not enough to download a document."""
-        if self.store.count(AccessScope(scope.groups, (source,))) == 0:
+        if self.store.count(dataclasses.replace(scope, sources=(source,))) == 0:
             raise PermissionError("This document does not exist or you may not read it.")
         path = Path(source)
         if not path.is_file():

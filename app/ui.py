@@ -47,7 +47,7 @@ def user() -> User:
 
 def scope() -> AccessScope:
     """The signed-in user's access scope: every search a page makes goes through it."""
-    return AccessScope(user().groups)
+    return AccessScope(user().groups, user=user().name)
 
 
 def language() -> str:

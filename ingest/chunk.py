@@ -22,6 +22,7 @@ def chunk_document(
     doc_id: str,
     source: str,
     groups: tuple[str, ...],
+    owner: str | None = None,
     chunk_tokens: int,
     chunk_overlap: int,
     tokenize: Callable[[str], list],
@@ -49,6 +50,7 @@ def chunk_document(
                         start=offset + start,
                         end=offset + start + len(text),
                         groups=groups,
+                        owner=owner,
                     )
                 )
         offset += len(section.text) + len(SECTION_SEPARATOR)

@@ -146,8 +146,10 @@ class Ingestor:
         self.options = options
 
     def ingest(self, paths: Iterable[Path], *, groups: tuple[str, ...], delete_missing: bool = True,
-               progress: ProgressCallback | None = None, posix_groups: bool = False) -> IngestReport:
-        """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns."""
+               progress: ProgressCallback | None = None, posix_groups: bool = False,
+               owner: str | None = None) -> IngestReport:
+        """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns; `owner` (who
+        uploaded them) may read them too."""
         started = time.perf_counter()
         report = IngestReport()
         files, folders, missing = _expand(paths, self.state_dir)
@@ -157,7 +159,7 @@ class Ingestor:
         for done, (path, root) in enumerate(files.items()):
             if progress:
                 progress(done, len(files), str(path))
-            self._ingest_file(path, rules.groups_for(path, root), report)
+            self._ingest_file(path, rules.groups_for(path, root), report, owner)
         if delete_missing:
             seen = {str(p) for p in files}
             for folder in folders:
@@ -172,11 +174,12 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...]) -> list[int]:
+    def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...],
+                        owner: str | None = None) -> list[int]:
         """(doc_id, source, parsed document) → chunks embedded in one batch and stored, document by document.
         Returns each document's chunk count; a document with no text stores nothing and keeps any old chunks."""
         per_document = [
-            chunk_document(document, doc_id=doc_id, source=source, groups=groups,
+            chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
                            chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
                            tokenize=self.embedder.model.tokenizer.tokenize)
             for doc_id, source, document in documents
@@ -199,7 +202,7 @@ class Ingestor:
         self.manifest.delete(doc_id)
         return True
 
-    def _ingest_file(self, path: Path, groups: tuple[str, ...], report: IngestReport) -> None:
+    def _ingest_file(self, path: Path, groups: tuple[str, ...], report: IngestReport, owner: str | None) -> None:
         doc_id = doc_id_for(path)
         previous = self.manifest.get(doc_id)
         try:
@@ -219,7 +222,7 @@ class Ingestor:
                 report.unchanged += 1
                 return
             document = parse(path)
-            (chunk_count,) = self.index_documents([(doc_id, str(path), document)], groups)
+            (chunk_count,) = self.index_documents([(doc_id, str(path), document)], groups, owner)
             if not chunk_count:
                 raise ParseError("no text found in this file")
         except StoreError:

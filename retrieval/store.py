@@ -23,7 +23,7 @@ import numpy as np
 from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
 
 SearchMode = Literal["hybrid", "dense", "sparse"]
-INDEXED_KEYWORDS = ("groups", "doc_id", "source")
+INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner")
 RRF_K = 60
 
 
@@ -79,7 +79,10 @@ def conditions(
     a scope always restricts to the caller's groups (an empty group list matches nothing)."""
     result: list[tuple[str, str, object]] = []
     if scope is not None:
-        result.append(("any", "groups", list(scope.groups)))
+        readable = ("any", "groups", list(scope.groups))
+        if scope.user:  # or owned by the caller
+            readable = ("either", "", [readable, ("value", "owner", scope.user)])
+        result.append(readable)
         if scope.sources:
             result.append(("any", "source", list(scope.sources)))
     if doc_id is not None:
@@ -162,6 +165,7 @@ class EdgeStore:
             "any": lambda key, v: q.FieldCondition(key=key, match=q.MatchAny(any=v)),
             "value": lambda key, v: q.FieldCondition(key=key, match=q.MatchValue(v)),
             "gte": lambda key, v: q.FieldCondition(key=key, range=q.RangeFloat(gte=float(v))),
+            "either": lambda _, parts: q.Filter(should=[build[kind](key, v) for kind, key, v in parts]),
         }
         return q.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
 
@@ -267,6 +271,7 @@ class ServerStore:
             "any": lambda key, v: m.FieldCondition(key=key, match=m.MatchAny(any=v)),
             "value": lambda key, v: m.FieldCondition(key=key, match=m.MatchValue(value=v)),
             "gte": lambda key, v: m.FieldCondition(key=key, range=m.Range(gte=v)),
+            "either": lambda _, parts: m.Filter(should=[build[kind](key, v) for kind, key, v in parts]),
         }
         return m.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
 

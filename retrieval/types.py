@@ -28,6 +28,7 @@ class Chunk:
     start: int = 0
     end: int = 0
     groups: tuple[str, ...] = ()
+    owner: str | None = None  # who added it (an upload in the app): they may read it whatever its groups
 
     @property
     def chunk_id(self) -> str:
@@ -88,7 +89,9 @@ class SearchHit:
 
 @dataclass(frozen=True)
 class AccessScope:
-    """Who is asking and what they narrowed the search to. Every search needs one: there is no unscoped search."""
+    """Who is asking and what they narrowed the search to. Every search needs one: there is no unscoped search.
+    `user`, when known, also reads the documents they own."""
 
     groups: tuple[str, ...]
     sources: tuple[str, ...] = field(default=())
+    user: str | None = None

@@ -17,7 +17,8 @@ kura = get_kura()
 settings = kura.settings
 
 
-def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_missing: bool) -> IngestReport:
+def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_missing: bool,
+                         owner: str | None = None) -> IngestReport:
     bar = st.progress(0.0)
 
     def progress(done: int, total: int, path: str) -> None:
@@ -25,7 +26,7 @@ def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_miss
                      text=t("ingesting", done=done, total=total, name=Path(path).name) if path else None)
 
     report = kura.ingestor.ingest(paths, groups=groups, delete_missing=delete_missing, progress=progress,
-                                  posix_groups=settings.posix_groups)
+                                  posix_groups=settings.posix_groups, owner=owner)
     bar.empty()
     return report
 
@@ -52,7 +53,7 @@ def upload(files, groups: tuple[str, ...]) -> None:
         target.write_bytes(file.getvalue())
         accepted.append(target)
     if accepted:
-        report = ingest_with_progress(accepted, groups, delete_missing=False)
+        report = ingest_with_progress(accepted, groups, delete_missing=False, owner=user().name)
         kura.audit.record(user().name, "upload", files=[str(p) for p in accepted], groups=list(groups),
                           report=report.to_json())
         show_report(report)

@@ -164,6 +164,10 @@ def test_an_admin_uploads_documents_and_bad_ones_are_refused_with_a_reason(home)
     assert stored.is_file() and not (home / "etc").exists()
     table = at.dataframe[0].value
     assert list(table[table["file"] == str(stored)]["groups"]) == ["everyone, finance"]
+    from app.ui import get_kura  # the app's own instance (one per process)
+    from retrieval import AccessScope
+
+    assert get_kura().store.count(AccessScope((), user="aiko")) > 0, "the uploader owns it, whatever its groups"
 
 
 def test_japanese_ui_and_a_japanese_question_find_the_japanese_document(home):

@@ -138,7 +138,7 @@ def test_a_new_server_collection_gets_the_cluster_layout_and_tenant_index(tmp_pa
     created = dict(client.calls)["create_collection"]
     assert (created["shard_number"], created["replication_factor"], created["write_consistency_factor"]) == (3, 2, 1)
     indexes = {c["field"]: c["schema"] for name, c in client.calls if name == "create_payload_index"}
-    assert set(indexes) == {"groups", "doc_id", "source"}
+    assert set(indexes) == {"groups", "doc_id", "source", "owner"}
     assert indexes["groups"].is_tenant and not indexes["doc_id"].is_tenant
     client.close()
 
@@ -149,3 +149,19 @@ def test_set_groups_changes_access_on_every_chunk(filled, embedder):
     assert search(store, embedder, sparse, "parental leave", ("hr",)) == []
     hits = search(store, embedder, sparse, "parental leave salaries sabbatical", ("board",))
     assert len(hits) == 3 and {h.chunk.groups for h in hits} == {("board",)}
+
+
+def test_an_owner_reads_their_own_document_whatever_its_groups(store, embedder):
+    from dataclasses import replace
+
+    from retrieval import SparseEncoder
+
+    sparse = SparseEncoder()
+    mine = [replace(c, chunk=replace(c.chunk, owner="mei"))
+            for c in indexed(embedder, sparse, "notes", ["Mei's draft budget is 3 million yen."], ("finance",))]
+    store.replace_document("notes", mine)
+    query = dict(dense=embedder.embed_one("draft budget"), sparse=sparse.query("draft budget"), mode="hybrid", limit=5)
+    assert [h.chunk.owner for h in store.search(scope=AccessScope(("staff",), user="mei"), **query)] == ["mei"]
+    assert store.search(scope=AccessScope(("staff",), user="ken"), **query) == []
+    assert store.search(scope=AccessScope(("staff",)), **query) == []
+    assert store.count(AccessScope(("staff",), user="mei")) == 1 and store.count(AccessScope(("staff",))) == 0
