@@ -55,7 +55,7 @@ def sign_in(kura) -> User | None:
     if s.single_user:
         return make_user("local", tuple(dict.fromkeys([*s.default_groups, *s.admin_groups])), s.admin_groups)
     if oidc_configured():
-        if not st.user.is_logged_in:
+        if not st.user.get("is_logged_in", False):
             st.button(t("sign_in_sso"), on_click=st.login)
             return None
         signed_in = user_from_claims(st.user.to_dict(), s.oidc_groups_claim, s.admin_groups, s.default_groups)

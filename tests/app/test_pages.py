@@ -248,3 +248,22 @@ def test_without_a_model_the_ask_page_still_shows_the_passages(tmp_path, monkeyp
         assert AuditLog(tmp_path / "home" / "audit.jsonl").read(action="rate_limited")
     finally:
         st.cache_resource.clear()
+
+
+def test_with_an_identity_provider_configured_sign_in_goes_through_it(home):
+    at = AppTest.from_file(MAIN, default_timeout=180)
+    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
+                          "client_id": "kura", "client_secret": "s3cret",
+                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.run()
+    assert not at.exception, at.exception
+    assert [b.label for b in at.button] == ["Sign in with your company account"]
+    assert not at.text_input and not at.chat_input, "no local password form and no page before the IdP says who"
+
+
+def test_no_document_text_or_model_output_can_reach_html():
+    """The app renders document text and model output with st.text, st.code and st.caption only."""
+    for path in (REPO_ROOT / "app").rglob("*.py"):
+        source = path.read_text(encoding="utf-8")
+        assert "unsafe_allow_html" not in source and "st.html" not in source, path
+        assert "components.html" not in source, path
