@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import os
 import shutil
@@ -103,25 +104,29 @@ def wait_for_http(url: str, process: subprocess.Popen, timeout_s: float = 120) -
     raise TimeoutError(f"no answer from {url} after {timeout_s}s")
 
 
+@contextlib.contextmanager
+def running_server(command: list[str], health_url: str, log_path: Path, **popen):
+    """Starts a server process, waits until `health_url` answers, and stops it afterwards; output goes to log_path."""
+    with log_path.open("w") as log:
+        process = subprocess.Popen(command, stdout=log, stderr=subprocess.STDOUT, **popen)
+        try:
+            wait_for_http(health_url, process)
+            yield process
+        finally:
+            process.terminate()
+            process.wait(timeout=30)
+
+
 @pytest.fixture(scope="session")
 def llama_server(tmp_path_factory) -> str:
     """A real OpenAI-compatible server (llama.cpp) with the tiny model on a free loopback port → base URL."""
     model = require_gguf()
     port = free_port()
-    log = (tmp_path_factory.mktemp("llama-server") / "server.log").open("w")
-    process = subprocess.Popen(
-        [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-         "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"],
-        stdout=log, stderr=subprocess.STDOUT,
-    )
     base_url = f"http://127.0.0.1:{port}/v1"
-    try:
-        wait_for_http(base_url + "/models", process)
+    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
+               "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
+    with running_server(command, base_url + "/models", tmp_path_factory.mktemp("llama-server") / "server.log"):
         yield base_url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 @pytest.fixture(scope="session")

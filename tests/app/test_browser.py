@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import shutil
-import subprocess
 import sys
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from app.settings import REPO_ROOT
 from app.users import UserStore
-from tests.conftest import free_port, wait_for_http
+from tests.conftest import free_port, running_server
 
 CHROMIUM = "/usr/bin/chromium"
 pytestmark = pytest.mark.slow
@@ -41,17 +40,10 @@ def app_url(tmp_path_factory):
     UserStore(home / "users.json", ["kura-admins"]).add("lead", "lead-password", ("everyone", "kura-admins"))
     port = free_port()
     env = {**os.environ, "KURA_HOME": str(home), "KURA_LLM_BACKEND": "extractive"}
-    log = (home / "app.log").open("w")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "kura"), "app", "--port", str(port)], env=env,
-                               stdout=log, stderr=subprocess.STDOUT, cwd=REPO_ROOT)
+    command = [str(Path(sys.executable).parent / "kura"), "app", "--port", str(port)]
     url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(url + "/_stcore/health", process)
+    with running_server(command, url + "/_stcore/health", home / "app.log", env=env, cwd=REPO_ROOT):
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
-        log.close()
 
 
 def save(page, tmp_path: Path, name: str) -> None:
