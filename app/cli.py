@@ -78,6 +78,8 @@ def ingest(
         )
         for failure in report.failed:
             console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")
+        for twin in report.duplicates:
+            console.print(f"  [cyan]duplicate[/cyan] {twin['path']} has the same content as {twin['same_as']}")
 
     _run(command)
 

@@ -14,6 +14,7 @@ from app.audit import AuditLog
 from app.settings import Settings
 from app.users import UserStore
 from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
+from ingest.worker import ParseLimits
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
 from llm.draft import Draft, Drafter, HouseStyle, Ticket, approved_reply_document
 from llm.evaluate import evaluate_qa, load_gold
@@ -65,7 +66,8 @@ class Kura:
         return Ingestor(
             store=self.store, embedder=self.embedder, sparse=self.sparse, manifest=self.manifest,
             options=ChunkingOptions(self.settings.chunk_tokens, self.settings.chunk_overlap),
-            state_dir=self.settings.home,
+            state_dir=self.settings.home, parse_workers=self.settings.parse_workers,
+            limits=ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb, self.settings.max_file_mb),
         )
 
     @cached_property

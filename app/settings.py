@@ -40,6 +40,12 @@ class Settings(BaseSettings):
     embed_model: Path | None = None
     embed_batch_size: int = 64
 
+    # Parsing: each file in its own process, with limits, so one hostile file cannot hang or sink a batch.
+    parse_workers: int = Field(2, description="Files parsed at once while earlier ones are embedded.")
+    parse_timeout_s: float = 120.0
+    parse_memory_mb: int = 2048
+    max_file_mb: int = 512
+
     # Chunking (tokens of the embedding model's tokenizer).
     chunk_tokens: int = 200
     chunk_overlap: int = 40

@@ -76,6 +76,7 @@ class Manifest:
             self._db.execute("PRAGMA journal_mode=WAL")
             self._placeholder = "?"
         self._write(SCHEMA)
+        self._write("CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash)")
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._placeholder)
@@ -107,6 +108,12 @@ class Manifest:
 
     def all(self) -> list[DocumentRecord]:
         return [self._record(r) for r in self._read(f"SELECT {self._COLUMNS} FROM documents ORDER BY path")]
+
+    def with_hash(self, content_hash: str) -> list[DocumentRecord]:
+        """Ingested documents with this content: duplicates at other paths."""
+        rows = self._read(f"SELECT {self._COLUMNS} FROM documents WHERE content_hash = ? AND status = 'ingested'",
+                          (content_hash,))
+        return [self._record(r) for r in rows]
 
     def under(self, folder: str) -> list[DocumentRecord]:
         """Documents whose path lies inside `folder` (an absolute path)."""

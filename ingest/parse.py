@@ -9,72 +9,10 @@ from __future__ import annotations
 
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
 from pathlib import Path
 
-
-class ParseError(Exception):
-    """A file could not be read; the message is shown to the user as the reason."""
-
-
-@dataclass(frozen=True)
-class Section:
-    text: str
-    heading: str = ""
-    page: int | None = None
-
-
-@dataclass(frozen=True)
-class ParsedDocument:
-    title: str
-    sections: list[Section]
-
-
-def decode_text(data: bytes, path: Path) -> str:
-    """Bytes → text: BOMs first, then UTF-8, then charset detection; never silently mangles."""
-    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
-        if data.startswith(bom):
-            return data.decode(encoding)
-    try:
-        return data.decode("utf-8")
-    except UnicodeDecodeError:
-        pass
-    from charset_normalizer import from_bytes
-
-    best = from_bytes(data).best()
-    if best is None:
-        raise ParseError(f"cannot tell the text encoding of {path.name}; save it as UTF-8 and ingest again")
-    return str(best)
-
-
-def _heading_path(parts: list[str]) -> str:
-    return " > ".join(p for p in parts if p)
-
-
-class _SectionBuilder:
-    """Collects paragraphs under the current heading path; a new heading closes the section before it."""
-
-    def __init__(self) -> None:
-        self.trail: list[str] = []
-        self.sections: list[Section] = []
-        self._buffer: list[str] = []
-
-    def heading(self, level: int, text: str) -> None:
-        self._flush()
-        self.trail[:] = self.trail[: level - 1] + [""] * max(0, level - 1 - len(self.trail)) + [text]
-        self._buffer.append(text)
-
-    def text(self, text: str) -> None:
-        self._buffer.append(text)
-
-    def _flush(self) -> None:
-        if self._buffer:
-            self.sections.append(Section("\n".join(self._buffer), _heading_path(self.trail)))
-            self._buffer.clear()
-
-    def done(self) -> list[Section]:
-        self._flush()
-        return self.sections
+from ingest import mail, office
+from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text, heading_path
 
 
 def parse_markdown(path: Path) -> ParsedDocument:
@@ -87,7 +25,7 @@ def parse_markdown(path: Path) -> ParsedDocument:
     for node in MarkdownNodeParser().get_nodes_from_documents([Document(text=text)]):
         parents = [p for p in node.metadata.get("header_path", "").split("/") if p]
         own = re.match(r"#{1,6}\s+(.+)", node.text)
-        sections.append(Section(node.text, _heading_path(parents + ([own.group(1).strip()] if own else []))))
+        sections.append(Section(node.text, heading_path(parents + ([own.group(1).strip()] if own else []))))
     return ParsedDocument(title_match.group(1).strip() if title_match else path.stem, sections)
 
 
@@ -98,14 +36,15 @@ def parse_text(path: Path) -> ParsedDocument:
 _HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "blockquote", "caption"]
 
 
-def parse_html(path: Path) -> ParsedDocument:
+def html_document(markup: str, fallback_title: str) -> ParsedDocument:
+    """HTML → sections under their heading path; scripts, navigation, headers and footers dropped."""
     from bs4 import BeautifulSoup
 
-    soup = BeautifulSoup(decode_text(path.read_bytes(), path), "html.parser")
+    soup = BeautifulSoup(markup, "html.parser")
     for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"]):
         tag.decompose()
-    title = (soup.title.get_text(" ", strip=True) if soup.title else "") or path.stem
-    builder = _SectionBuilder()
+    title = (soup.title.get_text(" ", strip=True) if soup.title else "") or fallback_title
+    builder = SectionBuilder()
     for element in (soup.body or soup).find_all(_HTML_BLOCKS):
         if element.find_parent(_HTML_BLOCKS):
             continue  # nested block: its text is part of the outer one
@@ -115,6 +54,10 @@ def parse_html(path: Path) -> ParsedDocument:
         elif text:
             builder.text(text)
     return ParsedDocument(title, builder.done())
+
+
+def parse_html(path: Path) -> ParsedDocument:
+    return html_document(decode_text(path.read_bytes(), path), path.stem)
 
 
 def parse_pdf(path: Path) -> ParsedDocument:
@@ -147,8 +90,10 @@ def parse_docx(path: Path) -> ParsedDocument:
     except (PackageNotFoundError, zipfile.BadZipFile, KeyError, ValueError) as exc:
         raise ParseError(f"not a valid DOCX file ({exc}); open and re-save it in Word or LibreOffice") from exc
     title = (document.core_properties.title or "").strip()
-    builder = _SectionBuilder()
+    builder = SectionBuilder()
     for block in document.element.body.iterchildren():
+        if not isinstance(block.tag, str):
+            continue  # comments and processing instructions
         tag = block.tag.rsplit("}", 1)[-1]
         if tag == "p":
             paragraph = docx.text.paragraph.Paragraph(block, document)
@@ -163,28 +108,42 @@ def parse_docx(path: Path) -> ParsedDocument:
             else:
                 builder.text(text)
         elif tag == "tbl":
-            table = docx.table.Table(block, document)
-            for row in table.rows:
-                builder.text(" | ".join(cell.text.strip() for cell in row.cells))
+            for row in docx.table.Table(block, document).rows:
+                try:
+                    cells = [cell.text.strip() for cell in row.cells]
+                except ValueError:  # a malformed grid (merged cells pointing nowhere): take the cells as written
+                    cells = ["".join(tc.itertext()).strip() for tc in row._tr.tc_lst]
+                builder.text(" | ".join(cells))
     return ParsedDocument(title or path.stem, builder.done())
 
 
+def parse_xml(path: Path) -> ParsedDocument:
+    from bs4 import BeautifulSoup
+
+    text = BeautifulSoup(decode_text(path.read_bytes(), path), "lxml-xml").get_text("\n", strip=True)
+    return ParsedDocument(path.stem, [Section(text)])
+
+
 PARSERS: dict[str, Callable[[Path], ParsedDocument]] = {
-    ".md": parse_markdown,
-    ".markdown": parse_markdown,
-    ".txt": parse_text,
-    ".text": parse_text,
-    ".html": parse_html,
-    ".htm": parse_html,
-    ".pdf": parse_pdf,
-    ".docx": parse_docx,
+    ".md": parse_markdown, ".markdown": parse_markdown,
+    ".txt": parse_text, ".text": parse_text, ".rst": parse_text, ".org": parse_text, ".log": parse_text,
+    ".html": parse_html, ".htm": parse_html, ".xhtml": parse_html, ".xml": parse_xml,
+    ".pdf": parse_pdf, ".docx": parse_docx,
+    ".pptx": office.parse_pptx, ".xlsx": office.parse_xlsx, ".xls": office.parse_xls,
+    ".csv": office.parse_delimited, ".tsv": office.parse_delimited,
+    ".odt": office.parse_odt, ".epub": office.parse_epub, ".rtf": office.parse_rtf,
+    ".eml": mail.parse_eml, ".msg": mail.parse_msg,
 }
+LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".xlsb": ".xlsx", ".pages": ".docx", ".key": ".pptx"}
 
 
 def parse(path: Path) -> ParsedDocument:
     """Parse one file by its extension; ParseError with a readable reason when it cannot be read."""
-    parser = PARSERS.get(path.suffix.lower())
+    suffix = path.suffix.lower()
+    if suffix in LEGACY:
+        raise ParseError(f"the {suffix} format is not supported: open it in Office or LibreOffice, save it as "
+                         f"{LEGACY[suffix]}, and ingest that")
+    parser = PARSERS.get(suffix)
     if parser is None:
-        supported = ", ".join(sorted(PARSERS))
-        raise ParseError(f"unsupported file type '{path.suffix or path.name}' (supported: {supported})")
+        raise ParseError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(PARSERS))})")
     return parser(path)

@@ -8,13 +8,16 @@ from __future__ import annotations
 
 import hashlib
 import time
+from collections import deque
 from collections.abc import Callable, Iterable
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.chunk import chunk_document
-from ingest.manifest import Manifest
+from ingest.manifest import DocumentRecord, Manifest
 from ingest.parse import ParsedDocument, ParseError, parse
+from ingest.worker import ParseLimits, describe, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.store import Store, StoreError
 from retrieval.types import Chunk, IndexedChunk
@@ -31,10 +34,24 @@ class IngestReport:
     failed: list[dict] = field(default_factory=list)
     chunks: int = 0
     regrouped: int = 0  # unchanged documents whose access groups changed (payload updated, not re-embedded)
+    duplicates: list[dict] = field(default_factory=list)  # same content as another document, at another path
     seconds: float = 0.0
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class _Job:
+    """A file to parse and store, with what was known about it before."""
+
+    path: Path
+    doc_id: str
+    groups: tuple[str, ...]
+    size: int
+    mtime_ns: int
+    content_hash: str
+    previous: DocumentRecord | None
 
 
 @dataclass(frozen=True)
@@ -124,20 +141,15 @@ class AccessRules:
         return self.default
 
 
-def _describe(exc: Exception) -> str:
-    if isinstance(exc, ParseError):
-        return str(exc)
-    if isinstance(exc, PermissionError):
-        return "permission denied: kura cannot read this file"
-    return f"could not be read ({type(exc).__name__}: {exc})"
-
-
 class Ingestor:
     """Owns nothing: the store, embedder and manifest are passed in and outlive it.
     Without a manifest only index_documents() is usable (evaluation corpora are indexed that way)."""
 
     def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
-                 options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None) -> None:
+                 options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None,
+                 limits: ParseLimits | None = ParseLimits(), parse_workers: int = 2) -> None:
+        self.limits = limits  # None parses in this process (no isolation)
+        self.parse_workers = parse_workers
         self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, even inside a given folder
         self.store = store
         self.embedder = embedder
@@ -149,17 +161,39 @@ class Ingestor:
                progress: ProgressCallback | None = None, posix_groups: bool = False,
                owner: str | None = None) -> IngestReport:
         """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns; `owner` (who
-        uploaded them) may read them too."""
+        uploaded them) may read them too. Files are parsed in worker processes while earlier ones are embedded."""
         started = time.perf_counter()
         report = IngestReport()
         files, folders, missing = _expand(paths, self.state_dir)
         rules = AccessRules(groups, posix_groups)
         for path in missing:
             report.failed.append({"path": str(path), "error": "no such file or folder"})
-        for done, (path, root) in enumerate(files.items()):
+        pending: deque[tuple[_Job, Future]] = deque()
+        seen: dict[str, str] = {}
+        done = 0
+
+        def tick(path: Path) -> None:
+            nonlocal done
+            done += 1
             if progress:
                 progress(done, len(files), str(path))
-            self._ingest_file(path, rules.groups_for(path, root), report, owner)
+
+        def finish_oldest() -> None:
+            job, parsed = pending.popleft()
+            self._store(job, parsed, report, owner)
+            tick(job.path)
+
+        with ThreadPoolExecutor(self.parse_workers) as parsers:
+            for path, root in files.items():
+                job = self._plan(path, rules.groups_for(path, root), report, seen)
+                if job is None:  # unchanged, regrouped, or unreadable: nothing to parse
+                    tick(path)
+                    continue
+                pending.append((job, parsers.submit(self._parse, job.path)))
+                while len(pending) > 2 * self.parse_workers:
+                    finish_oldest()
+            while pending:
+                finish_oldest()
         if delete_missing:
             seen = {str(p) for p in files}
             for folder in folders:
@@ -173,6 +207,9 @@ class Ingestor:
             progress(len(files), len(files), "")
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _parse(self, path: Path) -> ParsedDocument:
+        return parse_isolated(path, self.limits) if self.limits else parse(path)
 
     def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...],
                         owner: str | None = None) -> list[int]:
@@ -202,7 +239,9 @@ class Ingestor:
         self.manifest.delete(doc_id)
         return True
 
-    def _ingest_file(self, path: Path, groups: tuple[str, ...], report: IngestReport, owner: str | None) -> None:
+    def _plan(self, path: Path, groups: tuple[str, ...], report: IngestReport, seen: dict[str, str]) -> _Job | None:
+        """What a file needs: nothing (unchanged; only its groups updated if they changed), or parsing.
+        `seen` maps the content hashes met in this run to their first path, to report duplicates."""
         doc_id = doc_id_for(path)
         previous = self.manifest.get(doc_id)
         try:
@@ -210,32 +249,49 @@ class Ingestor:
             ingested = previous is not None and previous.status == "ingested"
             same_file = ingested and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns
             content_hash = None if same_file else _hash_file(path)
-            if ingested and (same_file or previous.content_hash == content_hash):
-                if previous.groups != groups:  # only the access rules changed: no parsing, no embedding
-                    self.store.set_groups(doc_id, groups)
-                    self.manifest.record_ingested(
-                        doc_id=doc_id, path=str(path), title=previous.title, content_hash=previous.content_hash,
-                        size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups)
-                    report.regrouped += 1
-                elif not same_file:
-                    self.manifest.touch(doc_id, stat.st_mtime_ns)
-                report.unchanged += 1
-                return
-            document = parse(path)
-            (chunk_count,) = self.index_documents([(doc_id, str(path), document)], groups, owner)
+        except OSError as exc:
+            self._fail(doc_id, path, groups, describe(exc), report)
+            return None
+        if ingested and (same_file or previous.content_hash == content_hash):
+            if previous.groups != groups:  # only the access rules changed: no parsing, no embedding
+                self.store.set_groups(doc_id, groups)
+                self.manifest.record_ingested(
+                    doc_id=doc_id, path=str(path), title=previous.title, content_hash=previous.content_hash,
+                    size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups)
+                report.regrouped += 1
+            elif not same_file:
+                self.manifest.touch(doc_id, stat.st_mtime_ns)
+            report.unchanged += 1
+            return None
+        twin = seen.get(content_hash) or next(
+            (r.path for r in self.manifest.with_hash(content_hash) if r.doc_id != doc_id), None)
+        if twin is not None:  # kept: each path has its own access groups; reported so it can be cleaned up
+            report.duplicates.append({"path": str(path), "same_as": twin})
+        seen.setdefault(content_hash, str(path))
+        return _Job(path, doc_id, groups, stat.st_size, stat.st_mtime_ns, content_hash, previous)
+
+    def _fail(self, doc_id: str, path: Path, groups: tuple[str, ...], reason: str, report: IngestReport) -> None:
+        self.manifest.record_failed(doc_id=doc_id, path=str(path), error=reason, groups=groups)
+        report.failed.append({"path": str(path), "error": reason})
+
+    def _store(self, job: _Job, parsed: Future, report: IngestReport, owner: str | None) -> None:
+        """Embeds and stores a parsed file, then records it: the manifest commits only after the chunks are in."""
+        try:
+            document = parsed.result()
+            (chunk_count,) = self.index_documents([(job.doc_id, str(job.path), document)], job.groups, owner)
             if not chunk_count:
                 raise ParseError("no text found in this file")
         except StoreError:
             raise  # the store is gone: stop the batch, a rerun resumes from the manifest
         except Exception as exc:  # one bad file never stops the batch
-            self.manifest.record_failed(doc_id=doc_id, path=str(path), error=_describe(exc), groups=groups)
-            report.failed.append({"path": str(path), "error": _describe(exc)})
+            self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
             return
         self.manifest.record_ingested(
-            doc_id=doc_id, path=str(path), title=document.title, content_hash=content_hash,
-            size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=chunk_count, groups=groups,
+            doc_id=job.doc_id, path=str(job.path), title=document.title, content_hash=job.content_hash,
+            size=job.size, mtime_ns=job.mtime_ns, chunks=chunk_count, groups=job.groups,
         )
         report.chunks += chunk_count
+        previous = job.previous
         if previous is None or previous.status == "failed" and previous.content_hash is None:
             report.added += 1
         else:

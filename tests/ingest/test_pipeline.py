@@ -3,6 +3,8 @@ remove what vanished, and never let one bad file stop the batch."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import shutil
 
 from ingest import doc_id_for
@@ -87,14 +89,43 @@ def test_a_bad_file_is_reported_and_the_rest_is_ingested(kura, tmp_path):
     folder = copy_samples(tmp_path)
     (folder / "broken.docx").write_bytes(b"not a zip")
     (folder / "empty.md").write_text("")
+    (folder / "blank.txt").write_text("  \n\t\n")
+    (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 legacy word")
     report = kura.ingestor.ingest([folder, tmp_path / "missing.md"], groups=("everyone",))
     assert report.added == 8
     errors = {f["path"].rsplit("/", 1)[-1]: f["error"] for f in report.failed}
     assert "not a valid DOCX" in errors["broken.docx"]
-    assert "no text" in errors["empty.md"]
+    assert errors["empty.md"] == "the file is empty"
+    assert "no text" in errors["blank.txt"]
+    assert "save it as .docx" in errors["old.doc"]
     assert errors["missing.md"] == "no such file or folder"
     failed = [r for r in kura.manifest.all() if r.status == "failed"]
-    assert {r.path.rsplit("/", 1)[-1] for r in failed} == {"broken.docx", "empty.md"}
+    assert {r.path.rsplit("/", 1)[-1] for r in failed} == {"broken.docx", "empty.md", "blank.txt", "old.doc"}
+
+
+def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_path):
+    folder = tmp_path / "kb"
+    (folder / "hr").mkdir(parents=True)
+    (folder / "hr" / "policy.md").write_text("# Policy\n\nBadges must be worn at all times.\n")
+    (folder / "copy-of-policy.md").write_text("# Policy\n\nBadges must be worn at all times.\n")
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert report.added == 2, "each path may carry different access groups, so both are indexed"
+    assert [(Path(d["path"]).name, Path(d["same_as"]).name) for d in report.duplicates] == [
+        ("policy.md", "copy-of-policy.md")]
+
+
+def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path):
+    from ingest.worker import ParseLimits
+
+    folder = copy_samples(tmp_path)
+    big = folder / "huge.txt"
+    big.write_text("word " * 20_000_000)  # 100 MB of text: slow to read, and big once decoded
+    kura.ingestor.limits = ParseLimits(timeout_s=0.5, memory_mb=2048)
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert report.added == 8 and "took longer than 0.5 s" in report.failed[0]["error"]
+    kura.ingestor.limits = ParseLimits(timeout_s=60, memory_mb=150)
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert report.unchanged == 8 and "more memory than allowed" in report.failed[0]["error"]
 
 
 def test_groups_are_stored_on_every_chunk(kura, tmp_path):

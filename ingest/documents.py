@@ -1,0 +1,71 @@
+"""What every parser produces: a title and sections of text, each with its heading path and page; and the
+helpers parsers share (text decoding, heading-path building)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+
+class ParseError(Exception):
+    """A file could not be read; the message is shown to the user as the reason."""
+
+
+@dataclass(frozen=True)
+class Section:
+    text: str
+    heading: str = ""
+    page: int | None = None
+
+
+@dataclass(frozen=True)
+class ParsedDocument:
+    title: str
+    sections: list[Section]
+
+
+def decode_text(data: bytes, path: Path) -> str:
+    """Bytes → text: BOMs first, then UTF-8, then charset detection; never silently mangles."""
+    for bom, encoding in ((b"\xef\xbb\xbf", "utf-8-sig"), (b"\xff\xfe", "utf-16"), (b"\xfe\xff", "utf-16")):
+        if data.startswith(bom):
+            return data.decode(encoding)
+    try:
+        return data.decode("utf-8")
+    except UnicodeDecodeError:
+        pass
+    from charset_normalizer import from_bytes
+
+    best = from_bytes(data).best()
+    if best is None:
+        raise ParseError(f"cannot tell the text encoding of {path.name}; save it as UTF-8 and ingest again")
+    return str(best)
+
+
+def heading_path(parts: list[str]) -> str:
+    return " > ".join(p for p in parts if p)
+
+
+class SectionBuilder:
+    """Collects paragraphs under the current heading path; a new heading closes the section before it."""
+
+    def __init__(self) -> None:
+        self.trail: list[str] = []
+        self.sections: list[Section] = []
+        self._buffer: list[str] = []
+
+    def heading(self, level: int, text: str) -> None:
+        self._flush()
+        self.trail[:] = self.trail[: level - 1] + [""] * max(0, level - 1 - len(self.trail)) + [text]
+        self._buffer.append(text)
+
+    def text(self, text: str) -> None:
+        self._buffer.append(text)
+
+    def _flush(self) -> None:
+        if self._buffer:
+            self.sections.append(Section("\n".join(self._buffer), heading_path(self.trail)))
+            self._buffer.clear()
+
+    def done(self) -> list[Section]:
+        self._flush()
+        return self.sections

@@ -1,0 +1,48 @@
+"""The bad-input suite: 198 real, messy files (Unstructured's example documents: PDF, DOCX, PPTX, XLSX, CSV,
+EML, MSG, ODT, EPUB, RTF, HTML, UTF-16 text, legacy Office, malformed and encrypted files).
+
+Every file ends in exactly one state, ingested or failed with a reason a person can act on; nothing crashes
+the batch, the exit status is 0, and a rerun leaves the ingested ones unchanged."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import shared_path
+
+pytestmark = pytest.mark.slow
+
+
+def kura(home: Path, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([str(Path(sys.executable).parent / "kura"), *args], capture_output=True, text=True,
+                          env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)}, timeout=1500)
+
+
+def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp_path):
+    corpus = shared_path("corpora/formats")
+    files = [p for p in corpus.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
+                                                                     p.relative_to(corpus).parts)]
+    first = kura(tmp_path, "ingest", str(corpus), "--json")
+    assert first.returncode == 0, first.stderr[-3000:]
+    assert "Traceback" not in first.stdout + first.stderr
+    report = json.loads(first.stdout)
+    assert report["added"] + len(report["failed"]) == len(files) == 198
+    reasons = {Path(f["path"]).name: f["error"] for f in report["failed"]}
+    assert all(reason and "Traceback" not in reason for reason in reasons.values())
+    assert "encrypted" in reasons["password.pdf"] and "encrypted" in reasons["fake-encrypted.msg"]
+    assert "save it as .docx" in reasons["fake.doc"] and "save it as .pptx" in reasons["fake-power-point.ppt"]
+    assert "password" in reasons["password_protected.xlsx"]
+    assert reasons["empty.txt"] == "the file is empty"
+    assert report["added"] >= 170, f"too many failures: {reasons}"
+
+    hits = json.loads(kura(tmp_path, "search", "fake attachment", "--json", "--k", "20").stdout)["results"]
+    assert any(h["heading"].startswith("Attachment: fake-attachment.txt") for h in hits), "mail attachments"
+
+    again = json.loads(kura(tmp_path, "ingest", str(corpus), "--json").stdout)
+    assert again["unchanged"] == report["added"] and again["added"] == again["updated"] == 0
+    assert len(again["failed"]) == len(report["failed"])
