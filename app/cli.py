@@ -85,6 +85,40 @@ def ingest(
 
 
 @cli.command()
+def watch(
+    folder: Annotated[Path, typer.Argument(help="The folder to keep in sync.")],
+    groups: GroupsOption = None,
+    quiet: Annotated[float, typer.Option("--quiet", help="Seconds without changes before syncing.")] = 2.0,
+) -> None:
+    """Ingest a folder, then keep the index in sync with it until interrupted (Ctrl-C)."""
+    import threading
+
+    from ingest.watch import FolderWatcher
+
+    if not folder.is_dir():
+        raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
+
+    def command(kura: Kura) -> None:
+        doc_groups = parse_groups(groups, kura.settings.default_groups)
+
+        def sync():
+            return kura.ingestor.ingest([folder], groups=doc_groups, posix_groups=kura.settings.posix_groups)
+
+        def show(report) -> None:
+            _emit({"event": "synced", **report.to_json()})
+
+        show(sync())
+        with FolderWatcher(folder, sync, quiet, on_report=show):
+            console.print(f"watching {folder.resolve()} (Ctrl-C to stop)")
+            try:
+                threading.Event().wait()
+            except KeyboardInterrupt:
+                pass
+
+    _run(command)
+
+
+@cli.command()
 def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,

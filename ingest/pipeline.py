@@ -78,9 +78,19 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
+TEMPORARY_SUFFIXES = (".tmp", ".temp", ".swp", ".swx", ".part", ".crdownload", ".partial", "~")
+
+
+def is_temporary(path: Path) -> bool:
+    """Editors' and browsers' scratch files: Office lock files (~$x.docx), vim swaps, downloads in progress."""
+    name = path.name.lower()
+    return name.startswith(("~$", ".~lock", "#")) or name.endswith(TEMPORARY_SUFFIXES)
+
+
 def _expand(paths: Iterable[Path], exclude: Path | None = None) -> tuple[dict[Path, Path], list[Path], list[Path]]:
     """Given paths → ({file: the root it was found under}, folders walked, missing paths).
-    Hidden files and folders (.kura-acl among them) are skipped, and so is `exclude` (kura's own state)."""
+    Hidden files and folders (.kura-acl among them), editors' temporary files and `exclude` (kura's own state)
+    are skipped when walking a folder."""
     files: dict[Path, Path] = {}
     folders, missing = [], []
     for raw in paths:
@@ -89,7 +99,8 @@ def _expand(paths: Iterable[Path], exclude: Path | None = None) -> tuple[dict[Pa
             folders.append(path)
             for p in sorted(path.rglob("*")):
                 hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
-                if p.is_file() and not hidden and not (exclude and p.is_relative_to(exclude)):
+                skipped = hidden or is_temporary(p) or (exclude and p.is_relative_to(exclude))
+                if p.is_file() and not skipped:
                     files.setdefault(p, path)
         elif path.is_file():
             files.setdefault(path, path.parent)
