@@ -7,6 +7,7 @@ Every search takes an AccessScope; the group filter is built from it here, in on
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import sys
@@ -265,6 +266,17 @@ class ServerStore:
                     schema = m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=key == "groups")
                     client.create_payload_index(collection, key, schema)
 
+    @contextlib.contextmanager
+    def _answering(self):
+        """Connection and server failures in the middle of work become StoreError: the batch stops and says so."""
+        from qdrant_client.http.exceptions import ResponseHandlingException, UnexpectedResponse
+
+        try:
+            yield
+        except (ResponseHandlingException, UnexpectedResponse, ConnectionError, TimeoutError) as exc:
+            raise StoreError(f"{self.description} stopped answering ({exc}). Nothing half-written is recorded: "
+                             "run the same command again once Qdrant is back, and it resumes.") from exc
+
     def _filter(self, **criteria):
         m = self._m
         build = {
@@ -288,24 +300,27 @@ class ServerStore:
             )
             for c in chunks
         ]
-        if points:
-            self._client.upsert(self.collection, points=points, wait=True)
-        self._client.delete(
-            self.collection,
-            points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id, min_position=len(points))),
-            wait=True,
-        )
+        with self._answering():
+            if points:
+                self._client.upsert(self.collection, points=points, wait=True)
+            self._client.delete(
+                self.collection,
+                points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id, min_position=len(points))),
+                wait=True,
+            )
 
     def delete_document(self, doc_id: str) -> None:
         m = self._m
-        self._client.delete(
-            self.collection, points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True
-        )
+        with self._answering():
+            self._client.delete(
+                self.collection, points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True
+            )
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         m = self._m
-        self._client.set_payload(self.collection, payload={"groups": list(groups)},
-                                 points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
+        with self._answering():
+            self._client.set_payload(self.collection, payload={"groups": list(groups)},
+                                     points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
 
     def search(self, *, dense, sparse, mode, scope, limit):
         m = self._m
@@ -314,23 +329,21 @@ class ServerStore:
         sparse_query = m.SparseVector(indices=sparse.indices, values=sparse.values)
         common = dict(limit=limit, query_filter=flt, with_payload=True, with_vectors=["dense"])
         if mode == "hybrid":
-            response = self._client.query_points(
-                self.collection,
-                prefetch=[
-                    m.Prefetch(query=dense_list, using="dense", limit=_prefetch_limit(limit), filter=flt),
-                    m.Prefetch(query=sparse_query, using="sparse", limit=_prefetch_limit(limit), filter=flt),
-                ],
-                query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)),
-                **common,
-            )
+            request = dict(prefetch=[
+                m.Prefetch(query=dense_list, using="dense", limit=_prefetch_limit(limit), filter=flt),
+                m.Prefetch(query=sparse_query, using="sparse", limit=_prefetch_limit(limit), filter=flt),
+            ], query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)))
         else:
             query, using = (dense_list, "dense") if mode == "dense" else (sparse_query, "sparse")
-            response = self._client.query_points(self.collection, query=query, using=using, **common)
+            request = dict(query=query, using=using)
+        with self._answering():
+            response = self._client.query_points(self.collection, **request, **common)
         return _hits(response.points, dense)
 
     def count(self, scope: AccessScope | None = None) -> int:
         flt = self._filter(scope=scope) if scope is not None else None
-        return self._client.count(self.collection, count_filter=flt, exact=True).count
+        with self._answering():
+            return self._client.count(self.collection, count_filter=flt, exact=True).count
 
     def close(self) -> None:
         self._client.close()

@@ -3,9 +3,10 @@ remove what vanished, and never let one bad file stop the batch."""
 
 from __future__ import annotations
 
+import shutil
 from pathlib import Path
 
-import shutil
+import pytest
 
 from ingest import doc_id_for
 from retrieval import AccessScope
@@ -143,3 +144,47 @@ def test_kuras_own_state_is_never_ingested(kura, tmp_path):
     kura.store  # creates the embedded store and manifest under KURA_HOME
     report = kura.ingestor.ingest([tmp_path], groups=("everyone",))
     assert (report.added, report.failed) == (1, [])
+
+
+class FlakyClient:
+    """qdrant-client in front of a real engine (local mode) that loses its connection after `ok_writes` upserts."""
+
+    def __init__(self, client, ok_writes: int) -> None:
+        self._client = client
+        self.ok_writes = ok_writes
+
+    def upsert(self, *args, **kwargs):
+        from qdrant_client.http.exceptions import ResponseHandlingException
+
+        if self.ok_writes == 0:
+            raise ResponseHandlingException(ConnectionError("connection refused"))
+        self.ok_writes -= 1
+        return self._client.upsert(*args, **kwargs)
+
+    def __getattr__(self, name):
+        return getattr(self._client, name)
+
+
+def test_qdrant_going_away_mid_batch_stops_cleanly_and_a_rerun_resumes(kura, tmp_path, embedder):
+    from qdrant_client import QdrantClient
+
+    from ingest import Ingestor, Manifest
+    from retrieval import StoreError
+    from retrieval.store import ServerStore
+
+    folder = copy_samples(tmp_path)
+    client = QdrantClient(path=str(tmp_path / "qdrant"))
+    manifest = Manifest(tmp_path / "manifest.sqlite3")
+
+    def ingestor(ok_writes: int) -> Ingestor:
+        store = ServerStore(FlakyClient(client, ok_writes), "kura", embedder.dim, "flaky")
+        return Ingestor(store=store, embedder=embedder, sparse=kura.sparse, manifest=manifest)
+
+    with pytest.raises(StoreError, match="stopped answering.*run the same command again"):
+        ingestor(3).ingest([folder], groups=("everyone",))
+    assert [r.status for r in manifest.all()] == ["ingested"] * 3, "only what was stored is recorded"
+    report = ingestor(1000).ingest([folder], groups=("everyone",))
+    assert (report.unchanged, report.added, report.failed) == (3, 5, [])
+    assert client.count("kura").count == sum(r.chunks for r in manifest.all())
+    manifest.close()
+    client.close()
