@@ -20,6 +20,7 @@ from llm.draft import Draft, Drafter, HouseStyle, Ticket, approved_reply_documen
 from llm.evaluate import evaluate_qa, load_gold
 from retrieval import AccessScope, DenseEmbedder, Retriever, SparseEncoder, Store, open_store
 from retrieval.evaluate import EVAL_GROUP, BeirDataset
+from retrieval.rerank import Reranker
 from retrieval.store import CollectionLayout
 
 
@@ -72,7 +73,12 @@ class Kura:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode)
+        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode, self.reranker)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        s = self.settings
+        return Reranker(s.reranker_model, s.rerank_candidates) if s.reranker_model else None
 
     def backend(self, name: str | None = None) -> ChatBackend | None:
         """The chat backend by name (default from settings); None means extractive. Built once per name."""
@@ -127,7 +133,7 @@ class Kura:
             for start in range(0, len(items), 256):
                 ingestor.index_documents(items[start:start + 256], (EVAL_GROUP,))
             complete.write_text(str(len(items)))
-        return Retriever(store, self.embedder, self.sparse, s.search_mode)
+        return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker)
 
     @cached_property
     def _eval_stores(self) -> list[Store]:

@@ -50,6 +50,10 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200
     chunk_overlap: int = 40
 
+    # Optional cross-encoder reranking of the filtered candidates (a local sentence-transformers CrossEncoder).
+    reranker_model: Path | None = None
+    rerank_candidates: int = 30
+
     # Search and answers.
     search_mode: SearchMode = "hybrid"
     top_k: int = 5

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.rerank import Reranker
 from retrieval.store import SearchMode, Store
 from retrieval.types import AccessScope, SearchHit
 
@@ -10,7 +11,9 @@ from retrieval.types import AccessScope, SearchHit
 class Retriever:
     """Embeds a query both ways and asks the store, always within the caller's AccessScope."""
 
-    def __init__(self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, mode: SearchMode = "hybrid"):
+    def __init__(self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, mode: SearchMode = "hybrid",
+                 reranker: Reranker | None = None):
+        self.reranker = reranker  # when set, it reorders the filtered candidates
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
@@ -21,10 +24,11 @@ class Retriever:
             raise TypeError("search needs an AccessScope: there is no search without the caller's groups")
         if not query.strip():
             return []
-        return self.store.search(
+        hits = self.store.search(
             dense=self.embedder.embed_one(query),
             sparse=self.sparse.query(query),
             mode=mode or self.mode,
             scope=scope,
-            limit=k,
+            limit=max(k, self.reranker.candidates) if self.reranker else k,
         )
+        return self.reranker.rerank(query, hits, k) if self.reranker else hits
