@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from pathlib import Path
 from typing import Annotated, Optional
@@ -367,8 +368,6 @@ def serve_app(
     address: Annotated[str, typer.Option("--address", help="Interface to listen on.")] = "localhost",
 ) -> None:
     """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
-    import subprocess
-
     settings = Settings()
     if settings.single_user and address not in ("localhost", "127.0.0.1", "::1"):
         console.print("[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
@@ -380,7 +379,7 @@ def serve_app(
                "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
                "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
                "--server.maxUploadSize", str(settings.upload_max_mb)]
-    raise typer.Exit(subprocess.call(command))
+    os.execv(sys.executable, command)  # Streamlit replaces this process: signals (stop, Ctrl-C) reach it directly
 
 
 def main() -> None:

@@ -115,18 +115,33 @@ def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_p
         ("policy.md", "copy-of-policy.md")]
 
 
-def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path):
+def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path, monkeypatch):
+    """Fault injection: two parsers that misbehave on purpose (the forked worker inherits them)."""
+    import sys
+    import time
+
     from ingest.worker import ParseLimits
 
+    parsing = sys.modules["ingest.parse"]  # the module (the package's `parse` name is the function)
+
+    def hangs(path):
+        time.sleep(60)
+
+    def eats_memory(path):
+        return bytearray(4 << 30)  # 4 GB
+
+    monkeypatch.setitem(parsing.PARSERS, ".hang", hangs)
+    monkeypatch.setitem(parsing.PARSERS, ".hungry", eats_memory)
     folder = copy_samples(tmp_path)
-    big = folder / "huge.txt"
-    big.write_text("word " * 20_000_000)  # 100 MB of text: slow to read, and big once decoded
-    kura.ingestor.limits = ParseLimits(timeout_s=0.5, memory_mb=2048)
+    (folder / "stuck.hang").write_text("x")
+    (folder / "bomb.hungry").write_text("x")
+    kura.ingestor.limits = ParseLimits(timeout_s=2, memory_mb=512)
+    started = time.monotonic()
     report = kura.ingestor.ingest([folder], groups=("everyone",))
-    assert report.added == 8 and "took longer than 0.5 s" in report.failed[0]["error"]
-    kura.ingestor.limits = ParseLimits(timeout_s=60, memory_mb=150)
-    report = kura.ingestor.ingest([folder], groups=("everyone",))
-    assert report.unchanged == 8 and "more memory than allowed" in report.failed[0]["error"]
+    errors = {Path(f["path"]).name: f["error"] for f in report.failed}
+    assert report.added == 8 and time.monotonic() - started < 50
+    assert "took longer than 2 s" in errors["stuck.hang"]
+    assert "more memory than allowed" in errors["bomb.hungry"]
 
 
 def test_groups_are_stored_on_every_chunk(kura, tmp_path):
