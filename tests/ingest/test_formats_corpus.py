@@ -15,7 +15,7 @@ import pytest
 
 from tests.conftest import shared_path
 
-pytestmark = pytest.mark.slow
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # embedding ~4,000 chunks on 2 cores
 
 
 def kura(home: Path, *args: str) -> subprocess.CompletedProcess:
