@@ -15,19 +15,41 @@ import pytest
 
 from tests.conftest import shared_path
 
-pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]  # embedding ~4,000 chunks on 2 cores
+pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
-def kura(home: Path, *args: str) -> subprocess.CompletedProcess:
+@pytest.fixture(scope="module")
+def tiny_embedder(tmp_path_factory) -> Path:
+    """A sentence-transformers model with MiniLM's vocabulary and one tiny random layer. This suite is about
+    reading bad files, not about embedding quality: with it, ~4,000 passages embed in seconds, not minutes."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from retrieval.embed import default_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-embedder")
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=64)).save_pretrained(folder / "bert")
+    tokenizer.save_pretrained(folder / "bert")
+    transformer = models.Transformer(str(folder / "bert"), max_seq_length=256)
+    SentenceTransformer(modules=[transformer, models.Pooling(32, "mean")]).save(str(folder / "model"))
+    return folder / "model"
+
+
+def kura(home: Path, embedder: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(Path(sys.executable).parent / "kura"), *args], capture_output=True, text=True,
-                          env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)}, timeout=1500)
+                          env={"KURA_HOME": str(home), "KURA_EMBED_MODEL": str(embedder), "PATH": "/usr/bin:/bin",
+                               "HOME": str(home)}, timeout=1500)
 
 
-def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp_path):
+def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp_path, tiny_embedder):
     corpus = shared_path("corpora/formats")
     files = [p for p in corpus.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
                                                                      p.relative_to(corpus).parts)]
-    first = kura(tmp_path, "ingest", str(corpus), "--json")
+    first = kura(tmp_path, tiny_embedder, "ingest", str(corpus), "--json")
     assert first.returncode == 0, first.stderr[-3000:]
     assert "Traceback" not in first.stdout + first.stderr
     report = json.loads(first.stdout)
@@ -40,9 +62,10 @@ def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp
     assert reasons["empty.txt"] == "the file is empty"
     assert report["added"] >= 170, f"too many failures: {reasons}"
 
-    hits = json.loads(kura(tmp_path, "search", "fake attachment", "--json", "--k", "20").stdout)["results"]
+    found = kura(tmp_path, tiny_embedder, "search", "fake attachment", "--mode", "sparse", "--json", "--k", "20")
+    hits = json.loads(found.stdout)["results"]
     assert any(h["heading"].startswith("Attachment: fake-attachment.txt") for h in hits), "mail attachments"
 
-    again = json.loads(kura(tmp_path, "ingest", str(corpus), "--json").stdout)
+    again = json.loads(kura(tmp_path, tiny_embedder, "ingest", str(corpus), "--json").stdout)
     assert again["unchanged"] == report["added"] and again["added"] == again["updated"] == 0
     assert len(again["failed"]) == len(report["failed"])
