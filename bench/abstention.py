@@ -24,8 +24,7 @@ DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
-def best_similarity(kura: Kura, dataset: BeirDataset, questions: list[str]) -> list[float]:
-    retriever = kura.eval_retriever(dataset)
+def best_similarity(retriever, questions: list[str]) -> list[float]:
     scope = AccessScope((EVAL_GROUP,))
     return [max((h.similarity or 0.0 for h in retriever.search(q, scope, k=5)), default=0.0) for q in questions]
 
@@ -40,8 +39,9 @@ def main() -> None:
     answerable, unanswerable = [], []
     for name in names:
         other = datasets[names[1 - names.index(name)]]
-        answerable += best_similarity(kura, datasets[name], [datasets[name].queries[q] for q in datasets[name].qrels])
-        unanswerable += best_similarity(kura, datasets[name], [other.queries[q] for q in other.qrels])
+        retriever = kura.eval_retriever(datasets[name])
+        answerable += best_similarity(retriever, [datasets[name].queries[q] for q in datasets[name].qrels])
+        unanswerable += best_similarity(retriever, [other.queries[q] for q in other.qrels])
     print(f"{len(answerable)} answerable and {len(unanswerable)} unanswerable questions")
     print("| threshold | abstention precision | abstention recall | answerable refused |")
     print("| --- | --- | --- | --- |")
