@@ -41,8 +41,9 @@ def show_report(report: IngestReport) -> None:
 def upload(files, groups: tuple[str, ...]) -> None:
     accepted = []
     for file in files:
+        data = file.getvalue()
         try:
-            name = check_upload(file.name, file.getvalue(), max_mb=settings.upload_max_mb,
+            name = check_upload(file.name, data, max_mb=settings.upload_max_mb,
                                 max_unpacked_mb=settings.upload_max_unpacked_mb)
         except UploadRejected as rejected:
             st.error(t(rejected.key, **rejected.params))
@@ -50,7 +51,7 @@ def upload(files, groups: tuple[str, ...]) -> None:
             continue
         target = kura.uploads_dir / name
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(file.getvalue())
+        target.write_bytes(data)
         accepted.append(target)
     if accepted:
         report = ingest_with_progress(accepted, groups, delete_missing=False, owner=user().name)
