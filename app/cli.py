@@ -10,10 +10,11 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from app.services import Kura, parse_groups
 from app.settings import Settings
+from ingest import IngestProgress
 from llm import Answer, LLMError
 from retrieval import StoreError
 
@@ -44,6 +45,12 @@ def _run(command):
         kura.close()
 
 
+def progress_numbers(now: IngestProgress) -> str:
+    failed = f" · {now.failed} failed" if now.failed else ""
+    return (f"{now.chunks} chunks · {now.files_per_s:.1f} files/s · {now.chunks_per_s:.1f} chunks/s"
+            f" · ETA {now.eta_clock}{failed}")
+
+
 @cli.command()
 def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
@@ -63,12 +70,14 @@ def ingest(
             report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, posix_groups=posix)
             _emit(report.to_json())
             return
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
+                   TextColumn("{task.fields[numbers]}"))
         with Progress(*columns, console=console) as bar:
-            task = bar.add_task("ingesting", total=None)
+            task = bar.add_task("ingesting", total=None, numbers="")
 
-            def progress(done: int, total: int, path: str) -> None:
-                bar.update(task, completed=done, total=total, description=Path(path).name[:40] or "done")
+            def progress(now: IngestProgress) -> None:
+                bar.update(task, completed=now.files_done, total=now.files_total,
+                           description=Path(now.current).name[:40] or "done", numbers=progress_numbers(now))
 
             report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress,
                                           posix_groups=posix)

@@ -82,7 +82,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resync_folder": ("Re-sync a folder on the server", "サーバー上のフォルダを再同期"),
     "folder_path": ("Folder path", "フォルダのパス"),
     "resync_button": ("Re-sync", "再同期"),
-    "ingesting": ("Ingesting {done}/{total}: {name}", "取り込み中 {done}/{total}: {name}"),
+    "ingesting": ("Ingesting {done}/{total}: {name} · {chunks} passages · {rate:.1f} passages/s · ETA {eta}",
+                  "取り込み中 {done}/{total}: {name} · {chunks} パッセージ · 毎秒 {rate:.1f} · 残り {eta}"),
     "ingest_done": ("{added} added, {updated} updated, {unchanged} unchanged, {deleted} removed, {failed} failed "
                     "({chunks} passages).",
                     "追加 {added}・更新 {updated}・変更なし {unchanged}・削除 {deleted}・失敗 {failed}（{chunks} 箇所）。"),

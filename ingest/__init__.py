@@ -2,11 +2,12 @@
 
 from ingest.manifest import DocumentRecord, Manifest
 from ingest.parse import ParseError, ParsedDocument, Section, parse
-from ingest.pipeline import ChunkingOptions, IngestReport, Ingestor, doc_id_for
+from ingest.pipeline import ChunkingOptions, IngestProgress, IngestReport, Ingestor, doc_id_for
 
 __all__ = [
     "ChunkingOptions",
     "DocumentRecord",
+    "IngestProgress",
     "IngestReport",
     "Ingestor",
     "Manifest",

@@ -22,7 +22,45 @@ from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.store import Store, StoreError
 from retrieval.types import Chunk, IndexedChunk
 
-ProgressCallback = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True)
+class IngestProgress:
+    """One snapshot of a running ingest, rendered the same by the CLI's bar and the Library page."""
+
+    files_done: int
+    files_total: int
+    chunks: int
+    failed: int
+    current: str  # the file just finished; "" once the batch is over
+    elapsed_s: float
+
+    @property
+    def files_per_s(self) -> float:
+        return self.files_done / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def chunks_per_s(self) -> float:
+        return self.chunks / self.elapsed_s if self.elapsed_s > 0 else 0.0
+
+    @property
+    def eta_s(self) -> float | None:
+        """Seconds left at the rate so far; None until a file has finished."""
+        if not self.files_done:
+            return None
+        return (self.files_total - self.files_done) * self.elapsed_s / self.files_done
+
+    @property
+    def eta_clock(self) -> str:
+        """The ETA as h:mm:ss or m:ss, the same in every language; "–" while unknown."""
+        if self.eta_s is None:
+            return "–"
+        minutes, seconds = divmod(round(self.eta_s), 60)
+        hours, minutes = divmod(minutes, 60)
+        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
+
+
+ProgressCallback = Callable[[IngestProgress], None]
 
 
 @dataclass
@@ -183,11 +221,12 @@ class Ingestor:
         seen: dict[str, str] = {}
         done = 0
 
-        def tick(path: Path) -> None:
+        def tick(path: Path | None) -> None:
             nonlocal done
-            done += 1
+            done += path is not None
             if progress:
-                progress(done, len(files), str(path))
+                progress(IngestProgress(done, len(files), report.chunks, len(report.failed),
+                                        str(path) if path else "", time.perf_counter() - started))
 
         def finish_oldest() -> None:
             job, parsed = pending.popleft()
@@ -214,8 +253,7 @@ class Ingestor:
                         self.store.delete_document(record.doc_id)
                         self.manifest.delete(record.doc_id)
                         report.deleted += 1
-        if progress:
-            progress(len(files), len(files), "")
+        tick(None)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 

@@ -10,7 +10,7 @@ import streamlit as st
 from app.guards import UploadRejected, check_upload
 from app.services import parse_groups
 from app.ui import get_kura, require_admin, t, user
-from ingest import IngestReport
+from ingest import IngestProgress, IngestReport
 
 require_admin()
 kura = get_kura()
@@ -21,9 +21,10 @@ def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_miss
                          owner: str | None = None) -> IngestReport:
     bar = st.progress(0.0)
 
-    def progress(done: int, total: int, path: str) -> None:
-        bar.progress(done / total if total else 1.0,
-                     text=t("ingesting", done=done, total=total, name=Path(path).name) if path else None)
+    def progress(now: IngestProgress) -> None:
+        text = t("ingesting", done=now.files_done, total=now.files_total, name=Path(now.current).name,
+                 chunks=now.chunks, rate=now.chunks_per_s, eta=now.eta_clock)
+        bar.progress(now.files_done / now.files_total if now.files_total else 1.0, text=text if now.current else None)
 
     report = kura.ingestor.ingest(paths, groups=groups, delete_missing=delete_missing, progress=progress,
                                   posix_groups=settings.posix_groups, owner=owner)

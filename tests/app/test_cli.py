@@ -53,6 +53,18 @@ def test_ingest_search_ask_status(env):
     assert status["health"]["store"]["ok"] and status["health"]["embedder"]["ok"]
 
 
+def test_ingest_without_json_shows_a_progress_bar_and_a_summary(env):
+    from app.cli import progress_numbers
+    from ingest import IngestProgress
+
+    (env / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    result = runner.invoke(cli, ["ingest", str(env)])
+    assert result.exit_code == 0, result.output
+    assert "added 8," in result.output and "failed 1;" in result.output and "broken.pdf" in result.output
+    line = progress_numbers(IngestProgress(3, 9, 42, 1, "a.md", 2.0))
+    assert line == "42 chunks · 1.5 files/s · 21.0 chunks/s · ETA 0:04 · 1 failed"
+
+
 def test_groups_on_ingest_and_query(env):
     run_json("ingest", str(env / "policies"), "--groups", "hr")
     assert run_json("search", "parental leave", "--groups", "everyone")["results"] == []

@@ -36,6 +36,30 @@ def test_first_ingest_adds_every_sample_and_rerun_changes_nothing(kura, tmp_path
     assert kura.store.count() == first.chunks
 
 
+def test_progress_reports_files_chunks_failures_rate_and_eta(kura, tmp_path):
+    folder = copy_samples(tmp_path)
+    (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    snapshots = []
+    report = kura.ingestor.ingest([folder], groups=("everyone",), progress=snapshots.append)
+
+    assert [s.files_done for s in snapshots[:-1]] == list(range(1, 10)), "one snapshot per file, in order"
+    assert {s.files_total for s in snapshots} == {9}
+    assert [s.chunks for s in snapshots] == sorted(s.chunks for s in snapshots), "chunks only grow"
+    last = snapshots[-1]
+    assert (last.files_done, last.chunks, last.failed, last.current) == (9, report.chunks, 1, "")
+    assert last.eta_s == 0 and last.eta_clock == "0:00" and last.chunks_per_s > 0 and last.files_per_s > 0
+    halfway = next(s for s in snapshots if s.files_done == 3)
+    assert halfway.eta_s == pytest.approx(6 * halfway.elapsed_s / 3) and halfway.current.startswith(str(folder))
+
+
+def test_eta_reads_as_a_clock():
+    from ingest import IngestProgress
+
+    assert IngestProgress(0, 10, 0, 0, "", 0.0).eta_clock == "–"
+    assert IngestProgress(1, 11, 5, 0, "a", 6.5).eta_clock == "1:05"
+    assert IngestProgress(1, 1001, 5, 0, "a", 4.0).eta_clock == "1:06:40"
+
+
 def test_touched_but_identical_file_is_not_reembedded(kura, tmp_path):
     folder = copy_samples(tmp_path)
     kura.ingestor.ingest([folder], groups=("everyone",))
