@@ -392,4 +392,12 @@ def serve_app(
 
 
 def main() -> None:
-    cli()
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        cli()
+    except (SettingsError, ValidationError) as exc:  # a bad KURA_* variable or .env line: say which, not a traceback
+        console.print(f"[red]error:[/red] a KURA_ setting is invalid: {exc}. Fix that environment "
+                      "variable or .env line (groups are comma-separated: KURA_DEFAULT_GROUPS=staff,hr).")
+        sys.exit(2)

@@ -3,10 +3,25 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, SecretStr
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import BeforeValidator, Field, SecretStr
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+
+def _names(value: object) -> object:
+    """Group lists from the environment: `staff,hr` or JSON `["staff", "hr"]`."""
+    if isinstance(value, str):
+        text = value.strip()
+        if text.startswith("["):
+            import json
+
+            return json.loads(text)
+        return [name.strip() for name in text.split(",") if name.strip()]
+    return value
+
+
+GroupNames = Annotated[list[str], NoDecode, BeforeValidator(_names)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
@@ -58,7 +73,7 @@ class Settings(BaseSettings):
     search_mode: SearchMode = "hybrid"
     top_k: int = 5
     abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
-    default_groups: list[str] = ["everyone"]
+    default_groups: GroupNames = ["everyone"]
     posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 
     llm_backend: BackendName = "local"
@@ -80,7 +95,7 @@ class Settings(BaseSettings):
     # people sign in against the local users file. Single-user mode (no login) must be asked for explicitly.
     single_user: bool = Field(False, description="No login: one local user with default_groups, admin. Localhost only.")
     users_file: Path | None = Field(None, description="Local users (bcrypt hashes); default: home/users.json.")
-    admin_groups: list[str] = Field(["kura-admins"], description="Members of these groups may change the library.")
+    admin_groups: GroupNames = Field(["kura-admins"], description="Members of these groups may change the library.")
     oidc_groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups.")
     ui_language: Literal["auto", "en", "ja"] = Field("auto", description="auto: follow the browser.")
 

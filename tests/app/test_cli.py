@@ -65,6 +65,23 @@ def test_ingest_without_json_shows_a_progress_bar_and_a_summary(env):
     assert line == "42 chunks · 1.5 files/s · 21.0 chunks/s · ETA 0:04 · 1 failed"
 
 
+def test_group_settings_read_as_comma_lists_or_json(monkeypatch):
+    from app.settings import Settings
+
+    monkeypatch.setenv("KURA_DEFAULT_GROUPS", "staff, hr")
+    monkeypatch.setenv("KURA_ADMIN_GROUPS", '["it", "security"]')
+    assert Settings().default_groups == ["staff", "hr"] and Settings().admin_groups == ["it", "security"]
+
+
+def test_an_invalid_setting_is_named_without_a_traceback(env, monkeypatch):
+    monkeypatch.setenv("KURA_TOP_K", "ten")
+    result = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "status"],
+                            capture_output=True, text=True, timeout=120)
+    assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
+    said = " ".join((result.stdout + result.stderr).split())
+    assert "KURA_ setting is invalid" in said and "top_k" in said
+
+
 def test_groups_on_ingest_and_query(env):
     run_json("ingest", str(env / "policies"), "--groups", "hr")
     assert run_json("search", "parental leave", "--groups", "everyone")["results"] == []
