@@ -132,6 +132,7 @@ class Kura:
                      in dataset.corpus.items()]
             for start in range(0, len(items), 256):
                 ingestor.index_documents(items[start:start + 256], (EVAL_GROUP,))
+            store.optimize()
             complete.write_text(str(len(items)))
         return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker)
 

@@ -5,6 +5,7 @@ Groups decide what a person can read (every search is filtered by them) and whet
 
 from __future__ import annotations
 
+import functools
 import json
 import os
 import re
@@ -15,8 +16,13 @@ from pathlib import Path
 import bcrypt
 
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
-# Compared against when the user does not exist, so a wrong name costs the same time as a wrong password.
-_DUMMY_HASH = bcrypt.hashpw(b"kura-dummy-password", bcrypt.gensalt(rounds=12))
+
+
+@functools.cache
+def _dummy_hash() -> bytes:
+    """Compared against when the user does not exist, so a wrong name costs the same time as a wrong password.
+    Made on first sign-in, not at import: every CLI command would pay its 0.3 s."""
+    return bcrypt.hashpw(b"kura-dummy-password", bcrypt.gensalt(rounds=12))
 
 
 @dataclass(frozen=True)
@@ -78,7 +84,7 @@ class UserStore:
 
     def authenticate(self, name: str, password: str) -> User | None:
         record = self._load()["users"].get(name)
-        stored = record["password_hash"].encode() if record else _DUMMY_HASH
+        stored = record["password_hash"].encode() if record else _dummy_hash()
         if not bcrypt.checkpw(password.encode(), stored) or record is None:
             return None
         return make_user(name, tuple(record["groups"]), self.admin_groups, record.get("language"))

@@ -1,7 +1,7 @@
 """Abstention calibration: how well `KURA_ABSTAIN_BELOW` separates questions the documents answer from
 questions they do not, on the tuning datasets (never dbpedia, the held-out set).
 
-    .venv/bin/python bench/abstention.py [--home /tmp/kura-eval]
+    .venv/bin/python -m bench.abstention [--home /tmp/kura-eval]
 
 Answerable: a dataset's own queries against its corpus (each has a judged relevant passage). Unanswerable:
 the other tuning dataset's queries against the same corpus (msmarco ↔ business-reports: different domains, so

@@ -1,6 +1,6 @@
 """kura's ingest against the plain LlamaIndex pipeline a user would write, on the same files, in one run.
 
-    .venv/bin/python bench/ingest.py [--docs 5000] [--handbook-copies 10] [--work /tmp/kura-bench-ingest]
+    .venv/bin/python -m bench.ingest [--docs 5000] [--handbook-copies 10] [--work /tmp/kura-bench-ingest]
 
 Corpus: the first --docs passages of ../shared/datasets/msmarco written as one .txt file each (title, blank
 line, text), plus ../shared/corpora/handbook copied --handbook-copies times. Each pipeline runs in its own
@@ -74,7 +74,7 @@ def run_plain(corpus: Path, store: Path) -> None:
 def timed(command: list[str], env: dict) -> dict:
     """Runs a pipeline process; its wall time, peak RSS and the JSON it printed last."""
     started = time.perf_counter()
-    child = subprocess.Popen(command, env=env, stdout=subprocess.PIPE, text=True)
+    child = subprocess.Popen(command, env=env, cwd=ROOT, stdout=subprocess.PIPE, text=True)
     output = child.stdout.read()
     _, status, usage = os.wait4(child.pid, 0)
     if status:
@@ -152,7 +152,7 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "KURA_HOME": str(home)}
     kura_command = [str(Path(sys.executable).parent / "kura"), "ingest", str(corpus), "--json"]
     rows = {
-        "plain LlamaIndex": timed([sys.executable, __file__, "--plain", str(corpus), str(plain_store)], env),
+        "plain LlamaIndex": timed([sys.executable, "-m", "bench.ingest", "--plain", str(corpus), str(plain_store)], env),
         "kura": timed(kura_command, env),
         "kura re-sync (unchanged)": timed(kura_command, env),
     }

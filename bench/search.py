@@ -1,6 +1,6 @@
 """Search latency of the two store engines on the same data, measured in one run.
 
-    .venv/bin/python bench/search.py [--docs 5000] [--queries 50]
+    .venv/bin/python -m bench.search [--docs 5000] [--queries 50]
 
 Corpus: ../shared/datasets/msmarco (real passages, real queries) embedded with the default MiniLM.
 Engines: Qdrant Edge (embedded default) and qdrant-client's local mode (the pure-Python stand-in for a

@@ -253,6 +253,8 @@ class Ingestor:
                         self.store.delete_document(record.doc_id)
                         self.manifest.delete(record.doc_id)
                         report.deleted += 1
+        if report.added or report.updated or report.deleted:
+            self.store.optimize()  # index what changed now, not on the first slow query
         tick(None)
         report.seconds = round(time.perf_counter() - started, 3)
         return report

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import json
 import re
+from functools import cached_property
 from pathlib import Path
 
 import numpy as np
@@ -19,21 +21,37 @@ def default_model_path() -> Path:
 
 
 class DenseEmbedder:
-    """Sentence embeddings from a local sentence-transformers folder, normalised so dot product = cosine."""
+    """Sentence embeddings from a local sentence-transformers folder, normalised so dot product = cosine.
+
+    The model (and torch) load on first use: a re-sync that finds nothing changed never pays for them."""
 
     def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
-        from sentence_transformers import SentenceTransformer
-
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not (self.model_path / "config.json").exists() and not (self.model_path / "modules.json").exists():
             raise FileNotFoundError(
                 f"No sentence-transformers model at {self.model_path}. Set KURA_EMBED_MODEL to a local model folder."
             )
-        self.model = SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
         self.batch_size = batch_size
 
-    @property
+    @cached_property
+    def model(self):
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(str(self.model_path), device="cpu", local_files_only=True)
+
+    @cached_property
     def dim(self) -> int:
+        """Read from the folder's module configs (the last Pooling or Dense layer) so opening a store loads no model."""
+        try:
+            modules = json.loads((self.model_path / "modules.json").read_text())
+            sizes = [json.loads(config.read_text()) for config in
+                     (self.model_path / module["path"] / "config.json" for module in modules if module.get("path"))
+                     if config.exists()]
+            dims = [size.get("out_features") or size.get("word_embedding_dimension") for size in sizes]
+            if dims and dims[-1]:
+                return int(dims[-1])
+        except (OSError, ValueError, KeyError):
+            pass
         return int(self.model.get_embedding_dimension())
 
     def count_tokens(self, text: str) -> int:

@@ -56,6 +56,9 @@ class Store(Protocol):
     def count(self, scope: AccessScope | None = None) -> int:
         """Chunks in the store; with a scope, only those the caller may read."""
 
+    def optimize(self) -> None:
+        """Build search indexes over what was written (HNSW, merged segments) after a batch of changes."""
+
     def close(self) -> None: ...
 
 
@@ -224,6 +227,11 @@ class EdgeStore:
         with self._lock:
             return self._shard.count(self._q.CountRequest(exact=True, filter=flt))
 
+    def optimize(self) -> None:
+        """Edge indexes only when asked: until then new points are searched by brute force."""
+        with self._lock:
+            self._shard.optimize()
+
     def close(self) -> None:
         with self._lock:
             if self._shard is not None:
@@ -344,6 +352,9 @@ class ServerStore:
         flt = self._filter(scope=scope) if scope is not None else None
         with self._answering():
             return self._client.count(self.collection, count_filter=flt, exact=True).count
+
+    def optimize(self) -> None:
+        """A Qdrant server optimizes continuously in the background: nothing to do."""
 
     def close(self) -> None:
         self._client.close()

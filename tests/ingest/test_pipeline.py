@@ -36,6 +36,28 @@ def test_first_ingest_adds_every_sample_and_rerun_changes_nothing(kura, tmp_path
     assert kura.store.count() == first.chunks
 
 
+def test_an_unchanged_resync_embeds_nothing_and_never_loads_the_model(kura, tmp_path, monkeypatch):
+    folder = copy_samples(tmp_path)
+    kura.ingestor.ingest([folder], groups=("everyone",))
+
+    class NoEmbedding:
+        def __getattr__(self, name):
+            raise AssertionError(f"the re-sync touched the embedder ({name})")
+
+    monkeypatch.setattr(kura.ingestor, "embedder", NoEmbedding())
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (report.unchanged, report.chunks, report.failed) == (8, 0, [])
+
+
+def test_opening_the_embedder_loads_neither_torch_nor_the_model():
+    import subprocess
+    import sys
+
+    probe = ("import sys; from retrieval.embed import DenseEmbedder; assert DenseEmbedder().dim == 384; "
+             "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules")
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
+
+
 def test_progress_reports_files_chunks_failures_rate_and_eta(kura, tmp_path):
     folder = copy_samples(tmp_path)
     (folder / "broken.pdf").write_bytes(b"%PDF-1.4 not really")

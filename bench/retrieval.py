@@ -1,0 +1,141 @@
+"""Hybrid search latency as the index grows: Qdrant Edge (embedded) against qdrant-client's local mode.
+
+    .venv/bin/python -m bench.retrieval [--sizes 5000 50000 200000] [--local-sizes 5000 50000] [--queries 100]
+
+Chunks are synthetic beyond the real corpus: 384-d unit vectors, BM25-like sparse vectors of ~40 terms drawn
+from a Zipf vocabulary, and 1-2 of 10 access groups each; every query filters to 3 groups (about 40 % of the
+chunks), like a user's scope. Queries are the real msmarco questions, embedded once with MiniLM.
+
+For each size: upsert time, search p50/p95 before and after `optimize()` (Qdrant Edge builds its HNSW
+index only when asked; until then points are searched by brute force), the optimize time, and the full
+search call with query embedding on the CPU. qdrant-client's local mode (the pure-Python stand-in for a
+server) is measured at --local-sizes only: it scans every point per query."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import shutil
+import statistics
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+import app  # noqa: F401  (offline mode)
+from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, SparseEncoder
+from retrieval.store import EdgeStore, ServerStore
+from retrieval.types import SparseVector
+
+MSMARCO = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"
+GROUPS = [f"team-{n}" for n in range(10)]
+SCOPE = AccessScope(tuple(GROUPS[:3]))
+DIM, VOCABULARY, BATCH = 384, 30_000, 1_000
+
+
+def synthetic_batch(rng: np.random.Generator, start: int, count: int) -> list[IndexedChunk]:
+    """`count` chunks stored as one document (replace_document writes a document's chunks at once)."""
+    dense = rng.standard_normal((count, DIM)).astype(np.float32)
+    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+    batch = []
+    for offset in range(count):
+        n = start + offset
+        terms = np.unique(np.minimum(rng.zipf(1.3, 40), VOCABULARY))
+        groups = tuple(sorted({GROUPS[n % 10], GROUPS[rng.integers(10)]}))
+        chunk = Chunk(doc_id=f"batch-{start}", source=f"/corpus/doc-{n // 8}.txt", title=f"Document {n // 8}",
+                      text=f"synthetic passage {n}", position=offset, groups=groups)
+        sparse = SparseVector([int(t) for t in terms], [float(rng.integers(1, 4)) for _ in terms])
+        batch.append(IndexedChunk(chunk, dense[offset], sparse))
+    return batch
+
+
+def fill(store, rng: np.random.Generator, have: int, want: int) -> float:
+    """Grows the store from `have` to `want` chunks in document-sized batches; returns the seconds spent."""
+    started = time.perf_counter()
+    for start in range(have, want, BATCH):
+        batch = synthetic_batch(rng, start, min(BATCH, want - start))
+        store.replace_document(f"batch-{start}", batch)
+    return time.perf_counter() - started
+
+
+def latencies(store, queries: list[tuple[np.ndarray, SparseVector]], rounds: int) -> dict:
+    measured = []
+    for _ in range(rounds):
+        for dense, sparse in queries:
+            started = time.perf_counter()
+            store.search(dense=dense, sparse=sparse, mode="hybrid", scope=SCOPE, limit=10)
+            measured.append((time.perf_counter() - started) * 1000)
+    return {"p50": statistics.median(measured), "p95": statistics.quantiles(measured, n=100)[94]}
+
+
+def with_embedding(store, embedder: DenseEmbedder, sparse: SparseEncoder, texts: list[str]) -> dict:
+    measured = []
+    for text in texts:
+        started = time.perf_counter()
+        store.search(dense=embedder.embed_one(text), sparse=sparse.query(text), mode="hybrid", scope=SCOPE, limit=10)
+        measured.append((time.perf_counter() - started) * 1000)
+    return {"p50": statistics.median(measured), "p95": statistics.quantiles(measured, n=100)[94]}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000, 200_000])
+    parser.add_argument("--local-sizes", type=int, nargs="*", default=[5_000, 50_000])
+    parser.add_argument("--queries", type=int, default=100)
+    args = parser.parse_args()
+    with (MSMARCO / "queries.jsonl").open() as handle:
+        texts = [q["text"] for q in map(json.loads, handle)]
+    texts = (texts * (args.queries // len(texts) + 1))[:args.queries]
+    embedder, sparse = DenseEmbedder(), SparseEncoder()
+    queries = list(zip(embedder.embed(texts), (sparse.query(t) for t in texts)))
+
+    rows = []
+    work = Path(tempfile.mkdtemp(prefix="kura-bench-retrieval-"))
+    rng = np.random.default_rng(7)
+    edge, have = EdgeStore(work / "edge", DIM), 0
+    for size in sorted(args.sizes):
+        upsert_s = fill(edge, rng, have, size)
+        have = size
+        before = latencies(edge, queries, rounds=1)
+        started = time.perf_counter()
+        edge.optimize()
+        optimize_s = time.perf_counter() - started
+        after = latencies(edge, queries, rounds=3)
+        embedded = with_embedding(edge, embedder, sparse, texts)
+        fill(edge, rng, size, size + 100)  # one more 100-chunk document, as after an upload
+        started = time.perf_counter()
+        edge.optimize()
+        small_optimize_s = time.perf_counter() - started
+        edge.delete_document(f"batch-{size}")
+        rows.append(("Qdrant Edge", size, upsert_s, before, optimize_s, after, embedded, small_optimize_s))
+        print(f"edge {size}: upsert {upsert_s:.1f}s, brute force p95 {before['p95']:.2f} ms, optimize {optimize_s:.1f}s, "
+              f"indexed p95 {after['p95']:.2f} ms, with embedding p95 {embedded['p95']:.1f} ms, "
+              f"optimize after one more document {small_optimize_s:.2f}s", flush=True)
+    edge.close()
+
+    from qdrant_client import QdrantClient
+
+    for size in sorted(args.local_sizes):
+        store = ServerStore(QdrantClient(path=str(work / f"local-{size}")), "bench", DIM, "local mode")
+        upsert_s = fill(store, np.random.default_rng(7), 0, size)
+        few = queries[:20]  # each query scans every point in Python
+        measured = latencies(store, few, rounds=1)
+        rows.append(("qdrant-client local mode", size, upsert_s, measured, None, None, None, None))
+        print(f"local {size}: upsert {upsert_s:.1f}s, p95 {measured['p95']:.1f} ms", flush=True)
+        store.close()
+    shutil.rmtree(work, ignore_errors=True)
+
+    print("\n| engine | chunks | upsert s | search p50 / p95 ms, before optimize | optimize (HNSW build) s "
+          "| search p50 / p95 ms, optimized | with query embedding p50 / p95 ms | optimize after +100 chunks s |")
+    print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
+    for engine, size, upsert_s, before, optimize_s, after, embedded, small_optimize_s in rows:
+        cells = [f"{before['p50']:.2f} / {before['p95']:.2f}"]
+        cells += ["–", "–", "–", "–"] if optimize_s is None else [
+            f"{optimize_s:.1f}", f"{after['p50']:.2f} / {after['p95']:.2f}",
+            f"{embedded['p50']:.1f} / {embedded['p95']:.1f}", f"{small_optimize_s:.2f}"]
+        print(f"| {engine} | {size:,} | {upsert_s:.1f} | " + " | ".join(cells) + " |")
+
+
+if __name__ == "__main__":
+    main()
