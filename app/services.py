@@ -128,10 +128,10 @@ class Kura:
         if not complete.exists():
             ingestor = Ingestor(store=store, embedder=self.embedder, sparse=self.sparse, manifest=None,
                                 options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap))
-            items = [(doc_id, doc_id, ParsedDocument(title, [Section(text)])) for doc_id, (title, text)
-                     in dataset.corpus.items()]
+            items = [(doc_id, doc_id, ParsedDocument(title, [Section(text)]), (EVAL_GROUP,))
+                     for doc_id, (title, text) in dataset.corpus.items()]
             for start in range(0, len(items), 256):
-                ingestor.index_documents(items[start:start + 256], (EVAL_GROUP,))
+                ingestor.index_documents(items[start:start + 256])
             store.optimize()
             complete.write_text(str(len(items)))
         return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker)

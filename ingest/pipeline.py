@@ -16,7 +16,7 @@ from pathlib import Path
 
 from ingest.chunk import chunk_document
 from ingest.manifest import DocumentRecord, Manifest
-from ingest.parse import ParsedDocument, ParseError, parse
+from ingest.parse import ParsedDocument, parse
 from ingest.worker import ParseLimits, describe, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.store import Store, StoreError
@@ -194,6 +194,8 @@ class Ingestor:
     """Owns nothing: the store, embedder and manifest are passed in and outlive it.
     Without a manifest only index_documents() is usable (evaluation corpora are indexed that way)."""
 
+    EMBED_FILES = 32  # files parsed ahead and embedded together: one model call instead of one per small file
+
     def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
                  options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None,
                  limits: ParseLimits | None = ParseLimits(), parse_workers: int = 2) -> None:
@@ -228,10 +230,14 @@ class Ingestor:
                 progress(IngestProgress(done, len(files), report.chunks, len(report.failed),
                                         str(path) if path else "", time.perf_counter() - started))
 
-        def finish_oldest() -> None:
-            job, parsed = pending.popleft()
-            self._store(job, parsed, report, owner)
-            tick(job.path)
+        def finish_batch() -> None:
+            """The oldest parsed file, with the ones parsed after it, embedded in one batch."""
+            batch = [pending.popleft()]
+            while pending and pending[0][1].done() and len(batch) < self.EMBED_FILES:
+                batch.append(pending.popleft())
+            self._store(batch, report, owner)
+            for job, _ in batch:
+                tick(job.path)
 
         with ThreadPoolExecutor(self.parse_workers) as parsers:
             for path, root in files.items():
@@ -240,10 +246,10 @@ class Ingestor:
                     tick(path)
                     continue
                 pending.append((job, parsers.submit(self._parse, job.path)))
-                while len(pending) > 2 * self.parse_workers:
-                    finish_oldest()
+                while len(pending) > max(2 * self.parse_workers, self.EMBED_FILES):
+                    finish_batch()
             while pending:
-                finish_oldest()
+                finish_batch()
         if delete_missing:
             seen = {str(p) for p in files}
             for folder in folders:
@@ -262,26 +268,34 @@ class Ingestor:
     def _parse(self, path: Path) -> ParsedDocument:
         return parse_isolated(path, self.limits) if self.limits else parse(path)
 
-    def index_documents(self, documents: list[tuple[str, str, ParsedDocument]], groups: tuple[str, ...],
+    def index_documents(self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]],
                         owner: str | None = None) -> list[int]:
-        """(doc_id, source, parsed document) → chunks embedded in one batch and stored, document by document.
-        Returns each document's chunk count; a document with no text stores nothing and keeps any old chunks."""
+        """(doc_id, source, parsed document, groups) → chunks embedded in one batch and stored, document by
+        document. Returns each document's chunk count; a document with no text stores nothing, keeping old chunks."""
+        per_document = self._embed(documents, owner)
+        for (doc_id, *_), indexed in zip(documents, per_document):
+            if indexed:
+                self.store.replace_document(doc_id, indexed)
+        return [len(indexed) for indexed in per_document]
+
+    def _embed(self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]],
+               owner: str | None) -> list[list[IndexedChunk]]:
+        """Each document's chunks with their vectors; one model call for all of them."""
         per_document = [
             chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
                            chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
                            tokenize=self.embedder.model.tokenizer.tokenize)
-            for doc_id, source, document in documents
+            for doc_id, source, document, groups in documents
         ]
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
         vectors = self.embedder.embed(texts)
         indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, vectors, texts)]
-        start = 0
-        for (doc_id, _, _), doc_chunks in zip(documents, per_document):
-            if doc_chunks:
-                self.store.replace_document(doc_id, indexed[start:start + len(doc_chunks)])
+        result, start = [], 0
+        for doc_chunks in per_document:
+            result.append(indexed[start:start + len(doc_chunks)])
             start += len(doc_chunks)
-        return [len(doc_chunks) for doc_chunks in per_document]
+        return result
 
     def delete(self, doc_id: str) -> bool:
         if self.manifest.get(doc_id) is None:
@@ -325,18 +339,38 @@ class Ingestor:
         self.manifest.record_failed(doc_id=doc_id, path=str(path), error=reason, groups=groups)
         report.failed.append({"path": str(path), "error": reason})
 
-    def _store(self, job: _Job, parsed: Future, report: IngestReport, owner: str | None) -> None:
-        """Embeds and stores a parsed file, then records it: the manifest commits only after the chunks are in."""
+    def _store(self, batch: list[tuple[_Job, Future]], report: IngestReport, owner: str | None) -> None:
+        """Embeds and stores parsed files, then records each: the manifest commits only after its chunks are in."""
+        parsed = []
+        for job, future in batch:
+            try:
+                parsed.append((job, future.result()))
+            except Exception as exc:  # one bad file never stops the batch
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
         try:
-            document = parsed.result()
-            (chunk_count,) = self.index_documents([(job.doc_id, str(job.path), document)], job.groups, owner)
-            if not chunk_count:
-                raise ParseError("no text found in this file")
-        except StoreError:
-            raise  # the store is gone: stop the batch, a rerun resumes from the manifest
-        except Exception as exc:  # one bad file never stops the batch
+            per_document = self._embed([(j.doc_id, str(j.path), d, j.groups) for j, d in parsed], owner)
+        except Exception as exc:
+            if len(parsed) > 1:  # one document broke the shared batch: find it by storing each on its own
+                for job, document in parsed:
+                    self._store([(job, _done(document))], report, owner)
+                return
+            job, _ = parsed[0]
             self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
             return
+        for (job, document), indexed in zip(parsed, per_document):
+            if not indexed:
+                self._fail(job.doc_id, job.path, job.groups, "no text found in this file", report)
+                continue
+            try:
+                self.store.replace_document(job.doc_id, indexed)
+            except StoreError:
+                raise  # the store is gone: stop; what is recorded so far is stored, and a rerun resumes
+            except Exception as exc:  # the engine refused this one document
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+                continue
+            self._record(job, document, len(indexed), report)
+
+    def _record(self, job: _Job, document: ParsedDocument, chunk_count: int, report: IngestReport) -> None:
         self.manifest.record_ingested(
             doc_id=job.doc_id, path=str(job.path), title=document.title, content_hash=job.content_hash,
             size=job.size, mtime_ns=job.mtime_ns, chunks=chunk_count, groups=job.groups,
@@ -347,3 +381,9 @@ class Ingestor:
             report.added += 1
         else:
             report.updated += 1
+
+
+def _done(value) -> Future:
+    future: Future = Future()
+    future.set_result(value)
+    return future

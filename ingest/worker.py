@@ -64,6 +64,12 @@ def _context():
     return multiprocessing.get_context("fork")
 
 
+# Small plain-text files are read in this process: only kura's own decoding and splitting touch them, and their
+# size bounds time and memory. Starting a child costs ~50 ms, more than reading such a file.
+IN_PROCESS_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".org", ".log"})
+IN_PROCESS_MAX_BYTES = 1 << 20
+
+
 def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
     """parse(path) in its own process; ParseError with the reason when it fails, is too big, slow or hungry."""
     size = path.stat().st_size
@@ -71,6 +77,10 @@ def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
         raise ParseError("the file is empty")
     if size > limits.max_file_mb * 1024 * 1024:
         raise ParseError(f"the file is larger than the {limits.max_file_mb} MB limit (KURA_MAX_FILE_MB)")
+    if path.suffix.lower() in IN_PROCESS_SUFFIXES and size <= IN_PROCESS_MAX_BYTES:
+        from ingest.parse import parse
+
+        return parse(path)
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_parse_in_child, args=(str(path), limits.memory_mb, sender), daemon=True)

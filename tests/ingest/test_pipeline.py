@@ -150,6 +150,51 @@ def test_a_bad_file_is_reported_and_the_rest_is_ingested(kura, tmp_path):
     assert {r.path.rsplit("/", 1)[-1] for r in failed} == {"broken.docx", "empty.md", "blank.txt", "old.doc"}
 
 
+def test_files_are_embedded_in_batches_and_one_bad_document_fails_alone(kura, tmp_path, monkeypatch):
+    import ingest.pipeline as pipeline
+
+    folder = copy_samples(tmp_path)
+    real_chunker, batches = pipeline.chunk_document, []
+    real_embed = kura.embedder.embed
+
+    def chunk_or_break(document, **fields):
+        if fields["source"].endswith("security-and-devices.md"):
+            raise ValueError("a chunker bug")
+        return real_chunker(document, **fields)
+
+    def counting_embed(texts):
+        batches.append(len(texts))
+        return real_embed(texts)
+
+    monkeypatch.setattr(pipeline, "chunk_document", chunk_or_break)
+    monkeypatch.setattr(kura.embedder, "embed", counting_embed)
+    report = kura.ingestor.ingest([folder], groups=("everyone",))
+
+    assert report.added == 7 and [Path(f["path"]).name for f in report.failed] == ["security-and-devices.md"]
+    assert "a chunker bug" in report.failed[0]["error"]
+    assert max(batches) > max(d.chunks for d in kura.manifest.under(str(folder)) if d.status == "ingested"), \
+        "several files share one embedding call"
+
+
+def test_small_text_files_are_read_in_process_and_everything_else_in_a_child(tmp_path, monkeypatch):
+    from ingest import worker
+
+    class ChildStarted(Exception):
+        pass
+
+    def no_child():
+        raise ChildStarted
+
+    monkeypatch.setattr(worker, "_context", no_child)
+    (tmp_path / "a.md").write_text("# Alpha\n\nhello\n")
+    assert worker.parse_isolated(tmp_path / "a.md", worker.ParseLimits()).title == "Alpha"
+    (tmp_path / "big.txt").write_text("word " * 300_000)  # 1.5 MB: big enough to deserve limits
+    (tmp_path / "page.html").write_text("<h1>x</h1>")
+    for name in ("big.txt", "page.html"):
+        with pytest.raises(ChildStarted):
+            worker.parse_isolated(tmp_path / name, worker.ParseLimits())
+
+
 def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_path):
     folder = tmp_path / "kb"
     (folder / "hr").mkdir(parents=True)
