@@ -73,7 +73,8 @@ class Kura:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode, self.reranker)
+        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode, self.reranker,
+                         multilingual_embedder=self.settings.embed_multilingual)
 
     @cached_property
     def reranker(self) -> Reranker | None:
@@ -134,7 +135,8 @@ class Kura:
                 ingestor.index_documents(items[start:start + 256])
             store.optimize()
             complete.write_text(str(len(items)))
-        return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker)
+        return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker,
+                         multilingual_embedder=s.embed_multilingual)
 
     @cached_property
     def _eval_stores(self) -> list[Store]:

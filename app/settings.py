@@ -54,6 +54,8 @@ class Settings(BaseSettings):
     # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
     embed_model: Path | None = None
     embed_batch_size: int = 64
+    embed_multilingual: bool = Field(False, description="The embedding model understands Japanese (e.g. multilingual-e5): "
+                                     "Japanese questions then use hybrid search, not BM25 alone.")
 
     # Parsing: each file in its own process, with limits, so one hostile file cannot hang or sink a batch.
     parse_workers: int = Field(2, description="Files parsed at once while earlier ones are embedded.")

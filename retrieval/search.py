@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.embed import DenseEmbedder, SparseEncoder, is_cjk
 from retrieval.rerank import Reranker
 from retrieval.store import SearchMode, Store
 from retrieval.types import AccessScope, SearchHit
@@ -12,7 +12,9 @@ class Retriever:
     """Embeds a query both ways and asks the store, always within the caller's AccessScope."""
 
     def __init__(self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, mode: SearchMode = "hybrid",
-                 reranker: Reranker | None = None):
+                 reranker: Reranker | None = None, multilingual_embedder: bool = False):
+        # An English-only embedder (the default MiniLM) adds noise to Japanese queries: they use BM25 alone.
+        self.multilingual_embedder = multilingual_embedder
         self.reranker = reranker  # when set, it reorders the filtered candidates
         self.store = store
         self.embedder = embedder
@@ -24,10 +26,13 @@ class Retriever:
             raise TypeError("search needs an AccessScope: there is no search without the caller's groups")
         if not query.strip():
             return []
+        mode = mode or self.mode
+        if mode == "hybrid" and not self.multilingual_embedder and is_cjk(query):
+            mode = "sparse"
         hits = self.store.search(
             dense=self.embedder.embed_one(query),
             sparse=self.sparse.query(query),
-            mode=mode or self.mode,
+            mode=mode,
             scope=scope,
             limit=max(k, self.reranker.candidates) if self.reranker else k,
         )
