@@ -17,6 +17,7 @@ from app.settings import Settings
 from ingest import IngestProgress
 from llm import Answer, LLMError
 from retrieval import StoreError
+from retrieval.search import MODES
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: private, cited answers from your documents.")
 console = Console(stderr=True)
@@ -132,14 +133,14 @@ def watch(
 def search(
     query: str,
     k: Annotated[int, typer.Option("--k", help="How many passages.")] = 10,
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense or sparse.")] = "hybrid",
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, rrf, dense or sparse.")] = "hybrid",
     groups: GroupsOption = None,
     source: SourceOption = None,
     as_json: JsonOption = False,
 ) -> None:
     """Find passages (no model involved)."""
-    if mode not in ("hybrid", "dense", "sparse"):
-        raise typer.BadParameter("mode must be hybrid, dense or sparse", param_hint="--mode")
+    if mode not in MODES:
+        raise typer.BadParameter(f"mode must be one of {', '.join(MODES)}", param_hint="--mode")
 
     def command(kura: Kura) -> None:
         hits = kura.retriever.search(query, kura.scope(groups, source), k=k, mode=mode)
@@ -262,7 +263,7 @@ cli.add_typer(eval_cli, name="eval")
 @eval_cli.command("retrieval")
 def eval_retrieval(
     dataset_dir: Annotated[Path, typer.Argument(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
-    mode: Annotated[str, typer.Option("--mode", help="hybrid, dense, sparse, or all.")] = "hybrid",
+    mode: Annotated[str, typer.Option("--mode", help="hybrid, rrf, dense, sparse, or all.")] = "hybrid",
     k: Annotated[int, typer.Option("--k", help="Cut-off for nDCG, Recall and MRR (Recall@100 always).")] = 10,
     run_file: Annotated[Optional[Path], typer.Option("--run-file", help="Write a TREC run file.")] = None,
     as_json: JsonOption = False,
@@ -270,9 +271,9 @@ def eval_retrieval(
     """Index a BEIR dataset into a cached throwaway store and report nDCG, Recall, MRR and latency."""
     from retrieval.evaluate import BeirDataset, evaluate_retrieval, write_trec_run
 
-    modes = ["dense", "sparse", "hybrid"] if mode == "all" else [mode]
-    if any(m not in ("hybrid", "dense", "sparse") for m in modes):
-        raise typer.BadParameter("mode must be hybrid, dense, sparse or all", param_hint="--mode")
+    modes = ["dense", "sparse", "rrf", "hybrid"] if mode == "all" else [mode]
+    if any(m not in MODES for m in modes):
+        raise typer.BadParameter(f"mode must be one of {', '.join(MODES)}, or all", param_hint="--mode")
 
     def command(kura: Kura) -> None:
         dataset = BeirDataset.load(dataset_dir)

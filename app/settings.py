@@ -8,6 +8,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from retrieval.search import RetrievalMode
+
 
 def _names(value: object) -> object:
     """Group lists from the environment: `staff,hr` or JSON `["staff", "hr"]`."""
@@ -25,7 +27,6 @@ GroupNames = Annotated[list[str], NoDecode, BeforeValidator(_names)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
-SearchMode = Literal["hybrid", "dense", "sparse"]
 BackendName = Literal["extractive", "local", "openai"]
 Effort = Literal["low", "medium", "high"]
 
@@ -72,7 +73,7 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
 
     # Search and answers.
-    search_mode: SearchMode = "hybrid"
+    search_mode: RetrievalMode = Field("hybrid", description="hybrid (rrf, then feedback), rrf, dense or sparse.")
     top_k: int = 5
     abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
     default_groups: GroupNames = ["everyone"]

@@ -68,7 +68,7 @@ def main() -> None:
         ("BM25, MeCab (fugashi + unidic-lite) surface forms", MecabSurfaces(), "sparse"),
         ("BM25, MeCab dictionary forms, particles dropped (kura)", MecabBm25(), "sparse"),
         ("dense, all-MiniLM-L6-v2 (reference)", SparseEncoder(), "dense"),
-        ("hybrid, kura's SparseEncoder + MiniLM", SparseEncoder(), "hybrid"),
+        ("rrf, kura's SparseEncoder + MiniLM", SparseEncoder(), "rrf"),
     ]
     print(f"{len(dataset.queries)} Japanese queries over {len(dataset.corpus)} passages ({args.dataset.name})\n")
     print("| variant | nDCG@10 | MRR@10 | Recall@1 |")

@@ -64,7 +64,7 @@ def latencies(store, queries: list[tuple[np.ndarray, SparseVector]], rounds: int
     for _ in range(rounds):
         for dense, sparse in queries:
             started = time.perf_counter()
-            store.search(dense=dense, sparse=sparse, mode="hybrid", scope=SCOPE, limit=10)
+            store.search(dense=dense, sparse=sparse, mode="rrf", scope=SCOPE, limit=10)
             measured.append((time.perf_counter() - started) * 1000)
     return {"p50": statistics.median(measured), "p95": statistics.quantiles(measured, n=100)[94]}
 
@@ -73,7 +73,7 @@ def with_embedding(store, embedder: DenseEmbedder, sparse: SparseEncoder, texts:
     measured = []
     for text in texts:
         started = time.perf_counter()
-        store.search(dense=embedder.embed_one(text), sparse=sparse.query(text), mode="hybrid", scope=SCOPE, limit=10)
+        store.search(dense=embedder.embed_one(text), sparse=sparse.query(text), mode="rrf", scope=SCOPE, limit=10)
         measured.append((time.perf_counter() - started) * 1000)
     return {"p50": statistics.median(measured), "p95": statistics.quantiles(measured, n=100)[94]}
 

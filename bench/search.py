@@ -46,7 +46,7 @@ def measure(store, indexed: list[IndexedChunk], queries: list[tuple], rounds: in
     for _ in range(rounds):
         for dense, sparse in queries:
             t = time.perf_counter()
-            store.search(dense=dense, sparse=sparse, mode="hybrid", scope=scope, limit=10)
+            store.search(dense=dense, sparse=sparse, mode="rrf", scope=scope, limit=10)
             latencies.append((time.perf_counter() - t) * 1000)
     return {"upsert_s": upsert_s, "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95)}
 

@@ -140,11 +140,12 @@ class SparseEncoder:
         self._english = QdrantBm25()
         self._japanese = MecabBm25()
 
-    def _encoder(self, text: str) -> QdrantBm25 | MecabBm25:
+    def _analyzer(self, text: str) -> QdrantBm25 | MecabBm25:
         return self._japanese if is_cjk(text) else self._english
 
     def document(self, text: str) -> SparseVector:
-        return self._encoder(text).document(text)
+        return self._analyzer(text).document(text)
 
     def query(self, text: str) -> SparseVector:
-        return self._encoder(text).query(text)
+        analyzer = self._analyzer(text)
+        return analyzer.query(text)

@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.search import Retriever
-from retrieval.store import SearchMode
+from retrieval.search import RetrievalMode
 from retrieval.types import AccessScope
 
 def metric_names(k: int = 10) -> tuple[str, ...]:
@@ -63,7 +63,7 @@ class RetrievalReport:
         return dict(self.__dict__)
 
 
-def run_queries(retriever: Retriever, dataset: BeirDataset, mode: SearchMode, depth: int = 100):
+def run_queries(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, depth: int = 100):
     """Each judged query → its top `depth` documents (a document scores as its best chunk), and latencies."""
     scope = AccessScope((EVAL_GROUP,))
     run: dict[str, dict[str, float]] = {}
@@ -89,7 +89,7 @@ def score(dataset: BeirDataset, run: dict[str, dict[str, float]], k: int = 10) -
     return {metric: round(float(results[metric]), 4) for metric in metrics}
 
 
-def evaluate_retrieval(retriever: Retriever, dataset: BeirDataset, mode: SearchMode,
+def evaluate_retrieval(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode,
                        k: int = 10) -> tuple[RetrievalReport, dict]:
     run, latencies = run_queries(retriever, dataset, mode)
     ordered = sorted(latencies)

@@ -23,7 +23,7 @@ import numpy as np
 
 from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
 
-SearchMode = Literal["hybrid", "dense", "sparse"]
+SearchMode = Literal["rrf", "dense", "sparse"]  # rrf: dense and BM25 prefetches fused by Qdrant
 INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner")
 RRF_K = 60
 
@@ -72,7 +72,8 @@ def _hits(points, query: np.ndarray) -> list[SearchHit]:
     for point in points:
         vector = point.vector.get("dense") if isinstance(point.vector, dict) else None
         similarity = float(np.dot(query, np.asarray(vector, dtype=np.float32))) if vector is not None else None
-        hits.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity))
+        hits.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity,
+                              None if vector is None else np.asarray(vector, dtype=np.float32)))
     return hits
 
 
@@ -203,7 +204,7 @@ class EdgeStore:
         flt = self._filter(scope=scope)
         dense_query = q.Query.Nearest([float(x) for x in dense], using="dense")
         sparse_query = q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse")
-        if mode == "hybrid":
+        if mode == "rrf":
             request = q.QueryRequest(
                 limit=limit,
                 prefetches=[
@@ -336,7 +337,7 @@ class ServerStore:
         dense_list = [float(x) for x in dense]
         sparse_query = m.SparseVector(indices=sparse.indices, values=sparse.values)
         common = dict(limit=limit, query_filter=flt, with_payload=True, with_vectors=["dense"])
-        if mode == "hybrid":
+        if mode == "rrf":
             request = dict(prefetch=[
                 m.Prefetch(query=dense_list, using="dense", limit=_prefetch_limit(limit), filter=flt),
                 m.Prefetch(query=sparse_query, using="sparse", limit=_prefetch_limit(limit), filter=flt),

@@ -4,6 +4,10 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    import numpy as np
 
 # Fixed namespace so chunk ids are the same on every machine and every run.
 KURA_NAMESPACE = uuid.UUID("6b1d3c0e-5f0a-4b8e-9a53-1c2f0d6e7a10")
@@ -71,6 +75,7 @@ class SearchHit:
     chunk: Chunk
     score: float
     similarity: float | None = None
+    vector: np.ndarray | None = field(default=None, compare=False, repr=False)  # the chunk's dense vector
 
     def to_json(self) -> dict:
         c = self.chunk

@@ -41,7 +41,8 @@ REVIEWED = {
 STAFF = ("staff", "everyone")
 
 
-NOT_STORES = {"re", "sparse", "_CJK", "_SENTENCE"}  # regexes and the BM25 encoder also have .search/.query
+# regexes and the BM25 encoders also have .search/.query
+NOT_STORES = {"re", "sparse", "_CJK", "_SENTENCE", "_bm25", "analyzer"}
 
 
 def calls_in(function: ast.AST):

@@ -75,7 +75,7 @@ def run(home, monkeypatch, *args):
     return result.stdout
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+@pytest.mark.parametrize("mode", ["hybrid", "rrf", "dense", "sparse"])
 def test_search_never_leaks_in_any_mode(library, monkeypatch, mode):
     for query in QUERIES:
         out = run(library, monkeypatch, "search", query, "--k", "50", "--mode", mode, "--groups", "staff,everyone",

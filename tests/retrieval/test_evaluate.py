@@ -44,7 +44,7 @@ def test_loading_skips_queries_without_a_positive_judgement(dataset_dir):
     assert BeirDataset.load(dataset_dir.parent / "headerless").qrels == dataset.qrels
 
 
-@pytest.mark.parametrize("mode", ["dense", "sparse", "hybrid"])
+@pytest.mark.parametrize("mode", ["dense", "sparse", "rrf", "hybrid"])
 def test_an_easy_dataset_scores_perfectly_in_every_mode(kura, dataset_dir, mode, tmp_path):
     dataset = BeirDataset.load(dataset_dir)
     report, run = evaluate_retrieval(kura.eval_retriever(dataset), dataset, mode)
@@ -76,5 +76,5 @@ def test_cli_reports_every_mode_as_json(dataset_dir, tmp_path, monkeypatch):
                                       "--run-file", str(tmp_path / "run.trec")])
     assert result.exit_code == 0, result.output
     reports = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [r["mode"] for r in reports] == ["dense", "sparse", "hybrid"]
+    assert [r["mode"] for r in reports] == ["dense", "sparse", "rrf", "hybrid"]
     assert (tmp_path / "run.hybrid.trec").exists()

@@ -77,7 +77,7 @@ def test_japanese_questions_search_by_keyword_unless_the_embedder_knows_japanese
         retriever = Retriever(Recording(), kura.embedder, kura.sparse, multilingual_embedder=multilingual)
         retriever.search("有給休暇は何日ですか", scope)
         retriever.search("How many days of paid leave?", scope)
-    assert modes == ["sparse", "hybrid", "hybrid", "hybrid"]
+    assert modes == ["sparse", "rrf", "dense", "rrf", "dense", "rrf", "dense"]
 
 
 def test_a_japanese_question_gets_a_japanese_quote(kura, tmp_path):

@@ -38,3 +38,30 @@ def test_search_without_a_scope_is_refused(ingested_samples):
 
 def test_blank_query_returns_nothing(ingested_samples):
     assert ingested_samples.retriever.search("   ", EVERYONE) == []
+
+
+def test_hybrid_moves_the_query_towards_its_best_readable_passages_and_searches_again(ingested_samples):
+    """Pseudo-relevance feedback: a fused first pass, then a dense search with the query moved towards the top
+    passages. Both passes carry the caller's scope; the similarity reported is still the question's own cosine."""
+    import numpy as np
+
+    kura = ingested_samples
+    calls = []
+
+    class Recording:
+        def search(self, **request):
+            calls.append(request)
+            return kura.store.search(**request)
+
+    from retrieval import Retriever
+
+    retriever = Retriever(Recording(), kura.embedder, kura.sparse)
+    hits = retriever.search("hotel limit per night in Tokyo", EVERYONE, k=5)
+
+    assert [(c["mode"], c["scope"], c["limit"]) for c in calls] == [("rrf", EVERYONE, 3), ("dense", EVERYONE, 5)]
+    question = kura.embedder.embed_one("hotel limit per night in Tokyo")
+    assert not np.allclose(calls[1]["dense"], question), "the second pass searches with the moved query"
+    assert "18,000 yen" in hits[0].chunk.text
+    for hit in hits:
+        assert hit.similarity == pytest.approx(float(np.dot(question, kura.embedder.embed_one(
+            "\n".join(p for p in (hit.chunk.title, hit.chunk.heading, hit.chunk.text) if p)))), abs=1e-3)

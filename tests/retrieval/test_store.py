@@ -32,7 +32,7 @@ def indexed(embedder, sparse, doc_id, texts, groups):
     return [IndexedChunk(c, v, sparse.document(c.text)) for c, v in zip(chunks, embedder.embed(texts))]
 
 
-def search(store, embedder, sparse, query, groups, mode="hybrid", limit=10):
+def search(store, embedder, sparse, query, groups, mode="rrf", limit=10):
     return store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode=mode,
                         scope=AccessScope(groups), limit=limit)
 
@@ -47,7 +47,7 @@ def filled(store, embedder):
     return store, sparse
 
 
-@pytest.mark.parametrize("mode", ["hybrid", "dense", "sparse"])
+@pytest.mark.parametrize("mode", ["rrf", "dense", "sparse"])
 def test_every_mode_finds_the_right_passage(filled, embedder, mode):
     store, sparse = filled
     hits = search(store, embedder, sparse, "how long is parental leave", ("hr",), mode)
@@ -67,7 +67,7 @@ def test_group_filter_hides_other_groups_documents(filled, embedder):
 
 def test_source_filter_narrows_the_search(filled, embedder):
     store, sparse = filled
-    hits = store.search(dense=embedder.embed_one("encryption"), sparse=sparse.query("encryption"), mode="hybrid",
+    hits = store.search(dense=embedder.embed_one("encryption"), sparse=sparse.query("encryption"), mode="rrf",
                         scope=AccessScope(("hr", "eng"), sources=("/docs/hr.md",)), limit=10)
     assert hits and {h.chunk.source for h in hits} == {"/docs/hr.md"}
 
@@ -160,7 +160,7 @@ def test_an_owner_reads_their_own_document_whatever_its_groups(store, embedder):
     mine = [replace(c, chunk=replace(c.chunk, owner="mei"))
             for c in indexed(embedder, sparse, "notes", ["Mei's draft budget is 3 million yen."], ("finance",))]
     store.replace_document("notes", mine)
-    query = dict(dense=embedder.embed_one("draft budget"), sparse=sparse.query("draft budget"), mode="hybrid", limit=5)
+    query = dict(dense=embedder.embed_one("draft budget"), sparse=sparse.query("draft budget"), mode="rrf", limit=5)
     assert [h.chunk.owner for h in store.search(scope=AccessScope(("staff",), user="mei"), **query)] == ["mei"]
     assert store.search(scope=AccessScope(("staff",), user="ken"), **query) == []
     assert store.search(scope=AccessScope(("staff",)), **query) == []
