@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import statistics
 import tempfile
 import time
 from pathlib import Path
@@ -19,6 +18,8 @@ import app  # noqa: F401  (offline mode)
 from qdrant_client import QdrantClient
 from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, SparseEncoder
 from retrieval.store import EdgeStore, ServerStore
+
+from bench.retrieval import latencies, store_search
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"
 
@@ -31,24 +32,14 @@ def load(limit: int) -> tuple[list[dict], list[str]]:
     return corpus, queries
 
 
-def percentile(values: list[float], q: float) -> float:
-    return statistics.quantiles(values, n=100)[int(q) - 1] if len(values) > 1 else values[0]
-
-
 def measure(store, indexed: list[IndexedChunk], queries: list[tuple], rounds: int) -> dict:
     started = time.perf_counter()
     for start in range(0, len(indexed), 256):
         batch = indexed[start:start + 256]
         store.replace_document(batch[0].chunk.doc_id, batch)
     upsert_s = time.perf_counter() - started
-    scope = AccessScope(("everyone",))
-    latencies = []
-    for _ in range(rounds):
-        for dense, sparse in queries:
-            t = time.perf_counter()
-            store.search(dense=dense, sparse=sparse, mode="rrf", scope=scope, limit=10)
-            latencies.append((time.perf_counter() - t) * 1000)
-    return {"upsert_s": upsert_s, "p50_ms": statistics.median(latencies), "p95_ms": percentile(latencies, 95)}
+    timing = latencies(store_search(store, AccessScope(("everyone",))), queries, rounds)
+    return {"upsert_s": upsert_s, "p50_ms": timing["p50"], "p95_ms": timing["p95"]}
 
 
 def main() -> None:

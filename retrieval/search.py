@@ -10,7 +10,7 @@ import numpy as np
 from retrieval.embed import DenseEmbedder, SparseEncoder, is_cjk
 from retrieval.rerank import Reranker
 from retrieval.store import Store
-from retrieval.types import AccessScope, SearchHit
+from retrieval.types import AccessScope, SearchHit, SparseVector
 
 # hybrid: rrf, then the query moved towards its best passages and searched again (pseudo-relevance feedback)
 RetrievalMode = Literal["hybrid", "rrf", "dense", "sparse"]
@@ -57,15 +57,17 @@ class Retriever:
         mode = mode or self.mode
         if mode in ("hybrid", "rrf") and not self.multilingual_embedder and is_cjk(query):
             mode = "sparse"
-        dense, sparse = self.embedder.embed_one(query), self.sparse.query(query)
         limit = max(k, self.reranker.candidates) if self.reranker else k
-        if mode == "hybrid":
-            first_pass = self.store.search(dense=dense, sparse=sparse, mode="rrf", scope=scope,
-                                           limit=self.feedback.passages)
-            hits = self.store.search(dense=self.feedback.expand(dense, first_pass), sparse=sparse, mode="dense",
-                                     scope=scope, limit=limit)
-            # similarity stays the cosine to the question as asked: abstention compares it to a threshold
-            hits = [dataclasses.replace(hit, similarity=float(np.dot(dense, hit.vector))) for hit in hits]
-        else:
-            hits = self.store.search(dense=dense, sparse=sparse, mode=mode, scope=scope, limit=limit)
+        hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
+
+    def store_passes(self, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int,
+                     mode: RetrievalMode = "hybrid") -> list[SearchHit]:
+        """The store queries for an embedded question: one, or for hybrid the fused pass and the feedback pass."""
+        if mode != "hybrid":
+            return self.store.search(dense=dense, sparse=sparse, mode=mode, scope=scope, limit=limit)
+        first_pass = self.store.search(dense=dense, sparse=sparse, mode="rrf", scope=scope, limit=self.feedback.passages)
+        hits = self.store.search(dense=self.feedback.expand(dense, first_pass), sparse=sparse, mode="dense",
+                                 scope=scope, limit=limit)
+        # similarity stays the cosine to the question as asked: abstention compares it to a threshold
+        return [dataclasses.replace(hit, similarity=float(np.dot(dense, hit.vector))) for hit in hits]
