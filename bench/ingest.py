@@ -12,8 +12,7 @@ process; wall time includes start-up and model loading, peak RSS comes from the 
 - kura re-sync: the same command again on the unchanged corpus.
 
 Retrieval quality of both indexes is then measured on the msmarco queries (nDCG@10, ranx) so a speed-up
-cannot come from indexing less. Needs `pip install llama-index-embeddings-huggingface
-llama-index-vector-stores-qdrant` in the venv (not part of kura's install)."""
+cannot come from indexing less. The baseline needs `.venv/bin/pip install -e ".[bench]"` (not part of kura)."""
 
 from __future__ import annotations
 

@@ -2,9 +2,11 @@
 
     .venv/bin/python -m bench.retrieval [--sizes 5000 50000 200000] [--local-sizes 5000 50000] [--queries 100]
 
-Chunks are synthetic beyond the real corpus: 384-d unit vectors, BM25-like sparse vectors of ~40 terms drawn
-from a Zipf vocabulary, and 1-2 of 10 access groups each; every query filters to 3 groups (about 40 % of the
-chunks), like a user's scope. Queries are the real msmarco questions, embedded once with MiniLM.
+Chunks are synthetic, grown from real ones so vectors and posting lists look like a real corpus: --seed
+msmarco passages are embedded (MiniLM and BM25) once; each synthetic chunk is one of them with Gaussian noise
+added to its dense vector (renormalised) and a fifth of its BM25 terms dropped. Each chunk is in 1-2 of 10 access
+groups; every query filters to 3 groups (about 40 % of the chunks), like a user's scope. Queries are the real
+msmarco questions. (Purely random vectors are the worst case for HNSW and share no terms with real queries.)
 
 For each size: upsert time, search p50/p95 before and after `optimize()` (Qdrant Edge builds its HNSW
 index only when asked; until then points are searched by brute force), the optimize time, and the full
@@ -31,31 +33,41 @@ from retrieval.types import SparseVector
 MSMARCO = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"
 GROUPS = [f"team-{n}" for n in range(10)]
 SCOPE = AccessScope(tuple(GROUPS[:3]))
-DIM, VOCABULARY, BATCH = 384, 30_000, 1_000
+DIM, BATCH, NOISE = 384, 1_000, 0.05
 
 
-def synthetic_batch(rng: np.random.Generator, start: int, count: int) -> list[IndexedChunk]:
-    """`count` chunks stored as one document (replace_document writes a document's chunks at once)."""
-    dense = rng.standard_normal((count, DIM)).astype(np.float32)
-    dense /= np.linalg.norm(dense, axis=1, keepdims=True)
-    batch = []
-    for offset in range(count):
-        n = start + offset
-        terms = np.unique(np.minimum(rng.zipf(1.3, 40), VOCABULARY))
-        groups = tuple(sorted({GROUPS[n % 10], GROUPS[rng.integers(10)]}))
-        chunk = Chunk(doc_id=f"batch-{start}", source=f"/corpus/doc-{n // 8}.txt", title=f"Document {n // 8}",
-                      text=f"synthetic passage {n}", position=offset, groups=groups)
-        sparse = SparseVector([int(t) for t in terms], [float(rng.integers(1, 4)) for _ in terms])
-        batch.append(IndexedChunk(chunk, dense[offset], sparse))
-    return batch
+class Seeds:
+    """Real msmarco passages as (dense, sparse) pairs, from which synthetic chunks are grown."""
+
+    def __init__(self, embedder: DenseEmbedder, sparse: SparseEncoder, count: int) -> None:
+        with (MSMARCO / "corpus.jsonl").open() as handle:
+            texts = [f"{d.get('title') or ''}\n{d['text']}" for _, d in zip(range(count), map(json.loads, handle))]
+        self.dense = embedder.embed(texts)
+        self.sparse = [sparse.document(text) for text in texts]
+
+    def batch(self, rng: np.random.Generator, start: int, count: int) -> list[IndexedChunk]:
+        """`count` chunks stored as one document (replace_document writes a document's chunks at once)."""
+        picks = rng.integers(len(self.sparse), size=count)
+        dense = self.dense[picks] + NOISE * rng.standard_normal((count, DIM)).astype(np.float32)
+        dense /= np.linalg.norm(dense, axis=1, keepdims=True)
+        batch = []
+        for offset, pick in enumerate(picks):
+            n = start + offset
+            seed = self.sparse[pick]
+            kept = [i for i in range(len(seed.indices)) if rng.random() > 0.2] or [0]
+            groups = tuple(sorted({GROUPS[n % 10], GROUPS[rng.integers(10)]}))
+            chunk = Chunk(doc_id=f"batch-{start}", source=f"/corpus/doc-{n // 8}.txt", title=f"Document {n // 8}",
+                          text=f"synthetic passage {n}", position=offset, groups=groups)
+            sparse = SparseVector([seed.indices[i] for i in kept], [seed.values[i] for i in kept])
+            batch.append(IndexedChunk(chunk, dense[offset], sparse))
+        return batch
 
 
-def fill(store, rng: np.random.Generator, have: int, want: int) -> float:
+def fill(store, seeds: Seeds, rng: np.random.Generator, have: int, want: int) -> float:
     """Grows the store from `have` to `want` chunks in document-sized batches; returns the seconds spent."""
     started = time.perf_counter()
     for start in range(have, want, BATCH):
-        batch = synthetic_batch(rng, start, min(BATCH, want - start))
-        store.replace_document(f"batch-{start}", batch)
+        store.replace_document(f"batch-{start}", seeds.batch(rng, start, min(BATCH, want - start)))
     return time.perf_counter() - started
 
 
@@ -80,19 +92,21 @@ def main() -> None:
     parser.add_argument("--sizes", type=int, nargs="+", default=[5_000, 50_000, 200_000])
     parser.add_argument("--local-sizes", type=int, nargs="*", default=[5_000, 50_000])
     parser.add_argument("--queries", type=int, default=100)
+    parser.add_argument("--seed", type=int, default=2000, help="real passages the synthetic chunks grow from")
     args = parser.parse_args()
     with (MSMARCO / "queries.jsonl").open() as handle:
         texts = [q["text"] for q in map(json.loads, handle)]
     texts = (texts * (args.queries // len(texts) + 1))[:args.queries]
     embedder, sparse = DenseEmbedder(), SparseEncoder()
     queries = list(zip(embedder.embed(texts), (sparse.query(t) for t in texts)))
+    seeds = Seeds(embedder, sparse, args.seed)
 
     rows = []
     work = Path(tempfile.mkdtemp(prefix="kura-bench-retrieval-"))
     rng = np.random.default_rng(7)
     edge, have = EdgeStore(work / "edge", DIM), 0
     for size in sorted(args.sizes):
-        upsert_s = fill(edge, rng, have, size)
+        upsert_s = fill(edge, seeds, rng, have, size)
         have = size
         before = latencies(store_search(edge), queries)
         started = time.perf_counter()
@@ -102,7 +116,7 @@ def main() -> None:
         retriever = Retriever(edge, embedder, sparse)  # kura's default: rrf, feedback, second dense pass
         two_passes = latencies(lambda vectors: retriever.store_passes(*vectors, SCOPE, 10), queries, rounds=3)
         embedded = latencies(lambda text: retriever.search(text, SCOPE, k=10), texts)
-        fill(edge, rng, size, size + 100)  # one more 100-chunk document, as after an upload
+        fill(edge, seeds, rng, size, size + 100)  # one more 100-chunk document, as after an upload
         started = time.perf_counter()
         edge.optimize()
         small_optimize_s = time.perf_counter() - started
@@ -118,7 +132,7 @@ def main() -> None:
 
     for size in sorted(args.local_sizes):
         store = ServerStore(QdrantClient(path=str(work / f"local-{size}")), "bench", DIM, "local mode")
-        upsert_s = fill(store, np.random.default_rng(7), 0, size)
+        upsert_s = fill(store, seeds, np.random.default_rng(7), 0, size)
         few = queries[:20]  # each query scans every point in Python
         measured = latencies(store_search(store), few)
         rows.append(("qdrant-client local mode", size, upsert_s, measured, None, None, None, None, None))

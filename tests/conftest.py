@@ -57,6 +57,27 @@ def embedder() -> DenseEmbedder:
     return DenseEmbedder()
 
 
+@pytest.fixture(scope="session")
+def tiny_embedder(tmp_path_factory) -> Path:
+    """A sentence-transformers model with MiniLM's vocabulary and one tiny random layer. For suites about
+    reading files and keeping an index in sync, not about embedding quality: thousands of passages embed in seconds."""
+    import torch
+    from sentence_transformers import SentenceTransformer, models
+    from transformers import AutoTokenizer, BertConfig, BertModel
+
+    from retrieval.embed import default_model_path
+
+    folder = tmp_path_factory.mktemp("tiny-embedder")
+    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
+    torch.manual_seed(0)
+    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
+                         num_attention_heads=2, intermediate_size=64)).save_pretrained(folder / "bert")
+    tokenizer.save_pretrained(folder / "bert")
+    transformer = models.Transformer(str(folder / "bert"), max_seq_length=256)
+    SentenceTransformer(modules=[transformer, models.Pooling(32, "mean")]).save(str(folder / "model"))
+    return folder / "model"
+
+
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     return Settings(home=tmp_path / "kura-home", llm_backend="extractive", _env_file=None)

@@ -18,27 +18,6 @@ from tests.conftest import shared_path
 pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
-@pytest.fixture(scope="module")
-def tiny_embedder(tmp_path_factory) -> Path:
-    """A sentence-transformers model with MiniLM's vocabulary and one tiny random layer. This suite is about
-    reading bad files, not about embedding quality: with it, ~4,000 passages embed in seconds, not minutes."""
-    import torch
-    from sentence_transformers import SentenceTransformer, models
-    from transformers import AutoTokenizer, BertConfig, BertModel
-
-    from retrieval.embed import default_model_path
-
-    folder = tmp_path_factory.mktemp("tiny-embedder")
-    tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
-    torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=64)).save_pretrained(folder / "bert")
-    tokenizer.save_pretrained(folder / "bert")
-    transformer = models.Transformer(str(folder / "bert"), max_seq_length=256)
-    SentenceTransformer(modules=[transformer, models.Pooling(32, "mean")]).save(str(folder / "model"))
-    return folder / "model"
-
-
 def kura(home: Path, embedder: Path, *args: str) -> subprocess.CompletedProcess:
     return subprocess.run([str(Path(sys.executable).parent / "kura"), *args], capture_output=True, text=True,
                           env={"KURA_HOME": str(home), "KURA_EMBED_MODEL": str(embedder), "PATH": "/usr/bin:/bin",
