@@ -70,6 +70,9 @@ bundle: setup
 	rm -rf $(BUNDLE_DIR) && mkdir -p $(BUNDLE_DIR)/wheelhouse $(BUNDLE_DIR)/models
 	grep -v -i '^llama.cpp.python==' requirements.lock > $(BUNDLE_DIR)/.download.txt
 	$(PIP) download --quiet --no-deps -r $(BUNDLE_DIR)/.download.txt -d $(BUNDLE_DIR)/wheelhouse
+	# source-only packages (unidic-lite) are built into wheels here, so the offline install builds nothing
+	for sdist in $(BUNDLE_DIR)/wheelhouse/*.tar.gz; do [ -e "$$sdist" ] || continue; \
+	  $(PIP) wheel --quiet --no-deps "$$sdist" -w $(BUNDLE_DIR)/wheelhouse && rm "$$sdist"; done
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) wheel --quiet --no-deps "llama-cpp-python==0.3.36" -w $(BUNDLE_DIR)/wheelhouse
 	$(PIP) wheel --quiet --no-deps . -w $(BUNDLE_DIR)/wheelhouse
 	rm $(BUNDLE_DIR)/.download.txt

@@ -31,7 +31,7 @@ REVIEWED = {
     ("app/cli.py", "command", "search"): "kura search: Retriever.search with kura.scope(--groups)",
     ("app/services.py", "source_file", "count"): "counts the caller's readable chunks of one source",
     ("app/health.py", "check_health", "count"): "a number for kura status, no passage text",
-    ("retrieval/search.py", "search", "search"): "Retriever.search: requires an AccessScope, passes it on",
+    ("retrieval/search.py", "store_passes", "search"): "Retriever.search → store_passes: the AccessScope it required",
     ("retrieval/evaluate.py", "run_queries", "search"): "BEIR corpora live in throwaway stores under EVAL_GROUP",
     ("retrieval/store.py", "search", "query"): "EdgeStore.search: filter built by conditions(scope)",
     ("retrieval/store.py", "count", "count"): "filter built by conditions(scope) when a scope is given",
