@@ -11,7 +11,7 @@ from functools import cached_property
 from pathlib import Path
 
 from app.audit import AuditLog
-from app.settings import Settings
+from app.settings import Settings, split_names
 from app.users import UserStore
 from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
 from ingest.worker import ParseLimits
@@ -28,7 +28,7 @@ def parse_groups(value: str | None, default: list[str]) -> tuple[str, ...]:
     """'a, b' → ('a', 'b'); None → the configured default groups."""
     if value is None:
         return tuple(default)
-    return tuple(dict.fromkeys(g.strip() for g in value.split(",") if g.strip()))
+    return tuple(split_names(value))
 
 
 class Kura:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 from typing import Annotated, Literal
 
@@ -11,15 +12,16 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 from retrieval.search import RetrievalMode
 
 
+def split_names(text: str) -> list[str]:
+    """'a, b, a' → ['a', 'b']: the one way kura reads a comma-separated list of group names."""
+    return list(dict.fromkeys(name.strip() for name in text.split(",") if name.strip()))
+
+
 def _names(value: object) -> object:
     """Group lists from the environment: `staff,hr` or JSON `["staff", "hr"]`."""
     if isinstance(value, str):
         text = value.strip()
-        if text.startswith("["):
-            import json
-
-            return json.loads(text)
-        return [name.strip() for name in text.split(",") if name.strip()]
+        return json.loads(text) if text.startswith("[") else split_names(text)
     return value
 
 
@@ -55,7 +57,7 @@ class Settings(BaseSettings):
     # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
     embed_model: Path | None = None
     embed_batch_size: int = 64
-    embed_multilingual: bool = Field(False, description="The embedding model understands Japanese (e.g. multilingual-e5): "
+    embed_multilingual: bool = Field(False, description="The embedding model understands Japanese (e.g. bge-m3): "
                                      "Japanese questions then use hybrid search, not BM25 alone.")
 
     # Parsing: each file in its own process, with limits, so one hostile file cannot hang or sink a batch.

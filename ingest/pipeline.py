@@ -23,7 +23,6 @@ from retrieval.store import Store, StoreError
 from retrieval.types import Chunk, IndexedChunk
 
 
-
 @dataclass(frozen=True)
 class IngestProgress:
     """One snapshot of a running ingest, rendered the same by the CLI's bar and the Library page."""
@@ -340,19 +339,25 @@ class Ingestor:
         report.failed.append({"path": str(path), "error": reason})
 
     def _store(self, batch: list[tuple[_Job, Future]], report: IngestReport, owner: str | None) -> None:
-        """Embeds and stores parsed files, then records each: the manifest commits only after its chunks are in."""
+        """Collects the parsed files of a batch (a parse failure fails that file only) and indexes them together."""
         parsed = []
         for job, future in batch:
             try:
                 parsed.append((job, future.result()))
             except Exception as exc:  # one bad file never stops the batch
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+        self._index_parsed(parsed, report, owner)
+
+    def _index_parsed(self, parsed: list[tuple[_Job, ParsedDocument]], report: IngestReport,
+                      owner: str | None) -> None:
+        """Embeds parsed files in one call, stores and records each: the manifest commits only after its chunks
+        are in."""
         try:
             per_document = self._embed([(j.doc_id, str(j.path), d, j.groups) for j, d in parsed], owner)
         except Exception as exc:
-            if len(parsed) > 1:  # one document broke the shared batch: find it by storing each on its own
-                for job, document in parsed:
-                    self._store([(job, _done(document))], report, owner)
+            if len(parsed) > 1:  # one document broke the shared batch: find it by indexing each on its own
+                for one in parsed:
+                    self._index_parsed([one], report, owner)
                 return
             job, _ = parsed[0]
             self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
@@ -381,9 +386,3 @@ class Ingestor:
             report.added += 1
         else:
             report.updated += 1
-
-
-def _done(value) -> Future:
-    future: Future = Future()
-    future.set_result(value)
-    return future

@@ -71,9 +71,10 @@ def _hits(points, query: np.ndarray) -> list[SearchHit]:
     hits = []
     for point in points:
         vector = point.vector.get("dense") if isinstance(point.vector, dict) else None
-        similarity = float(np.dot(query, np.asarray(vector, dtype=np.float32))) if vector is not None else None
-        hits.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity,
-                              None if vector is None else np.asarray(vector, dtype=np.float32)))
+        if vector is not None:
+            vector = np.asarray(vector, dtype=np.float32)
+        similarity = float(np.dot(query, vector)) if vector is not None else None
+        hits.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity, vector))
     return hits
 
 
