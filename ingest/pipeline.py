@@ -229,10 +229,11 @@ class Ingestor:
                 progress(IngestProgress(done, len(files), report.chunks, len(report.failed),
                                         str(path) if path else "", time.perf_counter() - started))
 
-        def finish_batch() -> None:
-            """The oldest parsed file, with the ones parsed after it, embedded in one batch."""
+        def finish_batch(draining: bool = False) -> None:
+            """The oldest parsed file, with the ones parsed after it, embedded in one batch. While files are still
+            being planned only finished parses join; once all are submitted there is nothing else to wait for."""
             batch = [pending.popleft()]
-            while pending and pending[0][1].done() and len(batch) < self.EMBED_FILES:
+            while pending and len(batch) < self.EMBED_FILES and (draining or pending[0][1].done()):
                 batch.append(pending.popleft())
             self._store(batch, report, owner)
             for job, _ in batch:
@@ -248,7 +249,7 @@ class Ingestor:
                 while len(pending) > max(2 * self.parse_workers, self.EMBED_FILES):
                     finish_batch()
             while pending:
-                finish_batch()
+                finish_batch(draining=True)
         if delete_missing:
             seen = {str(p) for p in files}
             for folder in folders:
@@ -271,21 +272,20 @@ class Ingestor:
                         owner: str | None = None) -> list[int]:
         """(doc_id, source, parsed document, groups) → chunks embedded in one batch and stored, document by
         document. Returns each document's chunk count; a document with no text stores nothing, keeping old chunks."""
-        per_document = self._embed(documents, owner)
+        per_document = self._embed([self._chunk(*document, owner) for document in documents])
         for (doc_id, *_), indexed in zip(documents, per_document):
             if indexed:
                 self.store.replace_document(doc_id, indexed)
         return [len(indexed) for indexed in per_document]
 
-    def _embed(self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]],
-               owner: str | None) -> list[list[IndexedChunk]]:
+    def _chunk(self, doc_id: str, source: str, document: ParsedDocument, groups: tuple[str, ...],
+               owner: str | None) -> list[Chunk]:
+        return chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
+                              chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
+                              tokenize=self.embedder.model.tokenizer.tokenize)
+
+    def _embed(self, per_document: list[list[Chunk]]) -> list[list[IndexedChunk]]:
         """Each document's chunks with their vectors; one model call for all of them."""
-        per_document = [
-            chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
-                           chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
-                           tokenize=self.embedder.model.tokenizer.tokenize)
-            for doc_id, source, document, groups in documents
-        ]
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
         vectors = self.embedder.embed(texts)
@@ -350,17 +350,24 @@ class Ingestor:
 
     def _index_parsed(self, parsed: list[tuple[_Job, ParsedDocument]], report: IngestReport,
                       owner: str | None) -> None:
-        """Embeds parsed files in one call, stores and records each: the manifest commits only after its chunks
-        are in."""
+        """Chunks each parsed file (a file that cannot be chunked fails alone), embeds them all in one call, then
+        stores and records each: the manifest commits only after its chunks are in."""
+        chunked = []
+        for job, document in parsed:
+            try:
+                chunked.append((job, document, self._chunk(job.doc_id, str(job.path), document, job.groups, owner)))
+            except Exception as exc:  # one bad file never stops the batch
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+        parsed = [(job, document) for job, document, _ in chunked]
         try:
-            per_document = self._embed([(j.doc_id, str(j.path), d, j.groups) for j, d in parsed], owner)
+            per_document = self._embed([chunks for _, _, chunks in chunked])
         except Exception as exc:
-            if len(parsed) > 1:  # one document broke the shared batch: find it by indexing each on its own
+            if len(parsed) > 1:  # one document broke the shared model call: find it by indexing each on its own
                 for one in parsed:
                     self._index_parsed([one], report, owner)
                 return
-            job, _ = parsed[0]
-            self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+            for job, _ in parsed:
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
             return
         for (job, document), indexed in zip(parsed, per_document):
             if not indexed:
