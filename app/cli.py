@@ -85,7 +85,8 @@ def ingest(
         console.print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged} "
             f"({report.regrouped} with new access groups), "
-            f"deleted {report.deleted}, failed {len(report.failed)}; {report.chunks} chunks in {report.seconds:.1f}s"
+            f"deleted {report.deleted}, failed {len(report.failed)}; {report.chunks} chunks "
+            f"({report.reused} with text already indexed, not embedded again) in {report.seconds:.1f}s"
         )
         for failure in report.failed:
             console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")

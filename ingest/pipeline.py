@@ -70,6 +70,7 @@ class IngestReport:
     deleted: int = 0
     failed: list[dict] = field(default_factory=list)
     chunks: int = 0
+    reused: int = 0  # chunks whose text some stored chunk already had: its vector was reused, not computed
     regrouped: int = 0  # unchanged documents whose access groups changed (payload updated, not re-embedded)
     duplicates: list[dict] = field(default_factory=list)  # same content as another document, at another path
     seconds: float = 0.0
@@ -272,7 +273,7 @@ class Ingestor:
                         owner: str | None = None) -> list[int]:
         """(doc_id, source, parsed document, groups) → chunks embedded in one batch and stored, document by
         document. Returns each document's chunk count; a document with no text stores nothing, keeping old chunks."""
-        per_document = self._embed([self._chunk(*document, owner) for document in documents])
+        per_document, _ = self._embed([self._chunk(*document, owner) for document in documents])
         for (doc_id, *_), indexed in zip(documents, per_document):
             if indexed:
                 self.store.replace_document(doc_id, indexed)
@@ -284,17 +285,21 @@ class Ingestor:
                               chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
                               tokenize=self.embedder.model.tokenizer.tokenize)
 
-    def _embed(self, per_document: list[list[Chunk]]) -> list[list[IndexedChunk]]:
-        """Each document's chunks with their vectors; one model call for all of them."""
+    def _embed(self, per_document: list[list[Chunk]]) -> tuple[list[list[IndexedChunk]], int]:
+        """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk already has (a copied file, the
+        unchanged sections of an edited one) reuses that vector; the rest go to the model in one call, each once."""
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
-        vectors = self.embedder.embed(texts)
-        indexed = [IndexedChunk(c, d, self.sparse.document(t)) for c, d, t in zip(chunks, vectors, texts)]
+        keys = [self.embedder.text_key(t) for t in texts]
+        vectors = self.store.vectors_for(sorted(set(keys))) if keys else {}
+        new = {key: text for key, text in zip(keys, texts) if key not in vectors}
+        vectors.update(zip(new, self.embedder.embed(list(new.values()))))
+        indexed = [IndexedChunk(c, vectors[k], self.sparse.document(t), k) for c, t, k in zip(chunks, texts, keys)]
         result, start = [], 0
         for doc_chunks in per_document:
             result.append(indexed[start:start + len(doc_chunks)])
             start += len(doc_chunks)
-        return result
+        return result, len(keys) - len(new)
 
     def delete(self, doc_id: str) -> bool:
         if self.manifest.get(doc_id) is None:
@@ -360,7 +365,7 @@ class Ingestor:
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
         parsed = [(job, document) for job, document, _ in chunked]
         try:
-            per_document = self._embed([chunks for _, _, chunks in chunked])
+            per_document, reused = self._embed([chunks for _, _, chunks in chunked])
         except Exception as exc:
             if len(parsed) > 1:  # one document broke the shared model call: find it by indexing each on its own
                 for one in parsed:
@@ -369,6 +374,7 @@ class Ingestor:
             for job, _ in parsed:
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
             return
+        report.reused += reused
         for (job, document), indexed in zip(parsed, per_document):
             if not indexed:
                 self._fail(job.doc_id, job.path, job.groups, "no text found in this file", report)

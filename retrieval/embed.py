@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
 import threading
@@ -55,6 +56,10 @@ class DenseEmbedder:
         except (OSError, ValueError, KeyError):
             pass
         return int(self.model.get_embedding_dimension())
+
+    def text_key(self, text: str) -> str:
+        """Names a text's vector under this model: the same key means the same vector, whichever file it came from."""
+        return hashlib.sha256(f"{self.model_path.name}\0{text}".encode()).hexdigest()[:32]
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))

@@ -24,7 +24,7 @@ import numpy as np
 from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
 
 SearchMode = Literal["rrf", "dense", "sparse"]  # rrf: dense and BM25 prefetches fused by Qdrant
-INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner")
+INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")
 RRF_K = 60
 
 
@@ -45,6 +45,9 @@ class Store(Protocol):
         """Store a document's chunks, removing any it had before beyond the new ones."""
 
     def delete_document(self, doc_id: str) -> None: ...
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        """The stored dense vector of each of these texts (by IndexedChunk.text_key) that some chunk already has."""
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         """Change who may read a document, on every chunk at once, without re-embedding it."""
@@ -79,7 +82,8 @@ def _hits(points, query: np.ndarray) -> list[SearchHit]:
 
 
 def conditions(
-    scope: AccessScope | None = None, doc_id: str | None = None, min_position: int | None = None
+    scope: AccessScope | None = None, doc_id: str | None = None, min_position: int | None = None,
+    text_keys: Sequence[str] | None = None,
 ) -> list[tuple[str, str, object]]:
     """The filter for any store operation, engine-neutral. Access rules live here and only here:
     a scope always restricts to the caller's groups (an empty group list matches nothing)."""
@@ -95,7 +99,24 @@ def conditions(
         result.append(("value", "doc_id", doc_id))
     if min_position is not None:
         result.append(("gte", "position", min_position))
+    if text_keys is not None:
+        result.append(("any", "text_key", list(text_keys)))
     return result
+
+
+def collect_vectors(text_keys: Sequence[str], scroll) -> dict[str, list[float]]:
+    """One vector per key, by scrolling `scroll(keys, limit) -> points` over the keys not found yet: a text stored
+    ten thousand times (a footer, a disclaimer) costs one round, not ten thousand points."""
+    found: dict[str, list[float]] = {}
+    remaining = set(text_keys)
+    while remaining:
+        points = scroll(sorted(remaining), len(remaining))
+        new = {p.payload["text_key"]: p.vector["dense"] for p in points if p.payload.get("text_key") in remaining}
+        if not new:
+            break
+        found.update(new)
+        remaining -= new.keys()
+    return found
 
 
 @dataclass(frozen=True)
@@ -181,7 +202,7 @@ class EdgeStore:
             q.Point(
                 c.chunk.chunk_id,
                 {"dense": [float(x) for x in c.dense], "sparse": q.SparseVector(c.sparse.indices, c.sparse.values)},
-                c.chunk.payload(),
+                c.payload(),
             )
             for c in chunks
         ]
@@ -194,6 +215,17 @@ class EdgeStore:
     def delete_document(self, doc_id: str) -> None:
         with self._lock:
             self._shard.update(self._q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id)))
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        q = self._q
+
+        def scroll(keys, limit):
+            request = q.ScrollRequest(limit=limit, filter=self._filter(text_keys=keys), with_payload=["text_key"],
+                                      with_vector=["dense"])
+            with self._lock:
+                return self._shard.scroll(request)[0]
+
+        return collect_vectors(text_keys, scroll)
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         operation = self._q.UpdateOperation.set_payload_by_filter(self._filter(doc_id=doc_id), {"groups": list(groups)})
@@ -269,9 +301,11 @@ class ServerStore:
                 replication_factor=layout.replication,
                 write_consistency_factor=layout.write_consistency,
             )
-            with warnings.catch_warnings():  # qdrant-client's local mode ignores payload indexes, and says so
-                warnings.simplefilter("ignore", UserWarning)
-                for key in INDEXED_KEYWORDS:
+        indexed = client.get_collection(collection).payload_schema or {}
+        with warnings.catch_warnings():  # qdrant-client's local mode ignores payload indexes, and says so
+            warnings.simplefilter("ignore", UserWarning)
+            for key in INDEXED_KEYWORDS:
+                if key not in indexed:  # a collection made by an older kura gains the indexes added since
                     # groups is the tenant key of every query: Qdrant co-locates each group's points for it.
                     schema = m.KeywordIndexParams(type=m.KeywordIndexType.KEYWORD, is_tenant=key == "groups")
                     client.create_payload_index(collection, key, schema)
@@ -306,7 +340,7 @@ class ServerStore:
                     "dense": [float(x) for x in c.dense],
                     "sparse": m.SparseVector(indices=c.sparse.indices, values=c.sparse.values),
                 },
-                payload=c.chunk.payload(),
+                payload=c.payload(),
             )
             for c in chunks
         ]
@@ -325,6 +359,14 @@ class ServerStore:
             self._client.delete(
                 self.collection, points_selector=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True
             )
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        def scroll(keys, limit):
+            with self._answering():
+                return self._client.scroll(self.collection, scroll_filter=self._filter(text_keys=keys), limit=limit,
+                                           with_payload=["text_key"], with_vectors=["dense"])[0]
+
+        return collect_vectors(text_keys, scroll)
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         m = self._m

@@ -61,11 +61,16 @@ class SparseVector:
 
 @dataclass(frozen=True)
 class IndexedChunk:
-    """A chunk with its vectors, ready for the store."""
+    """A chunk with its vectors, ready for the store. `text_key` names the exact text the dense vector was made
+    from (DenseEmbedder.text_key): the store keeps it so identical text is never embedded twice."""
 
     chunk: Chunk
     dense: list[float]
     sparse: SparseVector
+    text_key: str = ""
+
+    def payload(self) -> dict:
+        return {**self.chunk.payload(), "text_key": self.text_key}
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,8 @@ REVIEWED = {
     ("retrieval/store.py", "count", "count"): "filter built by conditions(scope) when a scope is given",
     ("retrieval/store.py", "search", "query_points"): "ServerStore.search: filter built by conditions(scope)",
     ("llm/answer.py", "stream", "search"): "Answerer.stream: the caller's scope, required",
+    ("retrieval/store.py", "scroll", "scroll"): "vectors_for (ingest only): returns dense vectors and text keys, "
+                                                "never passage text or sources",
 }
 STAFF = ("staff", "everyone")
 

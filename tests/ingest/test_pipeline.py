@@ -105,6 +105,45 @@ def test_editing_a_file_replaces_its_chunks(kura, tmp_path):
     assert len(doc_chunks) == 1
 
 
+def record_embedded_texts(kura, monkeypatch) -> list[str]:
+    """Every text the model is asked to embed from now on."""
+    embedded, real_embed = [], kura.embedder.embed
+
+    def recording(texts):
+        embedded.extend(texts)
+        return real_embed(texts)
+
+    monkeypatch.setattr(kura.embedder, "embed", recording)
+    return embedded
+
+
+def test_text_already_indexed_is_never_embedded_again(kura, tmp_path, monkeypatch):
+    """A copied file, the untouched sections of an edited one, and two new copies of the same text all reuse
+    one vector: the model only sees text the index has never had."""
+    folder = copy_samples(tmp_path)
+    kura.ingestor.ingest([folder], groups=("everyone",))
+    embedded = record_embedded_texts(kura, monkeypatch)
+
+    leave = folder / "policies" / "leave-and-time-off.md"
+    shutil.copy(leave, folder / "leave-copy.md")
+    copied = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert copied.added == 1 and copied.reused == copied.chunks > 1 and embedded == []
+
+    leave.write_text(leave.read_text().replace("16 weeks", "20 weeks"))
+    edited = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert edited.updated == 1 and edited.reused == edited.chunks - 1
+    assert len(embedded) == 1 and "20 weeks of fully paid parental leave" in embedded[0]
+
+    for name in ("canteen.md", "canteen-copy.md"):
+        (folder / name).write_text("# Canteen\n\nThe canteen serves ramen on Thursdays.\n")
+    twins = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert (twins.added, twins.chunks, twins.reused, len(embedded)) == (2, 2, 1, 2)
+
+    assert any("20 weeks" in t for t in texts_for(kura, "how many weeks of parental leave"))
+    assert {h.chunk.source for h in kura.retriever.search("ramen canteen", EVERYONE, k=5)} >= {
+        str(folder / "canteen.md"), str(folder / "canteen-copy.md")}
+
+
 def test_deleted_files_leave_the_index_unless_no_delete(kura, tmp_path):
     folder = copy_samples(tmp_path)
     first = kura.ingestor.ingest([folder], groups=("everyone",))

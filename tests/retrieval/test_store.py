@@ -29,7 +29,8 @@ def store(request, tmp_path, embedder):
 
 def indexed(embedder, sparse, doc_id, texts, groups):
     chunks = [Chunk(doc_id, i, t, f"/docs/{doc_id}.md", doc_id.title(), groups=groups) for i, t in enumerate(texts)]
-    return [IndexedChunk(c, v, sparse.document(c.text)) for c, v in zip(chunks, embedder.embed(texts))]
+    return [IndexedChunk(c, v, sparse.document(c.text), embedder.text_key(t))
+            for c, v, t in zip(chunks, embedder.embed(texts), texts)]
 
 
 def search(store, embedder, sparse, query, groups, mode="rrf", limit=10):
@@ -138,8 +139,21 @@ def test_a_new_server_collection_gets_the_cluster_layout_and_tenant_index(tmp_pa
     created = dict(client.calls)["create_collection"]
     assert (created["shard_number"], created["replication_factor"], created["write_consistency_factor"]) == (3, 2, 1)
     indexes = {c["field"]: c["schema"] for name, c in client.calls if name == "create_payload_index"}
-    assert set(indexes) == {"groups", "doc_id", "source", "owner"}
+    assert set(indexes) == {"groups", "doc_id", "source", "owner", "text_key"}
     assert indexes["groups"].is_tenant and not indexes["doc_id"].is_tenant
+    client.close()
+
+
+def test_a_collection_made_by_an_older_kura_gains_the_indexes_added_since(tmp_path, embedder):
+    from qdrant_client import models
+
+    client = RecordingClient(path=str(tmp_path / "server"))
+    client.create_collection("kura", vectors_config={"dense": models.VectorParams(size=embedder.dim,
+                                                                                   distance=models.Distance.COSINE)})
+    client.get_collection = lambda name: models.CollectionInfo.model_construct(
+        payload_schema={key: None for key in ("groups", "doc_id", "source", "owner")})  # what kura 0.1 indexed
+    ServerStore(client, "kura", embedder.dim, "older collection")
+    assert [c["field"] for name, c in client.calls if name == "create_payload_index"] == ["text_key"]
     client.close()
 
 
@@ -165,3 +179,16 @@ def test_an_owner_reads_their_own_document_whatever_its_groups(store, embedder):
     assert store.search(scope=AccessScope(("staff",), user="ken"), **query) == []
     assert store.search(scope=AccessScope(("staff",)), **query) == []
     assert store.count(AccessScope(("staff",), user="mei")) == 1 and store.count(AccessScope(("staff",))) == 0
+
+
+def test_stored_vectors_are_found_by_their_text_however_often_the_text_is_stored(filled, embedder):
+    """Ingest asks this before embedding: a text some chunk already has is not embedded again."""
+    store, sparse = filled
+    for copy in range(5):  # the same paragraph in five more documents
+        store.replace_document(f"copy{copy}", indexed(embedder, sparse, f"copy{copy}", TEXTS["hr"][:1], ("hr",)))
+    keys = [embedder.text_key(t) for t in TEXTS["hr"] + TEXTS["eng"]]
+    found = store.vectors_for([*keys, embedder.text_key("never stored")])
+    assert set(found) == set(keys)
+    for key, text in zip(keys, TEXTS["hr"] + TEXTS["eng"]):
+        assert np.dot(found[key], embedder.embed_one(text)) == pytest.approx(1.0, abs=1e-4)
+    assert store.vectors_for([]) == {}
