@@ -286,12 +286,13 @@ class Ingestor:
                               tokenize=self.embedder.model.tokenizer.tokenize)
 
     def _embed(self, per_document: list[list[Chunk]]) -> tuple[list[list[IndexedChunk]], int]:
-        """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk already has (a copied file, the
-        unchanged sections of an edited one) reuses that vector; the rest go to the model in one call, each once."""
+        """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk
+        already has (a copied file, the unchanged sections of an edited one) reuses that vector; the rest go to
+        the model in one call, each once."""
         chunks = [c for doc_chunks in per_document for c in doc_chunks]
         texts = [embedding_text(c) for c in chunks]
         keys = [self.embedder.text_key(t) for t in texts]
-        vectors = self.store.vectors_for(sorted(set(keys))) if keys else {}
+        vectors = self.store.vectors_for(keys)
         new = {key: text for key, text in zip(keys, texts) if key not in vectors}
         vectors.update(zip(new, self.embedder.embed(list(new.values()))))
         indexed = [IndexedChunk(c, vectors[k], self.sparse.document(t), k) for c, t, k in zip(chunks, texts, keys)]

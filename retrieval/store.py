@@ -47,7 +47,8 @@ class Store(Protocol):
     def delete_document(self, doc_id: str) -> None: ...
 
     def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
-        """The stored dense vector of each of these texts (by IndexedChunk.text_key) that some chunk already has."""
+        """The stored dense vector of each of these texts (by IndexedChunk.text_key) that some chunk already has;
+        repeated keys are asked once."""
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         """Change who may read a document, on every chunk at once, without re-embedding it."""
