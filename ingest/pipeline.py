@@ -17,7 +17,7 @@ from pathlib import Path
 from ingest.chunk import chunk_document
 from ingest.manifest import DocumentRecord, Manifest
 from ingest.parse import ParsedDocument, parse
-from ingest.worker import ParseLimits, describe, parse_isolated
+from ingest.worker import ParseLimits, describe, load_parsers, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.store import Store, StoreError
 from retrieval.types import Chunk, IndexedChunk
@@ -240,6 +240,7 @@ class Ingestor:
             for job, _ in batch:
                 tick(job.path)
 
+        load_parsers()
         with ThreadPoolExecutor(self.parse_workers) as parsers:
             for path, root in files.items():
                 job = self._plan(path, rules.groups_for(path, root), report, seen)

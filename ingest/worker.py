@@ -7,6 +7,7 @@ import functools
 import importlib
 import multiprocessing
 import resource
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -55,12 +56,23 @@ PARSER_LIBRARIES = ("llama_index.core.node_parser", "pypdf", "docx", "pptx", "op
                     "charset_normalizer", "olefile", "xlrd", "striprtf.striprtf")
 
 
+_LOADING_PARSERS = threading.Lock()
+
+
+def load_parsers() -> None:
+    """Import every parser library on the thread that starts a batch, before its parse threads exist, one
+    batch at a time. Two threads that import the same packages lazily can each hold a module lock the other
+    needs: Python then fails one of the imports (_DeadlockError), and that file with it."""
+    with _LOADING_PARSERS:
+        for name in PARSER_LIBRARIES:
+            importlib.import_module(name)
+
+
 @functools.cache
 def _context():
-    """fork, after importing every parser library here once: each child starts with them loaded, in
-    milliseconds. A child only parses and sends the result back; it never touches the parent's other threads."""
-    for name in PARSER_LIBRARIES:
-        importlib.import_module(name)
+    """fork, after the parser libraries are loaded: each child starts with them, in milliseconds. A child only
+    parses and sends the result back; it never touches the parent's other threads."""
+    load_parsers()
     return multiprocessing.get_context("fork")
 
 

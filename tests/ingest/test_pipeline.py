@@ -333,3 +333,40 @@ def test_qdrant_going_away_mid_batch_stops_cleanly_and_a_rerun_resumes(kura, tmp
     assert client.count("kura").count == sum(r.chunks for r in manifest.all())
     manifest.close()
     client.close()
+
+
+IMPORTS_BY_THREAD = """
+import sys, threading
+from pathlib import Path
+
+from ingest.worker import PARSER_LIBRARIES
+
+importers = set()
+def record(event, args):
+    if event == "import" and args[0].startswith(PARSER_LIBRARIES):
+        importers.add(threading.current_thread().name)
+sys.addaudithook(record)
+
+from app.cli import main
+sys.argv = ["kura", "ingest", sys.argv[1], "--json"]
+try:
+    main()
+except SystemExit as exit:
+    assert not exit.code, exit.code
+assert importers == {"MainThread"}, importers
+"""
+
+
+def test_parser_libraries_load_before_the_parse_threads_start(tmp_path, tiny_embedder):
+    """Parse threads that import the same packages at once can deadlock on Python's module locks, and Python
+    then fails a file with _DeadlockError (it happened in a fresh offline install). So the batch imports
+    every parser library on its own thread first, and no parse thread imports one."""
+    import os
+    import subprocess
+    import sys
+
+    env = {**os.environ, "KURA_HOME": str(tmp_path / "home"), "KURA_EMBED_MODEL": str(tiny_embedder)}
+    done = subprocess.run([sys.executable, "-c", IMPORTS_BY_THREAD, str(copy_samples(tmp_path))], env=env,
+                          capture_output=True, text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert '"added": 8' in done.stdout
