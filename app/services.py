@@ -39,7 +39,8 @@ class Kura:
 
     @cached_property
     def embedder(self) -> DenseEmbedder:
-        return DenseEmbedder(self.settings.embed_model, self.settings.embed_batch_size)
+        s = self.settings
+        return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.home / "models")
 
     @cached_property
     def sparse(self) -> SparseEncoder:
@@ -118,9 +119,10 @@ class Kura:
         return Drafter(self.answerer(backend), dataclasses.replace(house_style, tone=tone) if tone else house_style)
 
     def eval_retriever(self, dataset: BeirDataset) -> Retriever:
-        """The dataset's corpus indexed once into a throwaway embedded store, cached by content and chunking."""
+        """The dataset's corpus indexed once into a throwaway embedded store, cached by content, model and chunking."""
         s = self.settings
-        folder = s.home / "eval" / f"{dataset.name}-{dataset.fingerprint}-{s.chunk_tokens}-{s.chunk_overlap}"
+        key = f"{dataset.name}-{dataset.fingerprint}-{self.embedder.model_id}-{s.chunk_tokens}-{s.chunk_overlap}"
+        folder = s.home / "eval" / key
         complete = folder / "complete"
         if not complete.exists():
             shutil.rmtree(folder, ignore_errors=True)

