@@ -240,13 +240,13 @@ class Ingestor:
             for job, _ in batch:
                 tick(job.path)
 
-        load_parsers()
         with ThreadPoolExecutor(self.parse_workers) as parsers:
             for path, root in files.items():
                 job = self._plan(path, rules.groups_for(path, root), report, seen)
                 if job is None:  # unchanged, regrouped, or unreadable: nothing to parse
                     tick(path)
                     continue
+                load_parsers()  # here, not in a parse thread; and a re-sync that parses nothing never pays for it
                 pending.append((job, parsers.submit(self._parse, job.path)))
                 while len(pending) > max(2 * self.parse_workers, self.EMBED_FILES):
                     finish_batch()

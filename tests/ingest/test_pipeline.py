@@ -336,15 +336,14 @@ def test_qdrant_going_away_mid_batch_stops_cleanly_and_a_rerun_resumes(kura, tmp
 
 
 IMPORTS_BY_THREAD = """
-import sys, threading
-from pathlib import Path
+import json, sys, threading
 
 from ingest.worker import PARSER_LIBRARIES
 
-importers = set()
+importers = {}
 def record(event, args):
     if event == "import" and args[0].startswith(PARSER_LIBRARIES):
-        importers.add(threading.current_thread().name)
+        importers[args[0]] = threading.current_thread().name
 sys.addaudithook(record)
 
 from app.cli import main
@@ -353,7 +352,7 @@ try:
     main()
 except SystemExit as exit:
     assert not exit.code, exit.code
-assert importers == {"MainThread"}, importers
+print(json.dumps(importers))
 """
 
 
@@ -361,12 +360,27 @@ def test_parser_libraries_load_before_the_parse_threads_start(tmp_path, tiny_emb
     """Parse threads that import the same packages at once can deadlock on Python's module locks, and Python
     then fails a file with _DeadlockError (it happened in a fresh offline install). So the batch imports
     every parser library on its own thread first, and no parse thread imports one."""
+    import json
     import os
     import subprocess
     import sys
 
     env = {**os.environ, "KURA_HOME": str(tmp_path / "home"), "KURA_EMBED_MODEL": str(tiny_embedder)}
-    done = subprocess.run([sys.executable, "-c", IMPORTS_BY_THREAD, str(copy_samples(tmp_path))], env=env,
-                          capture_output=True, text=True, timeout=300)
-    assert done.returncode == 0, done.stderr[-2000:]
-    assert '"added": 8' in done.stdout
+    folder = str(copy_samples(tmp_path))
+
+    def ingest() -> tuple[dict, dict]:
+        """The ingest report, and which thread imported each parser module."""
+        done = subprocess.run([sys.executable, "-c", IMPORTS_BY_THREAD, folder], env=env,
+                              capture_output=True, text=True, timeout=300)
+        assert done.returncode == 0, done.stderr[-2000:]
+        report, importers = done.stdout.strip().splitlines()[-2:]
+        return json.loads(report), json.loads(importers)
+
+    def packages(importers: dict) -> set[str]:
+        return {name.split(".")[0] for name in importers}
+
+    report, importers = ingest()
+    assert report["added"] == 8 and {"pypdf", "docx", "llama_index"} <= packages(importers)
+    assert set(importers.values()) == {"MainThread"}
+    report, importers = ingest()  # a re-sync that parses nothing does not pay for loading the parsers
+    assert report["unchanged"] == 8 and not {"pypdf", "docx", "llama_index"} & packages(importers)
