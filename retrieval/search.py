@@ -12,7 +12,7 @@ from retrieval.rerank import Reranker
 from retrieval.store import Store
 from retrieval.types import AccessScope, SearchHit, SparseVector
 
-# hybrid: rrf, then the query moved towards its best passages and searched again (pseudo-relevance feedback)
+# hybrid: rrf's candidates, re-ranked by the query moved towards its best passages (pseudo-relevance feedback)
 RetrievalMode = Literal["hybrid", "rrf", "dense", "sparse"]
 MODES: tuple[str, ...] = get_args(RetrievalMode)
 
@@ -25,8 +25,8 @@ class Feedback:
     passages: int = 3
     weight: float = 2.0
 
-    def expand(self, query: np.ndarray, first_pass: list[SearchHit]) -> np.ndarray:
-        vectors = [hit.vector for hit in first_pass[:self.passages] if hit.vector is not None]
+    def expand(self, query: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
+        vectors = vectors[:self.passages]
         if not vectors:
             return query
         moved = query + self.weight * np.mean(vectors, axis=0)
@@ -63,11 +63,16 @@ class Retriever:
 
     def store_passes(self, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int,
                      mode: RetrievalMode = "hybrid") -> list[SearchHit]:
-        """The store queries for an embedded question: one, or for hybrid the fused pass and the feedback pass."""
+        """The store queries for an embedded question: one, or for hybrid the fused candidates (ids only) and then
+        those candidates ranked by the moved query; re-ranking the pool finds what a second full search would
+        (msmarco, docs/benchmarks.md) at a fraction of its cost."""
         if mode != "hybrid":
             return self.store.search(dense=dense, sparse=sparse, mode=mode, scope=scope, limit=limit)
-        first_pass = self.store.search(dense=dense, sparse=sparse, mode="rrf", scope=scope, limit=self.feedback.passages)
-        hits = self.store.search(dense=self.feedback.expand(dense, first_pass), sparse=sparse, mode="dense",
-                                 scope=scope, limit=limit)
+        pool = self.store.candidates(dense=dense, sparse=sparse, scope=scope, limit=limit,
+                                     vectors=self.feedback.passages)
+        if not pool.ids:
+            return []
+        hits = self.store.search(dense=self.feedback.expand(dense, pool.top_vectors), sparse=sparse, mode="dense",
+                                 scope=scope, limit=limit, among=pool.ids)
         # similarity stays the cosine to the question as asked: abstention compares it to a threshold
         return [dataclasses.replace(hit, similarity=float(np.dot(dense, hit.vector))) for hit in hits]

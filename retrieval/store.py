@@ -21,7 +21,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SparseVector
+from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SparseVector
 
 SearchMode = Literal["rrf", "dense", "sparse"]  # rrf: dense and BM25 prefetches fused by Qdrant
 INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")
@@ -54,8 +54,16 @@ class Store(Protocol):
         """Change who may read a document, on every chunk at once, without re-embedding it."""
 
     def search(
-        self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int
-    ) -> list[SearchHit]: ...
+        self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int,
+        among: Sequence[str] | None = None,
+    ) -> list[SearchHit]:
+        """The best `limit` readable chunks; `among` narrows the search to these chunk ids (a CandidatePool's)."""
+
+    def candidates(
+        self, *, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int, vectors: int
+    ) -> CandidatePool:
+        """Every chunk the two prefetches of an rrf search for `limit` results find, in fused order, with the dense
+        vectors of the first `vectors`."""
 
     def count(self, scope: AccessScope | None = None) -> int:
         """Chunks in the store; with a scope, only those the caller may read."""
@@ -68,6 +76,13 @@ class Store(Protocol):
 
 def _prefetch_limit(limit: int) -> int:
     return max(limit * 4, 40)
+
+
+def _pool(ids: list, vectors: dict, count: int) -> CandidatePool:
+    """A CandidatePool from fused ids and the vectors fetched for the first `count` of them (by id, any order)."""
+    ids = [str(i) for i in ids]
+    vectors = {str(i): v for i, v in vectors.items()}
+    return CandidatePool(ids, [np.asarray(vectors[i], dtype=np.float32) for i in ids[:count] if i in vectors])
 
 
 def _hits(points, query: np.ndarray) -> list[SearchHit]:
@@ -84,7 +99,7 @@ def _hits(points, query: np.ndarray) -> list[SearchHit]:
 
 def conditions(
     scope: AccessScope | None = None, doc_id: str | None = None, min_position: int | None = None,
-    text_keys: Sequence[str] | None = None,
+    text_keys: Sequence[str] | None = None, chunk_ids: Sequence[str] | None = None,
 ) -> list[tuple[str, str, object]]:
     """The filter for any store operation, engine-neutral. Access rules live here and only here:
     a scope always restricts to the caller's groups (an empty group list matches nothing)."""
@@ -102,6 +117,8 @@ def conditions(
         result.append(("gte", "position", min_position))
     if text_keys is not None:
         result.append(("any", "text_key", list(text_keys)))
+    if chunk_ids is not None:
+        result.append(("ids", "", list(chunk_ids)))
     return result
 
 
@@ -193,6 +210,7 @@ class EdgeStore:
             "any": lambda key, v: q.FieldCondition(key=key, match=q.MatchAny(any=v)),
             "value": lambda key, v: q.FieldCondition(key=key, match=q.MatchValue(v)),
             "gte": lambda key, v: q.FieldCondition(key=key, range=q.RangeFloat(gte=float(v))),
+            "ids": lambda _, v: q.HasIdCondition(set(v)),
             "either": lambda _, parts: q.Filter(should=[build[kind](key, v) for kind, key, v in parts]),
         }
         return q.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
@@ -233,29 +251,44 @@ class EdgeStore:
         with self._lock:
             self._shard.update(operation)
 
-    def search(self, *, dense, sparse, mode, scope, limit):
+    def _fused(self, dense, sparse, flt, limit: int, pool: bool):
+        """The rrf request: a dense and a BM25 prefetch, fused by Qdrant; for a pool, every candidate, ids only."""
         q = self._q
-        flt = self._filter(scope=scope)
-        dense_query = q.Query.Nearest([float(x) for x in dense], using="dense")
-        sparse_query = q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse")
+        prefetch = _prefetch_limit(limit)
+        return q.QueryRequest(
+            limit=2 * prefetch if pool else limit,
+            prefetches=[
+                q.Prefetch(limit=prefetch, query=q.Query.Nearest([float(x) for x in dense], using="dense"), filter=flt),
+                q.Prefetch(limit=prefetch, query=q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values),
+                                                                 using="sparse"), filter=flt),
+            ],
+            query=q.Fusion.Rrf(k=RRF_K),
+            filter=flt,
+            with_payload=not pool,
+            with_vector=False if pool else ["dense"],
+        )
+
+    def search(self, *, dense, sparse, mode, scope, limit, among=None):
+        q = self._q
+        flt = self._filter(scope=scope, chunk_ids=among)
         if mode == "rrf":
-            request = q.QueryRequest(
-                limit=limit,
-                prefetches=[
-                    q.Prefetch(limit=_prefetch_limit(limit), query=dense_query, filter=flt),
-                    q.Prefetch(limit=_prefetch_limit(limit), query=sparse_query, filter=flt),
-                ],
-                query=q.Fusion.Rrf(k=RRF_K),
-                filter=flt,
-                with_payload=True,
-                with_vector=["dense"],
-            )
+            request = self._fused(dense, sparse, flt, limit, pool=False)
         else:
-            query = dense_query if mode == "dense" else sparse_query
+            query = (q.Query.Nearest([float(x) for x in dense], using="dense") if mode == "dense"
+                     else q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse"))
             request = q.QueryRequest(limit=limit, query=query, filter=flt, with_payload=True, with_vector=["dense"])
         with self._lock:
             points = self._shard.query(request)
         return _hits(points, dense)
+
+    def candidates(self, *, dense, sparse, scope, limit, vectors):
+        request = self._fused(dense, sparse, self._filter(scope=scope), limit, pool=True)
+        with self._lock:
+            ids = [point.id for point in self._shard.query(request)]
+            # the ids come from the scoped query above: their vectors are the caller's to use
+            records = self._shard.retrieve(ids[:vectors], with_payload=False,
+                                           with_vector=["dense"]) if ids[:vectors] else []
+        return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
     def count(self, scope: AccessScope | None = None) -> int:
         flt = self._filter(scope=scope) if scope is not None else None
@@ -328,6 +361,7 @@ class ServerStore:
             "any": lambda key, v: m.FieldCondition(key=key, match=m.MatchAny(any=v)),
             "value": lambda key, v: m.FieldCondition(key=key, match=m.MatchValue(value=v)),
             "gte": lambda key, v: m.FieldCondition(key=key, range=m.Range(gte=v)),
+            "ids": lambda _, v: m.HasIdCondition(has_id=v),
             "either": lambda _, parts: m.Filter(should=[build[kind](key, v) for kind, key, v in parts]),
         }
         return m.Filter(must=[build[kind](key, value) for kind, key, value in conditions(**criteria)])
@@ -375,23 +409,40 @@ class ServerStore:
             self._client.set_payload(self.collection, payload={"groups": list(groups)},
                                      points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
 
-    def search(self, *, dense, sparse, mode, scope, limit):
+    def _fused(self, dense, sparse, flt, limit: int) -> dict:
         m = self._m
-        flt = self._filter(scope=scope)
-        dense_list = [float(x) for x in dense]
-        sparse_query = m.SparseVector(indices=sparse.indices, values=sparse.values)
-        common = dict(limit=limit, query_filter=flt, with_payload=True, with_vectors=["dense"])
+        prefetch = _prefetch_limit(limit)
+        return dict(prefetch=[
+            m.Prefetch(query=[float(x) for x in dense], using="dense", limit=prefetch, filter=flt),
+            m.Prefetch(query=m.SparseVector(indices=sparse.indices, values=sparse.values), using="sparse",
+                       limit=prefetch, filter=flt),
+        ], query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)), query_filter=flt)
+
+    def search(self, *, dense, sparse, mode, scope, limit, among=None):
+        m = self._m
+        flt = self._filter(scope=scope, chunk_ids=among)
         if mode == "rrf":
-            request = dict(prefetch=[
-                m.Prefetch(query=dense_list, using="dense", limit=_prefetch_limit(limit), filter=flt),
-                m.Prefetch(query=sparse_query, using="sparse", limit=_prefetch_limit(limit), filter=flt),
-            ], query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)))
+            request = self._fused(dense, sparse, flt, limit)
+        elif mode == "dense":
+            request = dict(query=[float(x) for x in dense], using="dense", query_filter=flt)
         else:
-            query, using = (dense_list, "dense") if mode == "dense" else (sparse_query, "sparse")
-            request = dict(query=query, using=using)
+            request = dict(query=m.SparseVector(indices=sparse.indices, values=sparse.values), using="sparse",
+                           query_filter=flt)
         with self._answering():
-            response = self._client.query_points(self.collection, **request, **common)
+            response = self._client.query_points(self.collection, **request, limit=limit, with_payload=True,
+                                                 with_vectors=["dense"])
         return _hits(response.points, dense)
+
+    def candidates(self, *, dense, sparse, scope, limit, vectors):
+        request = self._fused(dense, sparse, self._filter(scope=scope), limit)
+        with self._answering():
+            points = self._client.query_points(self.collection, **request, limit=2 * _prefetch_limit(limit),
+                                               with_payload=False, with_vectors=False).points
+            ids = [point.id for point in points]
+            # the ids come from the scoped query above: their vectors are the caller's to use
+            records = self._client.retrieve(self.collection, ids=ids[:vectors], with_payload=False,
+                                            with_vectors=["dense"]) if ids[:vectors] else []
+        return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
     def count(self, scope: AccessScope | None = None) -> int:
         flt = self._filter(scope=scope) if scope is not None else None

@@ -74,6 +74,15 @@ class IndexedChunk:
 
 
 @dataclass(frozen=True)
+class CandidatePool:
+    """Every chunk a fused (rrf) search found, best first, by id, with the dense vectors of the best few: the first
+    pass of hybrid search. No passage text is loaded; the second pass reads only the chunks it returns."""
+
+    ids: list[str]
+    top_vectors: list[np.ndarray]
+
+
+@dataclass(frozen=True)
 class SearchHit:
     """A chunk found for a query. `similarity` is the dense cosine, comparable across modes."""
 

@@ -36,6 +36,9 @@ REVIEWED = {
     ("retrieval/store.py", "search", "query"): "EdgeStore.search: filter built by conditions(scope)",
     ("retrieval/store.py", "count", "count"): "filter built by conditions(scope) when a scope is given",
     ("retrieval/store.py", "search", "query_points"): "ServerStore.search: filter built by conditions(scope)",
+    ("retrieval/store.py", "candidates", "query"): "EdgeStore.candidates: filter built by conditions(scope), ids only",
+    ("retrieval/store.py", "candidates", "query_points"): "ServerStore.candidates: the same, ids only",
+    ("retrieval/store.py", "candidates", "retrieve"): "dense vectors (no text) of ids the scoped query returned",
     ("llm/answer.py", "stream", "search"): "Answerer.stream: the caller's scope, required",
     ("retrieval/store.py", "scroll", "scroll"): "vectors_for (ingest only): returns dense vectors and text keys, "
                                                 "never passage text or sources",
@@ -90,26 +93,31 @@ def test_searches_have_no_default_scope():
     from retrieval.store import ServerStore
 
     for function in (Retriever.search, Answerer.stream, Answerer.ask, Drafter.stream, Drafter.draft, EdgeStore.search,
-                     ServerStore.search):
+                     ServerStore.search, EdgeStore.candidates, ServerStore.candidates):
         parameter = inspect.signature(function).parameters["scope"]
         assert parameter.default is inspect.Parameter.empty, f"{function.__qualname__} must not default its scope"
 
 
 @pytest.fixture
 def recorded(monkeypatch):
-    """Every EdgeStore.search and count in this process, with the scope it was given."""
+    """Every EdgeStore.search, candidates and count in this process, with the scope it was given."""
     scopes: list[AccessScope | None] = []
-    search, count = EdgeStore.search, EdgeStore.count
+    search, candidates, count = EdgeStore.search, EdgeStore.candidates, EdgeStore.count
 
     def recording_search(self, **kwargs):
         scopes.append(kwargs["scope"])
         return search(self, **kwargs)
+
+    def recording_candidates(self, **kwargs):
+        scopes.append(kwargs["scope"])
+        return candidates(self, **kwargs)
 
     def recording_count(self, scope=None):
         scopes.append(scope)
         return count(self, scope)
 
     monkeypatch.setattr(EdgeStore, "search", recording_search)
+    monkeypatch.setattr(EdgeStore, "candidates", recording_candidates)
     monkeypatch.setattr(EdgeStore, "count", recording_count)
     return scopes
 

@@ -40,17 +40,24 @@ def test_blank_query_returns_nothing(ingested_samples):
     assert ingested_samples.retriever.search("   ", EVERYONE) == []
 
 
-def test_hybrid_moves_the_query_towards_its_best_readable_passages_and_searches_again(ingested_samples):
-    """Pseudo-relevance feedback: a fused first pass, then a dense search with the query moved towards the top
-    passages. Both passes carry the caller's scope; the similarity reported is still the question's own cosine."""
+def test_hybrid_moves_the_query_towards_its_best_readable_passages_and_ranks_the_candidates_again(ingested_samples):
+    """Pseudo-relevance feedback: the fused candidates first (ids, and vectors of the best three), then those
+    candidates ranked by the query moved towards the best ones. Both passes carry the caller's scope; the
+    similarity reported is still the question's own cosine."""
     import numpy as np
 
     kura = ingested_samples
     calls = []
 
     class Recording:
+        def candidates(self, **request):
+            calls.append(("candidates", request))
+            pool = kura.store.candidates(**request)
+            calls.append(("pool", pool))
+            return pool
+
         def search(self, **request):
-            calls.append(request)
+            calls.append(("search", request))
             return kura.store.search(**request)
 
     from retrieval import Retriever
@@ -58,10 +65,18 @@ def test_hybrid_moves_the_query_towards_its_best_readable_passages_and_searches_
     retriever = Retriever(Recording(), kura.embedder, kura.sparse)
     hits = retriever.search("hotel limit per night in Tokyo", EVERYONE, k=5)
 
-    assert [(c["mode"], c["scope"], c["limit"]) for c in calls] == [("rrf", EVERYONE, 3), ("dense", EVERYONE, 5)]
+    (_, first), (_, pool), (_, second) = calls
+    assert (first["scope"], first["limit"], first["vectors"]) == (EVERYONE, 5, 3)
+    assert len(pool.top_vectors) == 3 and len(pool.ids) > 5
+    assert (second["mode"], second["scope"], second["limit"], second["among"]) == ("dense", EVERYONE, 5, pool.ids)
     question = kura.embedder.embed_one("hotel limit per night in Tokyo")
-    assert not np.allclose(calls[1]["dense"], question), "the second pass searches with the moved query"
+    assert not np.allclose(second["dense"], question), "the second pass ranks with the moved query"
+    assert {hit.chunk.chunk_id for hit in hits} <= set(pool.ids)
     assert "18,000 yen" in hits[0].chunk.text
     for hit in hits:
         assert hit.similarity == pytest.approx(float(np.dot(question, kura.embedder.embed_one(
             "\n".join(p for p in (hit.chunk.title, hit.chunk.heading, hit.chunk.text) if p)))), abs=1e-3)
+
+
+def test_hybrid_with_nothing_readable_finds_nothing(ingested_samples):
+    assert ingested_samples.retriever.search("hotel limit per night in Tokyo", AccessScope(("nobody",))) == []

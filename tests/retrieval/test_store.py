@@ -73,6 +73,29 @@ def test_source_filter_narrows_the_search(filled, embedder):
     assert hits and {h.chunk.source for h in hits} == {"/docs/hr.md"}
 
 
+def test_candidates_are_the_fused_ids_with_the_best_vectors_and_among_narrows_a_search(filled, embedder):
+    """Hybrid search's two passes: the fused candidates by id (vectors of the best only), then a search among
+    them. Both stay inside the caller's groups."""
+    store, sparse = filled
+    query = "parental leave sabbatical"
+    pool = store.candidates(dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(("hr",)),
+                            limit=10, vectors=2)
+    fused = search(store, embedder, sparse, query, ("hr",))
+    assert pool.ids == [h.chunk.chunk_id for h in fused]
+    assert len(pool.top_vectors) == 2
+    assert np.allclose(pool.top_vectors[0], fused[0].vector, atol=1e-5)
+
+    among = pool.ids[1:]
+    hits = store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode="dense",
+                        scope=AccessScope(("hr",)), limit=10, among=among)
+    assert sorted(h.chunk.chunk_id for h in hits) == sorted(among)
+    eng_ids = [h.chunk.chunk_id for h in search(store, embedder, sparse, "laptops", ("eng",))]
+    assert store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode="dense",
+                        scope=AccessScope(("hr",)), limit=10, among=eng_ids) == [], "among never widens the scope"
+    assert store.candidates(dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(()),
+                            limit=10, vectors=3).ids == []
+
+
 def test_replacing_a_document_with_fewer_chunks_drops_the_tail(filled, embedder):
     store, sparse = filled
     assert store.count() == 5
