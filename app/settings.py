@@ -79,7 +79,8 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
 
     # Search and answers.
-    search_mode: RetrievalMode = Field("hybrid", description="hybrid (rrf, then feedback), rrf, dense or sparse.")
+    search_mode: RetrievalMode = Field("hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, "
+                                       "dense or sparse.")
     top_k: int = 5
     abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
     default_groups: GroupNames = ["everyone"]
