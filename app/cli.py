@@ -267,6 +267,8 @@ def eval_retrieval(
     mode: Annotated[str, typer.Option("--mode", help="hybrid, rrf, dense, sparse, or all.")] = "hybrid",
     k: Annotated[int, typer.Option("--k", help="Cut-off for nDCG, Recall and MRR (Recall@100 always).")] = 10,
     run_file: Annotated[Optional[Path], typer.Option("--run-file", help="Write a TREC run file.")] = None,
+    qrels: Annotated[Optional[Path], typer.Option(
+        "--qrels", help="Judgements (query-id, corpus-id, score TSV) instead of the folder's qrels/test.tsv.")] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index a BEIR dataset into a cached throwaway store and report nDCG, Recall, MRR and latency."""
@@ -277,7 +279,7 @@ def eval_retrieval(
         raise typer.BadParameter(f"mode must be one of {', '.join(MODES)}, or all", param_hint="--mode")
 
     def command(kura: Kura) -> None:
-        dataset = BeirDataset.load(dataset_dir)
+        dataset = BeirDataset.load(dataset_dir, qrels)
         retriever = kura.eval_retriever(dataset)
         for name in modes:
             report, run = evaluate_retrieval(retriever, dataset, name, k)

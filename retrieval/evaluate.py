@@ -31,7 +31,8 @@ class BeirDataset:
     fingerprint: str  # content hash: the cache key of an indexed copy
 
     @classmethod
-    def load(cls, folder: Path) -> BeirDataset:
+    def load(cls, folder: Path, judgements: Path | None = None) -> BeirDataset:
+        """`judgements`: a qrels file to use instead of the folder's qrels/test.tsv (the indexed copy is shared)."""
         folder = Path(folder)
         digest = hashlib.sha256()
         corpus = {}
@@ -43,7 +44,7 @@ class BeirDataset:
         with (folder / "queries.jsonl").open(encoding="utf-8") as handle:
             queries = {str(q["_id"]): q["text"] for q in map(json.loads, handle)}
         qrels: dict[str, dict[str, int]] = {}
-        with (folder / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
+        with Path(judgements or folder / "qrels" / "test.tsv").open(encoding="utf-8") as handle:
             for query_id, corpus_id, value in (row[:3] for row in csv.reader(handle, delimiter="\t") if row):
                 if value.strip().lstrip("-").isdigit():  # the header row is optional
                     qrels.setdefault(query_id, {})[corpus_id] = int(value)
@@ -63,21 +64,23 @@ class RetrievalReport:
         return dict(self.__dict__)
 
 
-def run_queries(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, depth: int = 100):
-    """Each judged query → its top `depth` documents (a document scores as its best chunk), and latencies."""
+def run_queries(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, k: int = 10, depth: int = 100):
+    """Each judged query → the documents a k-passage search returns, ranked first, then those of a `depth`-passage
+    search it did not return (for Recall@depth); a document scores as its best chunk. The first k are searched as
+    the app searches: fusion and feedback look as deep as a k-result search does, not as deep as Recall@depth
+    needs. Latencies are those of the k-passage search."""
     scope = AccessScope((EVAL_GROUP,))
     retriever.search("warm-up", scope, k=1, mode=mode)  # loads the model: not part of any query's latency
     run: dict[str, dict[str, float]] = {}
     latencies = []
     for qid, text in dataset.queries.items():
         started = time.perf_counter()
-        hits = retriever.search(text, scope, k=depth * 2, mode=mode)
+        first = retriever.search(text, scope, k=k, mode=mode)
         latencies.append((time.perf_counter() - started) * 1000)
-        ranked: dict[str, float] = {}
-        for rank, hit in enumerate(hits):
-            if hit.chunk.doc_id not in ranked and len(ranked) < depth:
-                ranked[hit.chunk.doc_id] = float(depth * 2 - rank)  # rank-based: comparable across modes
-        run[qid] = ranked
+        ranked = list(dict.fromkeys(hit.chunk.doc_id for hit in first))
+        deeper = (hit.chunk.doc_id for hit in retriever.search(text, scope, k=depth * 2, mode=mode))
+        ranked += [doc_id for doc_id in dict.fromkeys(deeper) if doc_id not in ranked][:depth - len(ranked)]
+        run[qid] = {doc_id: float(depth - rank) for rank, doc_id in enumerate(ranked)}  # rank-based: comparable
     return run, latencies
 
 
@@ -92,7 +95,7 @@ def score(dataset: BeirDataset, run: dict[str, dict[str, float]], k: int = 10) -
 
 def evaluate_retrieval(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode,
                        k: int = 10) -> tuple[RetrievalReport, dict]:
-    run, latencies = run_queries(retriever, dataset, mode)
+    run, latencies = run_queries(retriever, dataset, mode, k)
     ordered = sorted(latencies)
     latency = {"p50": round(statistics.median(ordered), 2),
                "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2)}

@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from retrieval.evaluate import BeirDataset, evaluate_retrieval, write_trec_run
+from retrieval import AccessScope
+from retrieval.evaluate import EVAL_GROUP, BeirDataset, evaluate_retrieval, run_queries, write_trec_run
 
 CORPUS = {
     "leave": ("Parental leave", "Every parent receives 16 weeks of fully paid parental leave."),
@@ -42,6 +43,34 @@ def test_loading_skips_queries_without_a_positive_judgement(dataset_dir):
     assert set(dataset.queries) == {"q1", "q2", "q3"} and len(dataset.corpus) == 4
     assert dataset.fingerprint == BeirDataset.load(dataset_dir).fingerprint
     assert BeirDataset.load(dataset_dir.parent / "headerless").qrels == dataset.qrels
+
+
+def test_other_judgements_replace_the_folders_and_share_its_corpus(dataset_dir, tmp_path):
+    """A dataset whose shipped qrels are wrong is evaluated with judgements made for it (`--qrels`)."""
+    judgements = tmp_path / "fixed.tsv"
+    judgements.write_text("query-id\tcorpus-id\tscore\nq4\trefund\t1\nq1\tleave\t1\n")
+    fixed = BeirDataset.load(dataset_dir, judgements)
+    assert set(fixed.queries) == {"q1", "q4"} and fixed.qrels["q4"] == {"refund": 1}
+    assert fixed.fingerprint == BeirDataset.load(dataset_dir).fingerprint, "the indexed copy is reused"
+
+
+def test_the_scored_top_k_is_the_search_the_app_makes(kura, dataset_dir):
+    """Fusion and feedback look as deep as the search asks for results, so the top k are scored from a k-result
+    search, as the app searches; only the documents after them come from the deeper search Recall@100 needs."""
+    dataset = BeirDataset.load(dataset_dir)
+    retriever = kura.eval_retriever(dataset)
+    search, asked = retriever.search, []
+
+    def recording(text, scope, k=10, mode=None):
+        asked.append(k)
+        return search(text, scope, k=k, mode=mode)
+
+    retriever.search = recording
+    run, latencies = run_queries(retriever, dataset, "hybrid", k=2)
+    assert asked == [1] + [2, 200] * 3 and len(latencies) == 3  # the warm-up, then each judged query
+    for qid, text in dataset.queries.items():
+        top = [hit.chunk.doc_id for hit in search(text, AccessScope((EVAL_GROUP,)), k=2, mode="hybrid")]
+        assert list(run[qid])[:2] == top and sorted(run[qid]) == sorted(CORPUS)
 
 
 @pytest.mark.parametrize("mode", ["dense", "sparse", "rrf", "hybrid"])
