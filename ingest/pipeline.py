@@ -284,7 +284,7 @@ class Ingestor:
                owner: str | None) -> list[Chunk]:
         return chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
                               chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
-                              tokenize=self.embedder.model.tokenizer.tokenize)
+                              tokenize=self.embedder.tokenize)
 
     def _embed(self, per_document: list[list[Chunk]]) -> tuple[list[list[IndexedChunk]], int]:
         """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk

@@ -76,14 +76,18 @@ class DenseEmbedder:
         """Names a text's vector under this model: the same key means the same vector, whichever file it came from."""
         return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()[:32]
 
+    def tokenize(self, text: str) -> list[str]:
+        """The model's word pieces (chunks are sized in them); the int8 backend needs no torch for this."""
+        return self._int8.tokenize(text) if self.backend == "onnx-int8" else self.model.tokenizer.tokenize(text)
+
     def count_tokens(self, text: str) -> int:
-        return len(self.model.tokenizer.tokenize(text))
+        return len(self.tokenize(text))
 
     @cached_property
     def _int8(self):
         from retrieval.onnx import Int8Encoder
 
-        return Int8Encoder.load(self.model, self.cache_dir / self.model_id)
+        return Int8Encoder.load(self.model_path, self.cache_dir / self.model_id, lambda: self.model)
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:

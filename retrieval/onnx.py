@@ -1,44 +1,69 @@
 """A mean-pooled sentence-transformers model (MiniLM) as an int8 ONNX Runtime graph: 1.38× the torch rate on a
 2-core AVX2 CPU for −0.003 nDCG@10 on msmarco (docs/benchmarks.md). The graph is exported once from the local
-model with torch.onnx and its MatMul weights quantised per channel by onnxruntime; nothing is downloaded."""
+model with torch.onnx and its MatMul weights quantised per channel by onnxruntime; nothing is downloaded. Once
+the graph exists, neither torch nor the model is loaded again: the folder's tokenizer.json and the layout saved
+beside the graph suffice."""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
-
-
 class Int8Encoder:
-    """Tokenises with the model's own tokenizer, runs the int8 graph, mean-pools and normalises: what the
-    sentence-transformers pipeline of a Transformer → mean Pooling → Normalize model does."""
+    """Tokenises with the model's own tokenizer (tokenizers, no torch), runs the int8 graph, mean-pools and
+    normalises: what the sentence-transformers pipeline of a Transformer → mean Pooling → Normalize model does."""
 
-    def __init__(self, graph: Path, tokenizer, max_length: int, dim: int) -> None:
+    def __init__(self, graph: Path, tokenizer_file: Path, max_length: int, dim: int) -> None:
         import onnxruntime
+        from tokenizers import Tokenizer
 
         self.session = onnxruntime.InferenceSession(str(graph), providers=["CPUExecutionProvider"])
         self.inputs = [i.name for i in self.session.get_inputs()]
-        self.tokenizer = tokenizer
-        self.max_length = max_length
+        self.tokenizer = Tokenizer.from_file(str(tokenizer_file))
+        self.tokenizer.no_padding()
+        self.tokenizer.enable_truncation(max_length)
         self.dim = dim
 
     @classmethod
-    def load(cls, model, cache: Path) -> Int8Encoder:
-        """`model`: the loaded SentenceTransformer. The int8 graph is built into `cache` on first use."""
-        modules = [type(module).__name__ for module in model]
-        if modules[:2] != ["Transformer", "Pooling"] or getattr(model[1], "pooling_mode", None) != "mean" \
-                or modules[2:] not in ([], ["Normalize"]):
-            raise ValueError(f"KURA_EMBED_BACKEND=onnx-int8 supports mean-pooled BERT-style models such as MiniLM, not "
-                             f"{' → '.join(modules)}: set KURA_EMBED_BACKEND=torch for this model.")
-        graph = cache / "model-int8.onnx"
+    def load(cls, model_path: Path, cache: Path, load_model: Callable[[], object]) -> Int8Encoder:
+        """The int8 graph is built into `cache` on first use, from the SentenceTransformer `load_model()` returns,
+        with the sequence length and dimension it needs saved beside it; afterwards the model is never loaded."""
+        graph, layout = cache / "model-int8.onnx", cache / "layout.json"
+        if not (model_path / "tokenizer.json").exists():
+            raise ValueError(f"KURA_EMBED_BACKEND=onnx-int8 needs a fast tokenizer (tokenizer.json) in {model_path}: "
+                             "set KURA_EMBED_BACKEND=torch for this model.")
         if not graph.exists():
+            model = load_model()
+            modules = [type(module).__name__ for module in model]
+            if modules[:2] != ["Transformer", "Pooling"] or getattr(model[1], "pooling_mode", None) != "mean" \
+                    or modules[2:] not in ([], ["Normalize"]):
+                raise ValueError("KURA_EMBED_BACKEND=onnx-int8 supports mean-pooled BERT-style models such as MiniLM, "
+                                 f"not {' → '.join(modules)}: set KURA_EMBED_BACKEND=torch for this model.")
             cache.mkdir(parents=True, exist_ok=True)
-            _export_int8(model[0].auto_model, model.tokenizer, graph)
-        return cls(graph, model.tokenizer, model.max_seq_length, model.get_embedding_dimension())
+            layout.write_text(json.dumps({"max_length": model.max_seq_length, "dim": model.get_embedding_dimension()}))
+            _export_int8(model[0].auto_model, model.tokenizer, graph)  # last: the graph's presence means complete
+        saved = json.loads(layout.read_text())
+        return cls(graph, model_path / "tokenizer.json", saved["max_length"], saved["dim"])
+
+    def tokenize(self, text: str) -> list[str]:
+        """Word pieces without special tokens, as a Hugging Face tokenizer's `tokenize` gives them."""
+        return self.tokenizer.encode(text, add_special_tokens=False).tokens
+
+    def _batch(self, texts: list[str]) -> dict[str, np.ndarray]:
+        """Input arrays padded to the longest text; padded positions are masked, so the pad id never counts."""
+        encodings = self.tokenizer.encode_batch(texts)
+        width = max(len(e.ids) for e in encodings)
+        arrays = {name: np.zeros((len(texts), width), dtype=np.int64) for name in INPUTS}
+        for row, e in enumerate(encodings):
+            for name, values in zip(INPUTS, (e.ids, e.attention_mask, e.type_ids)):
+                arrays[name][row, :len(values)] = values
+        return arrays
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
         """Normalised embeddings in input order; batches are length-sorted so padding stays short."""
@@ -46,9 +71,8 @@ class Int8Encoder:
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
             rows = order[start:start + batch_size]
-            batch = self.tokenizer([texts[i] for i in rows], padding=True, truncation=True,
-                                   max_length=self.max_length, return_tensors="np")
-            hidden = self.session.run(None, {name: batch[name].astype(np.int64) for name in self.inputs})[0]
+            batch = self._batch([texts[i] for i in rows])
+            hidden = self.session.run(None, {name: batch[name] for name in self.inputs})[0]
             mask = batch["attention_mask"][..., None].astype(np.float32)
             pooled = (hidden * mask).sum(axis=1) / np.maximum(mask.sum(axis=1), 1e-9)
             result[rows] = pooled / np.linalg.norm(pooled, axis=1, keepdims=True)

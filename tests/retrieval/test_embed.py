@@ -38,7 +38,30 @@ def test_the_int8_graph_is_built_once_and_reused(int8):
     built = graph.stat().st_mtime_ns
     again = DenseEmbedder(backend="onnx-int8", cache_dir=int8.cache_dir)
     assert np.allclose(again.embed(PASSAGES), int8.embed(PASSAGES), atol=1e-6)
-    assert graph.stat().st_mtime_ns == built and [p.name for p in graph.parent.iterdir()] == ["model-int8.onnx"]
+    assert graph.stat().st_mtime_ns == built
+    assert sorted(p.name for p in graph.parent.iterdir()) == ["layout.json", "model-int8.onnx"]
+
+
+def test_once_its_graph_exists_the_int8_embedder_runs_without_torch(int8, tmp_path):
+    """The graph is the only thing int8 needs from torch: a later process tokenises, counts and embeds from the
+    model folder's tokenizer.json and the saved layout alone, so it neither imports torch nor loads the model."""
+    import subprocess
+    import sys
+
+    expected = int8.embed_one("how long is parental leave")  # the graph exists from here on
+    script = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import numpy as np\n"
+        "from retrieval.embed import DenseEmbedder\n"
+        f"embedder = DenseEmbedder(backend='onnx-int8', cache_dir=Path({str(int8.cache_dir)!r}))\n"
+        f"np.save({str(tmp_path / 'vector.npy')!r}, embedder.embed_one('how long is parental leave'))\n"
+        "print(embedder.tokenize('Parental leave'), embedder.count_tokens('Parental leave'), 'torch' in sys.modules)\n"
+    )
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "['parental', 'leave'] 2 False"
+    assert np.allclose(np.load(tmp_path / "vector.npy"), expected, atol=1e-6)
 
 
 def test_int8_and_torch_vectors_never_share_a_text_key(int8, embedder):
