@@ -1,17 +1,20 @@
 """Abstention calibration: how well `KURA_ABSTAIN_BELOW` separates questions the documents answer from
-questions they do not, on the tuning datasets (never dbpedia, the held-out set).
+questions they do not, on the tuning datasets (never dbpedia, the held-out set) and on the handbook.
 
     .venv/bin/python -m bench.abstention [--home /tmp/kura-eval]
 
-Answerable: a dataset's own queries against its corpus (each has a judged relevant passage). Unanswerable:
-the other tuning dataset's queries against the same corpus (msmarco ↔ business-reports: different domains, so
-the corpus should not answer them). kura abstains when the best passage's cosine similarity is below the
-threshold; the table gives, per threshold, the precision of abstaining (abstentions that were right) and its
-recall (unanswerable questions that abstained), plus how many answerable questions were wrongly refused."""
+Across domains: a dataset's own queries against its corpus are answerable (business-reports with kura's
+judgements, bench/data/business-reports-qrels); the other tuning dataset's queries against the same corpus are
+not (msmarco ↔ business-reports). Within one domain, the harder case: the handbook's 42 gold questions against
+20 questions an employee could ask that it does not answer (bench/data/handbook-qa/unanswerable.jsonl: a gym,
+stock options, a notice period). kura abstains when the best passage's cosine similarity is below the threshold;
+each table gives, per threshold, the precision of abstaining (abstentions that were right) and its recall
+(unanswerable questions that abstained), plus how many answerable questions were wrongly refused."""
 
 from __future__ import annotations
 
 import argparse
+import json
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode)
@@ -21,12 +24,28 @@ from retrieval import AccessScope
 from retrieval.evaluate import EVAL_GROUP, BeirDataset
 
 DATASETS = Path(__file__).resolve().parents[2] / "shared" / "datasets"
+HANDBOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "handbook"
+DATA = Path(__file__).resolve().parent / "data"
 THRESHOLDS = (0.2, 0.25, 0.3, 0.35, 0.4, 0.45, 0.5)
 
 
-def best_similarity(retriever, questions: list[str]) -> list[float]:
-    scope = AccessScope((EVAL_GROUP,))
+def best_similarity(retriever, questions: list[str], scope: AccessScope = AccessScope((EVAL_GROUP,))) -> list[float]:
     return [max((h.similarity or 0.0 for h in retriever.search(q, scope, k=5)), default=0.0) for q in questions]
+
+
+def print_table(answerable: list[float], unanswerable: list[float]) -> None:
+    print(f"\n{len(answerable)} answerable and {len(unanswerable)} unanswerable questions")
+    print("| threshold | abstention precision | abstention recall | answerable refused |")
+    print("| --- | --- | --- | --- |")
+    for threshold in THRESHOLDS:
+        right = sum(s < threshold for s in unanswerable)
+        wrong = sum(s < threshold for s in answerable)
+        precision = right / (right + wrong) if right + wrong else float("nan")
+        print(f"| {threshold} | {precision:.3f} | {right / len(unanswerable):.3f} | {wrong / len(answerable):.3f} |")
+
+
+def questions(name: str) -> list[str]:
+    return [json.loads(line)["question"] for line in (DATA / "handbook-qa" / name).read_text().splitlines()]
 
 
 def main() -> None:
@@ -35,22 +54,25 @@ def main() -> None:
     args = parser.parse_args()
     kura = Kura(Settings(home=args.home, _env_file=None))
     names = ("msmarco", "business-reports")
-    datasets = {name: BeirDataset.load(DATASETS / name) for name in names}
+    judgements = {"business-reports": DATA / "business-reports-qrels" / "test.tsv"}
+    datasets = {name: BeirDataset.load(DATASETS / name, judgements.get(name)) for name in names}
     answerable, unanswerable = [], []
     for name in names:
         other = datasets[names[1 - names.index(name)]]
         retriever = kura.eval_retriever(datasets[name])
         answerable += best_similarity(retriever, [datasets[name].queries[q] for q in datasets[name].qrels])
         unanswerable += best_similarity(retriever, [other.queries[q] for q in other.qrels])
-    print(f"{len(answerable)} answerable and {len(unanswerable)} unanswerable questions")
-    print("| threshold | abstention precision | abstention recall | answerable refused |")
-    print("| --- | --- | --- | --- |")
-    for threshold in THRESHOLDS:
-        right = sum(s < threshold for s in unanswerable)
-        wrong = sum(s < threshold for s in answerable)
-        precision = right / (right + wrong) if right + wrong else float("nan")
-        print(f"| {threshold} | {precision:.3f} | {right / len(unanswerable):.3f} | {wrong / len(answerable):.3f} |")
+    print("Across domains (msmarco ↔ business-reports):")
+    print_table(answerable, unanswerable)
     kura.close()
+
+    handbook = Kura(Settings(home=args.home / "handbook", _env_file=None))
+    handbook.ingestor.ingest([HANDBOOK], groups=("everyone",))  # an unchanged re-sync after the first run
+    scope = AccessScope(("everyone",))
+    print("\nWithin one domain (the handbook):")
+    print_table(best_similarity(handbook.retriever, questions("gold.jsonl"), scope),
+                best_similarity(handbook.retriever, questions("unanswerable.jsonl"), scope))
+    handbook.close()
 
 
 if __name__ == "__main__":
