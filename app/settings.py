@@ -82,7 +82,8 @@ class Settings(BaseSettings):
     search_mode: RetrievalMode = Field("hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, "
                                        "dense or sparse.")
     top_k: int = 5
-    abstain_below: float = Field(0.3, description="Best cosine similarity under which an answer abstains.")
+    abstain_below: float = Field(0.35, description="Best cosine similarity under which an answer abstains.")
+    context_below: float = Field(0.3, description="Passages under this cosine similarity are not shown to the model.")
     default_groups: GroupNames = ["everyone"]
     posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 

@@ -66,7 +66,8 @@ class Answer:
 @dataclass(frozen=True)
 class AnswerOptions:
     top_k: int = 5
-    abstain_below: float = 0.3
+    abstain_below: float = 0.35  # the best passage's similarity under which kura abstains (bench/abstention.py)
+    context_below: float = 0.3  # passages less similar than this never reach the model
     max_tokens: int = 512
     temperature: float = 0.1
     context_tokens: int = 4096
@@ -122,10 +123,10 @@ class Answerer:
         started = time.perf_counter()
         hits = self.retriever.search(question, scope, k=self.options.top_k)
         timings["retrieval_s"] = round(time.perf_counter() - started, 4)
-        relevant = [h for h in hits if (h.similarity or 0.0) >= self.options.abstain_below]
+        relevant = [h for h in hits if (h.similarity or 0.0) >= self.options.context_below]
         if rank is not None:
             relevant = rank(relevant)
-        if not relevant:
+        if max((h.similarity or 0.0 for h in relevant), default=0.0) < self.options.abstain_below:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
             yield Answer(ABSTAIN_MESSAGE, True, [], self.backend_name, timings)

@@ -48,6 +48,25 @@ def test_unrelated_question_abstains_without_calling_the_model(ingested_samples)
     assert FailingBackend.calls == 0
 
 
+def test_abstaining_looks_at_the_best_passage_and_the_context_keeps_weaker_support(ingested_samples):
+    """Two bars: the answer abstains when even its best passage is under `abstain_below`; when it does not, every
+    passage over the lower `context_below` reaches the model, so raising the first never starves the second."""
+    question = "Within how many days can an annual subscription be refunded?"
+    hits = ingested_samples.retriever.search(question, EVERYONE, k=5)
+    best, support = hits[0].similarity, sorted(h.similarity for h in hits[1:])[-1]
+    assert best > support  # the refund rule, then weaker passages from the same article and elsewhere
+
+    def ask(abstain_below, context_below):
+        answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, None,
+                            AnswerOptions(abstain_below=abstain_below, context_below=context_below))
+        return answerer.ask(question, EVERYONE)
+
+    answer = ask(abstain_below=best - 0.01, context_below=support - 0.01)
+    assert not answer.abstained and len(answer.passages) >= 2
+    assert any(p.similarity == support for p in answer.passages), "a passage under the abstention bar is context"
+    assert ask(abstain_below=best + 0.01, context_below=support - 0.01).abstained
+
+
 def test_a_user_without_access_gets_an_abstention(ingested_samples):
     answer = ingested_samples.answerer("extractive").ask("How many days of paid time off?", AccessScope(("other",)))
     assert answer.abstained
