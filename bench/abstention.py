@@ -14,12 +14,12 @@ each table gives, per threshold, the precision of abstaining (abstentions that w
 from __future__ import annotations
 
 import argparse
-import json
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode)
 from app.services import Kura
 from app.settings import Settings
+from llm.evaluate import load_gold
 from retrieval import AccessScope
 from retrieval.evaluate import EVAL_GROUP, BeirDataset
 
@@ -45,7 +45,7 @@ def print_table(answerable: list[float], unanswerable: list[float]) -> None:
 
 
 def questions(name: str) -> list[str]:
-    return [json.loads(line)["question"] for line in (DATA / "handbook-qa" / name).read_text().splitlines()]
+    return [gold.question for gold in load_gold(DATA / "handbook-qa" / name)]
 
 
 def main() -> None:

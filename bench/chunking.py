@@ -16,12 +16,12 @@ import argparse
 import json
 import statistics
 import tempfile
-from dataclasses import dataclass
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode)
 from app.services import Kura
 from app.settings import Settings
+from llm.evaluate import GoldQuestion, load_gold
 from retrieval import AccessScope, Chunk, DenseEmbedder, SearchHit
 
 HANDBOOK = Path(__file__).resolve().parents[2] / "shared" / "corpora" / "handbook"
@@ -30,16 +30,9 @@ SCOPE = AccessScope(("everyone",))
 SLOTS = 5
 
 
-@dataclass(frozen=True)
-class Question:
-    text: str
-    source: str
-    fact: str
-
-
-def fact_rank(question: Question, passages: list[Chunk]) -> int | None:
-    """1-based position of the first passage holding the fact, or None."""
-    return next((i for i, c in enumerate(passages, 1) if question.fact in c.text), None)
+def fact_rank(question: GoldQuestion, passages: list[Chunk]) -> int | None:
+    """1-based position of the first passage holding the question's (first) fact, or None."""
+    return next((i for i, c in enumerate(passages, 1) if question.facts[0] in c.text), None)
 
 
 def diverse(hits: list[SearchHit], slots: int) -> list[Chunk]:
@@ -62,12 +55,12 @@ def with_neighbours(hits: list[SearchHit], slots: int, every: dict[tuple[str, in
     return list(chosen.values())
 
 
-def measure(questions: list[Question], ranked: list[tuple[list[Chunk], str]], embedder: DenseEmbedder) -> dict:
+def measure(questions: list[GoldQuestion], ranked: list[tuple[list[Chunk], str]], embedder: DenseEmbedder) -> dict:
     """ranked: per question, its passages in the order shown and the source of the first search hit."""
     fact_ranks = [fact_rank(q, passages) for q, (passages, _) in zip(questions, ranked)]
     share = lambda hits: round(sum(hits) / len(questions), 3)  # noqa: E731
     return {
-        "source@1": share(q.source in first for q, (_, first) in zip(questions, ranked)),
+        "source@1": share(q.expected_source in first for q, (_, first) in zip(questions, ranked)),
         "fact@1": share(r is not None and r <= 1 for r in fact_ranks),
         "fact@3": share(r is not None and r <= 3 for r in fact_ranks),
         f"fact@{SLOTS}": share(r is not None for r in fact_ranks),
@@ -83,8 +76,7 @@ def main() -> None:
     args = parser.parse_args()
     if not HANDBOOK.is_dir():
         raise SystemExit(f"{HANDBOOK} is missing: this benchmark reads the handbook from ../shared/corpora.")
-    questions = [Question(row["question"], row["expected_source"], row["facts"][0])
-                 for row in map(json.loads, GOLD.read_text(encoding="utf-8").splitlines())]
+    questions = load_gold(GOLD)
     embedder = DenseEmbedder()
     default = tuple(Settings.model_fields[name].default for name in ("chunk_tokens", "chunk_overlap"))
     rows = []
@@ -95,7 +87,7 @@ def main() -> None:
                                      llm_backend="extractive"))
                 kura.__dict__["embedder"] = embedder
                 report = kura.ingestor.ingest([HANDBOOK], groups=SCOPE.groups)
-                hits = {q: kura.retriever.search(q.text, SCOPE, k=3 * SLOTS) for q in questions}
+                hits = {q: kura.retriever.search(q.question, SCOPE, k=3 * SLOTS) for q in questions}
                 builds = {"top 5": lambda h: [x.chunk for x in h[:SLOTS]]}
                 if (size, overlap) == default:
                     every = {(c.doc_id, c.position): c for c in kura_chunks(kura)}

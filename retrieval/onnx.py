@@ -15,6 +15,8 @@ from pathlib import Path
 import numpy as np
 
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
+
+
 class Int8Encoder:
     """Tokenises with the model's own tokenizer (tokenizers, no torch), runs the int8 graph, mean-pools and
     normalises: what the sentence-transformers pipeline of a Transformer → mean Pooling → Normalize model does."""

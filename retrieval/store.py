@@ -251,17 +251,20 @@ class EdgeStore:
         with self._lock:
             self._shard.update(operation)
 
+    def _nearest(self, dense, sparse) -> dict[str, object]:
+        """The dense and the BM25 query of a search, by the vector they search."""
+        q = self._q
+        return {"dense": q.Query.Nearest([float(x) for x in dense], using="dense"),
+                "sparse": q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse")}
+
     def _fused(self, dense, sparse, flt, limit: int, pool: bool):
         """The rrf request: a dense and a BM25 prefetch, fused by Qdrant; for a pool, every candidate, ids only."""
         q = self._q
         prefetch = _prefetch_limit(limit)
         return q.QueryRequest(
             limit=2 * prefetch if pool else limit,
-            prefetches=[
-                q.Prefetch(limit=prefetch, query=q.Query.Nearest([float(x) for x in dense], using="dense"), filter=flt),
-                q.Prefetch(limit=prefetch, query=q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values),
-                                                                 using="sparse"), filter=flt),
-            ],
+            prefetches=[q.Prefetch(limit=prefetch, query=query, filter=flt)
+                        for query in self._nearest(dense, sparse).values()],
             query=q.Fusion.Rrf(k=RRF_K),
             filter=flt,
             with_payload=not pool,
@@ -274,9 +277,8 @@ class EdgeStore:
         if mode == "rrf":
             request = self._fused(dense, sparse, flt, limit, pool=False)
         else:
-            query = (q.Query.Nearest([float(x) for x in dense], using="dense") if mode == "dense"
-                     else q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse"))
-            request = q.QueryRequest(limit=limit, query=query, filter=flt, with_payload=True, with_vector=["dense"])
+            request = q.QueryRequest(limit=limit, query=self._nearest(dense, sparse)[mode], filter=flt,
+                                     with_payload=True, with_vector=["dense"])
         with self._lock:
             points = self._shard.query(request)
         return _hits(points, dense)
@@ -409,25 +411,24 @@ class ServerStore:
             self._client.set_payload(self.collection, payload={"groups": list(groups)},
                                      points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
 
+    def _nearest(self, dense, sparse) -> dict[str, object]:
+        """The dense and the BM25 query of a search, by the vector they search."""
+        return {"dense": [float(x) for x in dense],
+                "sparse": self._m.SparseVector(indices=sparse.indices, values=sparse.values)}
+
     def _fused(self, dense, sparse, flt, limit: int) -> dict:
         m = self._m
         prefetch = _prefetch_limit(limit)
-        return dict(prefetch=[
-            m.Prefetch(query=[float(x) for x in dense], using="dense", limit=prefetch, filter=flt),
-            m.Prefetch(query=m.SparseVector(indices=sparse.indices, values=sparse.values), using="sparse",
-                       limit=prefetch, filter=flt),
-        ], query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)), query_filter=flt)
+        return dict(prefetch=[m.Prefetch(query=query, using=using, limit=prefetch, filter=flt)
+                              for using, query in self._nearest(dense, sparse).items()],
+                    query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)), query_filter=flt)
 
     def search(self, *, dense, sparse, mode, scope, limit, among=None):
-        m = self._m
         flt = self._filter(scope=scope, chunk_ids=among)
         if mode == "rrf":
             request = self._fused(dense, sparse, flt, limit)
-        elif mode == "dense":
-            request = dict(query=[float(x) for x in dense], using="dense", query_filter=flt)
         else:
-            request = dict(query=m.SparseVector(indices=sparse.indices, values=sparse.values), using="sparse",
-                           query_filter=flt)
+            request = dict(query=self._nearest(dense, sparse)[mode], using=mode, query_filter=flt)
         with self._answering():
             response = self._client.query_points(self.collection, **request, limit=limit, with_payload=True,
                                                  with_vectors=["dense"])
