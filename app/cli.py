@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import getpass
 import json
 import os
 import sys
@@ -10,11 +11,13 @@ from typing import Annotated, Optional
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
 from app.services import Kura, parse_groups
 from app.settings import Settings
-from ingest import IngestProgress
+from ingest import IngestProgress, ManifestError
+from ingest.documents import without_controls
 from llm import Answer, LLMError
 from retrieval import StoreError
 from retrieval.search import MODES
@@ -29,6 +32,19 @@ SourceOption = Annotated[
 ]
 
 
+def shown(text: str) -> str:
+    """Document or model text for the terminal: no escape sequences reach it, and `[/red]` is text, not markup."""
+    return escape(without_controls(text))
+
+
+def os_user() -> str:
+    """Who runs the CLI, for the audit log: the shell user (whoever can run kura can read KURA_HOME anyway)."""
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):
+        return f"uid:{os.getuid()}"
+
+
 def _emit(data: dict) -> None:
     sys.stdout.write(json.dumps(data, ensure_ascii=False) + "\n")
     sys.stdout.flush()
@@ -39,8 +55,8 @@ def _run(command):
     kura = Kura(Settings())
     try:
         return command(kura)
-    except (StoreError, LLMError, FileNotFoundError) as exc:
-        console.print(f"[red]error:[/red] {exc}")
+    except (StoreError, LLMError, ManifestError, FileNotFoundError) as exc:
+        console.print(f"[red]error:[/red] {shown(str(exc))}")
         raise typer.Exit(2) from None
     finally:
         kura.close()
@@ -57,19 +73,28 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     groups: GroupsOption = None,
     no_delete: Annotated[bool, typer.Option("--no-delete", help="Keep documents gone from the folders.")] = False,
+    allow_widening: Annotated[bool, typer.Option(
+        "--allow-widening", help="Let documents already indexed become readable by more groups (audited).")] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Parse, chunk, embed and index files; unchanged files are skipped, vanished ones removed.
 
-    Access groups: the nearest .kura-acl file above a file wins, then its POSIX group (KURA_POSIX_GROUPS=true),
-    then --groups, then KURA_DEFAULT_GROUPS."""
+    Access groups: the nearest .kura-acl file above a file wins (searched up to the library root), then its POSIX
+    group (KURA_POSIX_GROUPS=true), then --groups, then KURA_DEFAULT_GROUPS. A document already indexed never
+    becomes readable by more groups without --allow-widening."""
 
     def command(kura: Kura) -> None:
         doc_groups = parse_groups(groups, kura.settings.default_groups)
-        posix = kura.settings.posix_groups
+
+        def run(progress=None):
+            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress,
+                                          allow_widening=allow_widening)
+            kura.audit.record(os_user(), "ingest", via="cli", paths=[str(p) for p in paths], groups=list(doc_groups),
+                              allow_widening=allow_widening, report=report.to_json())
+            return report
+
         if as_json:
-            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, posix_groups=posix)
-            _emit(report.to_json())
+            _emit(run().to_json())
             return
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[numbers]}"))
@@ -80,18 +105,27 @@ def ingest(
                 bar.update(task, completed=now.files_done, total=now.files_total,
                            description=Path(now.current).name[:40] or "done", numbers=progress_numbers(now))
 
-            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress,
-                                          posix_groups=posix)
+            report = run(progress)
         console.print(
             f"added {report.added}, updated {report.updated}, unchanged {report.unchanged} "
             f"({report.regrouped} with new access groups), "
             f"deleted {report.deleted}, failed {len(report.failed)}; {report.chunks} chunks "
             f"({report.reused} with text already indexed, not embedded again) in {report.seconds:.1f}s"
         )
+        if report.repaired:
+            console.print(f"  [cyan]repaired[/cyan] {report.repaired} document(s) the store had lost were indexed again")
         for failure in report.failed:
-            console.print(f"  [yellow]failed[/yellow] {failure['path']}: {failure['error']}")
+            console.print(f"  [yellow]failed[/yellow] {shown(failure['path'])}: {shown(failure['error'])}")
         for twin in report.duplicates:
-            console.print(f"  [cyan]duplicate[/cyan] {twin['path']} has the same content as {twin['same_as']}")
+            console.print(f"  [cyan]duplicate[/cyan] {shown(twin['path'])} has the same content as {shown(twin['same_as'])}")
+        for held in report.held:
+            console.print(f"  [yellow]kept narrower[/yellow] {shown(held['path'])}: stays readable by "
+                          f"{', '.join(held['groups']) or 'nobody'}, not {', '.join(held['wanted'])}; "
+                          "re-run with --allow-widening to apply the wider groups")
+        for skipped in report.skipped:
+            console.print(f"  [yellow]skipped[/yellow] {shown(skipped['path'])}: {skipped['reason']}")
+        for warning in report.warnings:
+            console.print(f"  [yellow]warning[/yellow] {shown(warning['path'])}: {warning['warning']}")
 
     _run(command)
 
@@ -103,8 +137,6 @@ def watch(
     quiet: Annotated[float, typer.Option("--quiet", help="Seconds without changes before syncing.")] = 2.0,
 ) -> None:
     """Ingest a folder, then keep the index in sync with it until interrupted (Ctrl-C)."""
-    import threading
-
     from ingest.watch import FolderWatcher
 
     if not folder.is_dir():
@@ -114,18 +146,27 @@ def watch(
         doc_groups = parse_groups(groups, kura.settings.default_groups)
 
         def sync():
-            return kura.ingestor.ingest([folder], groups=doc_groups, posix_groups=kura.settings.posix_groups)
+            report = kura.ingestor.ingest([folder], groups=doc_groups)
+            kura.audit.record(os_user(), "ingest", via="cli-watch", paths=[str(folder)], groups=list(doc_groups),
+                              report=report.to_json())
+            return report
 
         def show(report) -> None:
             _emit({"event": "synced", **report.to_json()})
 
+        def failed(exc: Exception) -> None:
+            _emit({"event": "error", "error": str(exc)})
+            console.print(f"[red]sync failed:[/red] {shown(str(exc))}")
+
         show(sync())
-        with FolderWatcher(folder, sync, quiet, on_report=show):
-            console.print(f"watching {folder.resolve()} (Ctrl-C to stop)")
+        with FolderWatcher(folder, sync, quiet, on_report=show, on_error=failed) as watcher:
+            console.print(f"watching {shown(str(folder.resolve()))} (Ctrl-C to stop)")
             try:
-                threading.Event().wait()
+                watcher.stopped.wait()
             except KeyboardInterrupt:
                 pass
+        if watcher.failed is not None:
+            raise watcher.failed  # the store is gone: exit non-zero
 
     _run(command)
 
@@ -145,27 +186,30 @@ def search(
 
     def command(kura: Kura) -> None:
         hits = kura.retriever.search(query, kura.scope(groups, source), k=k, mode=mode)
+        kura.audit.record(os_user(), "search", via="cli", query=query, mode=mode, groups=list(kura.scope(groups).groups),
+                          chunk_ids=[h.chunk.chunk_id for h in hits])
         if as_json:
             _emit({"results": [h.to_json() for h in hits]})
             return
         for rank, hit in enumerate(hits, 1):
             where = f"p.{hit.chunk.page}" if hit.chunk.page else hit.chunk.heading
-            console.print(f"[bold]{rank}.[/bold] {hit.chunk.source} [dim]{where}[/dim]  score {hit.score:.3f}")
-            console.print("   " + hit.chunk.text[:300].replace("\n", " "))
+            console.print(f"[bold]{rank}.[/bold] {shown(hit.chunk.source)} [dim]{shown(where or '')}[/dim]  "
+                          f"score {hit.score:.3f}")
+            console.print("   " + shown(hit.chunk.text[:300].replace("\n", " ")))
 
     _run(command)
 
 
 def _print_answer(answer: Answer) -> None:
     if answer.error:
-        console.print(f"[red]model error:[/red] {answer.error}")
+        console.print(f"[red]model error:[/red] {shown(answer.error)}")
     for warning in answer.warnings:
-        console.print(f"[yellow]note:[/yellow] {warning}")
+        console.print(f"[yellow]note:[/yellow] {shown(warning)}")
     if answer.citations:
         console.print("\n[bold]Sources[/bold] (quoted evidence — trust these over the generated text):")
         for c in answer.citations:
             where = f"page {c.page}" if c.page else c.heading
-            console.print(f" [{c.n}] {c.source} [dim]{where}[/dim]\n     “{c.quote}”")
+            console.print(f" \\[{c.n}] {shown(c.source)} [dim]{shown(where or '')}[/dim]\n     “{shown(c.quote)}”")
 
 
 @cli.command()
@@ -190,21 +234,28 @@ def ask(
         answerer = kura.answerer(backend)
         scope = kura.scope(groups, source)
         show = kura.settings.show_reasoning
+
+        def audited(asked: str, answer: Answer) -> Answer:
+            kura.audit.record(os_user(), "ask", via="cli", question=asked, backend=answer.backend,
+                              groups=list(scope.groups), abstained=answer.abstained,
+                              chunk_ids=[c.chunk_id for c in answer.citations])
+            return answer
+
         if batch is not None:
             lines = sys.stdin if batch == "-" else Path(batch).open(encoding="utf-8")
             for line in lines:
                 if line.strip():
-                    _emit(answerer.ask(line.strip(), scope, reasoning_effort=effort).to_json(show))
+                    _emit(audited(line.strip(), answerer.ask(line.strip(), scope, reasoning_effort=effort)).to_json(show))
             return
         if as_json:
-            _emit(answerer.ask(question, scope, reasoning_effort=effort).to_json(show))
+            _emit(audited(question, answerer.ask(question, scope, reasoning_effort=effort)).to_json(show))
             return
         for event in answerer.stream(question, scope, reasoning_effort=effort):
             if isinstance(event, Answer):
                 sys.stdout.write("\n")
-                _print_answer(event)
+                _print_answer(audited(question, event))
             else:
-                sys.stdout.write(event)
+                sys.stdout.write(without_controls(event))
                 sys.stdout.flush()
 
     _run(command)
@@ -245,14 +296,18 @@ def draft(
     ticket = Ticket.from_text(sys.stdin.read()) if ticket_file == "-" else Ticket.from_file(Path(ticket_file))
 
     def command(kura: Kura) -> None:
-        result = kura.drafter(backend, style).draft(ticket, kura.scope(groups), reasoning_effort=effort)
+        scope = kura.scope(groups)
+        result = kura.drafter(backend, style).draft(ticket, scope, reasoning_effort=effort)
+        kura.audit.record(os_user(), "draft", via="cli", subject=ticket.subject, backend=result.backend,
+                          groups=list(scope.groups), abstained=result.abstained,
+                          chunk_ids=[c.chunk_id for c in result.citations])
         if as_json:
             _emit(result.to_json())
             return
-        sys.stdout.write(result.reply + "\n")
+        sys.stdout.write(without_controls(result.reply) + "\n")
         console.print("\n[bold]Internal notes[/bold] (not for the customer):")
         for note in result.internal_notes:
-            console.print(f" • {note}")
+            console.print(f" • {shown(note)}")
 
     _run(command)
 
@@ -280,6 +335,7 @@ def eval_retrieval(
 
     def command(kura: Kura) -> None:
         dataset = BeirDataset.load(dataset_dir, qrels)
+        kura.audit.record(os_user(), "eval_retrieval", via="cli", dataset=str(dataset_dir), modes=modes)
         retriever = kura.eval_retriever(dataset)
         for name in modes:
             report, run = evaluate_retrieval(retriever, dataset, name, k)
@@ -308,6 +364,8 @@ def eval_qa(
     def command(kura: Kura) -> None:
         try:
             summary, previous = kura.eval_qa(gold_file, kura.scope(groups), k, backend)
+            kura.audit.record(os_user(), "eval_qa", via="cli", gold=str(gold_file), groups=list(kura.scope(groups).groups),
+                              questions=summary["questions"])
         except ValueError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None

@@ -1,4 +1,5 @@
-"""The app's defences against careless or hostile input: upload checks and per-user rate limits."""
+"""The app's defences against careless or hostile input: upload checks, per-user rate limits, and the local-only
+check of single-user mode."""
 
 from __future__ import annotations
 
@@ -81,3 +82,31 @@ class RateLimiter:
                 return round(events[0] + self.window_s - now, 1)
             events.append(now)
             return 0.0
+
+
+LOCAL_HOSTS = frozenset({"localhost", "127.0.0.1", "[::1]", "::1"})
+
+
+def _host_name(host: str) -> str:
+    host = host.strip().lower()
+    if host.startswith("["):  # [::1]:8501
+        return host[: host.index("]") + 1] if "]" in host else host
+    name, _, port = host.rpartition(":")
+    return name if name and ":" not in name and port.isdigit() else host
+
+
+def is_local_request(headers) -> bool:
+    """A request made to kura on this machine by a page of this machine. Single-user mode has no sign-in, so a
+    foreign Host (a remote page whose name was re-pointed at 127.0.0.1: DNS rebinding) or a foreign Origin would
+    hand that page the no-login admin session. Requests without headers are not HTTP (in-process tests)."""
+    host = headers.get("Host") or headers.get("host")
+    if host is None:
+        return True
+    if _host_name(host) not in LOCAL_HOSTS:
+        return False
+    origin = headers.get("Origin") or headers.get("origin")
+    if origin:
+        from urllib.parse import urlsplit
+
+        return f"[{urlsplit(origin).hostname}]" in LOCAL_HOSTS or urlsplit(origin).hostname in LOCAL_HOSTS
+    return True

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from app.services import Kura
+from retrieval.urls import redacted
 
 
 def _check(probe) -> dict:
@@ -24,10 +25,14 @@ def _llm_probe(kura: Kura):
             return f"local GGUF {s.llm_model_path.name}"
         import httpx
 
-        response = httpx.get(s.llm_base_url.rstrip("/") + "/models", timeout=5,
-                             headers={"Authorization": f"Bearer {s.llm_api_key.get_secret_value()}"})
-        response.raise_for_status()
-        return f"{s.llm_base_url} serves {[m['id'] for m in response.json().get('data', [])]}"
+        try:
+            response = httpx.get(s.llm_base_url.rstrip("/") + "/models", timeout=5,
+                                 headers={"Authorization": f"Bearer {s.llm_api_key.get_secret_value()}"})
+            response.raise_for_status()
+        except httpx.HTTPError as exc:  # its message would repeat the URL, credentials and all
+            status = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+            raise RuntimeError(f"{redacted(s.llm_base_url)} did not answer ({status})") from None
+        return f"{redacted(s.llm_base_url)} serves {[m['id'] for m in response.json().get('data', [])]}"
 
     return probe
 
@@ -38,10 +43,16 @@ def check_health(kura: Kura) -> dict:
         "embedder": _check(lambda: f"{kura.embedder.model_path.name} ({kura.embedder.dim} dims)"),
         "llm": _check(_llm_probe(kura)),
     }
-    documents = sum(1 for r in kura.manifest.all() if r.status == "ingested")
+    records = kura.manifest.all()
+    documents = sum(1 for r in records if r.status == "ingested")
+    chunks = kura.store.count() if health["store"]["ok"] else None
+    recorded = sum(r.chunks for r in records)
+    if chunks is not None and chunks != recorded:
+        health["index"] = {"ok": False, "detail": f"the manifest records {recorded} passages but the store holds "
+                                                  f"{chunks}: run `kura ingest` on your folders to repair the index"}
     return {
         "documents": documents,
-        "chunks": kura.store.count() if health["store"]["ok"] else None,
+        "chunks": chunks,
         "collection": kura.settings.collection,
         "settings": kura.settings.public_dict(),
         "health": health,

@@ -16,6 +16,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
                 "社内文書からの回答。データはこのマシンの外に出ません。"),
     "signed_in_as": ("Signed in as {name}", "{name} としてログイン中"),
     "groups_label": ("Groups: {groups}", "グループ: {groups}"),
+    "foreign_host": ("This personal copy of kura (no sign-in) only answers pages opened as http://localhost. "
+                     "Open it from this machine's own address, or add users and turn off KURA_SINGLE_USER to share it.",
+                     "このサインイン不要の個人用 kura は http://localhost で開いたページにだけ応答します。"
+                     "このマシン上の localhost から開くか、共有する場合はユーザーを追加して KURA_SINGLE_USER を無効にしてください。"),
     "sign_in": ("Sign in", "ログイン"),
     "sign_in_sso": ("Sign in with your company account", "会社のアカウントでログイン"),
     "sign_out": ("Sign out", "ログアウト"),
@@ -69,6 +73,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                           "承認して保存しました。次のグループのナレッジになりました: {groups}"),
     "approved_stored": ("Approved and stored. Not added to the knowledge base: {reason}",
                         "承認して保存しました。ナレッジには追加していません: {reason}"),
+    "needs_reviewer": ("only a reviewer's approval makes a reply shared knowledge; ask a reviewer to approve it",
+                       "返信を共有ナレッジにできるのはレビュー担当者の承認のみです。レビュー担当者に承認を依頼してください"),
     "no_common_group": ("its sources have no group in common, so nobody could safely read it.",
                         "出典に共通のグループがなく、安全に閲覧できる人がいないためです。"),
     "ingest_disabled": ("adding approved replies is turned off (KURA_INGEST_APPROVED_REPLIES).",
@@ -88,6 +94,16 @@ MESSAGES: dict[str, tuple[str, str]] = {
                     "({chunks} passages).",
                     "追加 {added}・更新 {updated}・変更なし {unchanged}・削除 {deleted}・失敗 {failed}（{chunks} 箇所）。"),
     "ingest_failed_file": ("{path}: {error}", "{path}: {error}"),
+    "ingest_held": ("{path}: kept readable by {groups} only, not {wanted}. Tick “allow wider access” and re-sync "
+                    "to apply the wider groups.",
+                    "{path}: 閲覧範囲を {groups} のままにしました（{wanted} には広げていません）。広げるには"
+                    "「閲覧範囲の拡大を許可」にチェックして再同期してください。"),
+    "ingest_skipped": ("{path}: left unchanged, because you may not read this document.",
+                       "{path}: あなたが閲覧できない文書のため、変更しませんでした。"),
+    "ingest_acl_warning": ("{path} names no group: nobody can read the documents below it.",
+                           "{path} にグループが書かれていないため、その下の文書は誰も閲覧できません。"),
+    "allow_widening": ("Allow wider access (documents may become readable by more groups; audited)",
+                       "閲覧範囲の拡大を許可（より多くのグループが閲覧できるようになります。監査ログに記録）"),
     "documents": ("Documents", "文書一覧"),
     "no_documents": ("No documents yet.", "文書はまだありません。"),
     "delete_document": ("Delete a document from the index", "文書をインデックスから削除"),

@@ -10,8 +10,10 @@ from pathlib import Path
 import streamlit as st
 
 from app import i18n
+from app.guards import is_local_request
 from app.ui import get_kura, language, rate_limiter, t, user
 from app.users import User, make_user, user_from_claims
+from ingest import ManifestError
 from retrieval import StoreError
 
 PAGES = Path(__file__).with_name("pages")
@@ -87,8 +89,11 @@ def main() -> None:
     st.set_page_config(page_title="kura", page_icon=":material/warehouse:", layout="wide")
     try:
         kura = get_kura()
-    except StoreError as exc:
+    except (StoreError, ManifestError) as exc:
         st.error(t("store_unavailable", error=exc))
+        st.stop()
+    if kura.settings.single_user and not is_local_request(st.context.headers):
+        st.error(t("foreign_host"))
         st.stop()
     if "user" not in st.session_state:
         st.title("kura 蔵")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import dataclasses
+import difflib
 import json
+import os
 import re
 import shutil
 from datetime import datetime, timezone
@@ -12,7 +14,7 @@ from pathlib import Path
 
 from app.audit import AuditLog
 from app.settings import Settings, split_names
-from app.users import UserStore
+from app.users import User, UserStore
 from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
 from ingest.worker import ParseLimits
 from llm import Answerer, AnswerOptions, ChatBackend, LocalLlamaBackend, OpenAIBackend
@@ -31,11 +33,24 @@ def parse_groups(value: str | None, default: list[str]) -> tuple[str, ...]:
     return tuple(split_names(value))
 
 
+def private_home(home: Path) -> None:
+    """KURA_HOME holds the index, manifest, users, audit log and approved replies: only kura's own user may read
+    it. Everything this process creates from now on is 0700/0600 (umask), and a home that others could read is
+    closed once, files included."""
+    os.umask(0o077)
+    home.mkdir(parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        for path in [home, *home.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o077)
+
+
 class Kura:
     """The assembled product. Components are built on first use and shared; close() releases the store."""
 
     def __init__(self, settings: Settings) -> None:
         self.settings = settings
+        private_home(settings.home)
 
     @cached_property
     def embedder(self) -> DenseEmbedder:
@@ -65,11 +80,13 @@ class Kura:
 
     @cached_property
     def ingestor(self) -> Ingestor:
+        s = self.settings
         return Ingestor(
             store=self.store, embedder=self.embedder, sparse=self.sparse, manifest=self.manifest,
-            options=ChunkingOptions(self.settings.chunk_tokens, self.settings.chunk_overlap),
-            state_dir=self.settings.home, parse_workers=self.settings.parse_workers,
-            limits=ParseLimits(self.settings.parse_timeout_s, self.settings.parse_memory_mb, self.settings.max_file_mb),
+            options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap, s.max_chunks_per_file),
+            state_dir=s.home, state_allowed=(self.uploads_dir, self.approved_dir), parse_workers=s.parse_workers,
+            limits=ParseLimits(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb), posix_groups=s.posix_groups,
+            library_roots=tuple(s.library_roots), min_free_mb=s.min_free_mb, public_groups=tuple(s.default_groups),
         )
 
     @cached_property
@@ -170,18 +187,29 @@ class Kura:
             raise FileNotFoundError(f"The original file is no longer at {source}; ask an admin to re-sync.")
         return path
 
-    def approve_reply(self, ticket: Ticket, draft: Draft, reply: str) -> tuple[Path, tuple[str, ...]]:
-        """Stores an approved reply; when enabled, ingests it as knowledge readable by the groups that may read
-        every source it cites (none: stored, not ingested). → (file, groups it was ingested for)."""
+    def approve_reply(self, ticket: Ticket, draft: Draft, reply: str, approver: User) -> tuple[Path, tuple[str, ...]]:
+        """Stores an approved reply and audits it with the approver and their edits (a diff against the draft).
+        It becomes knowledge only when approved by a reviewer (KURA_REVIEWER_GROUPS) with KURA_INGEST_APPROVED_REPLIES
+        on, and only for the groups that may read every passage the draft was built from (none: stored, not
+        ingested). → (file, groups it was ingested for)."""
         stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
         slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
         path = self.approved_dir / f"{stamp}-{slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(approved_reply_document(ticket, reply), encoding="utf-8")
-        groups = draft.cited_groups() if self.settings.ingest_approved_replies else ()
+        groups = draft.readable_by() if self.settings.ingest_approved_replies and self.is_reviewer(approver) else ()
         if groups:
             self.ingestor.ingest([path], groups=groups, delete_missing=False)
+        edits = "".join(difflib.unified_diff(draft.reply.splitlines(keepends=True), reply.splitlines(keepends=True),
+                                             "draft", "approved"))
+        self.audit.record(approver.name, "approve", subject=ticket.subject, file=str(path), groups=list(groups),
+                          reviewer=self.is_reviewer(approver), edited=bool(edits), diff=edits,
+                          chunk_ids=[h.chunk.chunk_id for h in draft.passages])
         return path, groups
+
+    def is_reviewer(self, person: User) -> bool:
+        """May approve replies into shared knowledge."""
+        return bool(set(person.groups) & set(self.settings.reviewers))
 
     def eval_qa(self, gold: Path, scope: AccessScope, k: int = 5, backend: str | None = None) -> tuple[dict, dict | None]:
         """Runs a gold-question file and records the run → (this run, the previous run of the same file or None)."""

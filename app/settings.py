@@ -10,6 +10,7 @@ from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.embed import EmbedBackend
+from retrieval.urls import redacted
 from retrieval.search import RetrievalMode
 
 
@@ -69,6 +70,11 @@ class Settings(BaseSettings):
     parse_timeout_s: float = 120.0
     parse_memory_mb: int = 2048
     max_file_mb: int = 512
+    max_chunks_per_file: int = Field(5000, description="A file that would make more passages fails with a reason.")
+    min_free_mb: int = Field(200, description="Ingest stops with a clear error when the disk of home has less free.")
+    library_roots: Annotated[list[Path], NoDecode, BeforeValidator(_names)] = Field(
+        [], description="Library root folders (comma-separated): .kura-acl files are searched up to the root "
+        "holding a file, whatever path is ingested. Folders ingested before count as roots too.")
 
     # Chunking (tokens of the embedding model's tokenizer).
     chunk_tokens: int = 200
@@ -107,6 +113,8 @@ class Settings(BaseSettings):
     single_user: bool = Field(False, description="No login: one local user with default_groups, admin. Localhost only.")
     users_file: Path | None = Field(None, description="Local users (bcrypt hashes); default: home/users.json.")
     admin_groups: GroupNames = Field(["kura-admins"], description="Members of these groups may change the library.")
+    reviewer_groups: GroupNames | None = Field(
+        None, description="Members may approve ticket replies into shared knowledge; default: the admin groups.")
     oidc_groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups.")
     ui_language: Literal["auto", "en", "ja"] = Field("auto", description="auto: follow the browser.")
 
@@ -115,6 +123,10 @@ class Settings(BaseSettings):
     upload_max_unpacked_mb: int = Field(200, description="DOCX/PPTX/XLSX/ODT/EPUB are zip files: cap what they unpack to.")
     rate_limit_per_minute: int = Field(20, description="Questions and drafts per user per minute in the app.")
     ingest_approved_replies: bool = Field(True, description="Approved ticket replies become knowledge for their groups.")
+
+    @property
+    def reviewers(self) -> list[str]:
+        return self.admin_groups if self.reviewer_groups is None else self.reviewer_groups
 
     @property
     def store_path(self) -> Path:
@@ -138,4 +150,6 @@ class Settings(BaseSettings):
         for key, value in data.items():
             if isinstance(getattr(self, key), SecretStr) and value:
                 data[key] = "**********"
+            elif key.endswith("_url"):
+                data[key] = redacted(value)
         return data

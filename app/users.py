@@ -16,6 +16,7 @@ from pathlib import Path
 import bcrypt
 
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
+MAX_PASSWORD_BYTES = 72  # bcrypt hashes no more; longer passwords are refused, never silently cut
 
 
 @functools.cache
@@ -66,6 +67,9 @@ class UserStore:
             raise ValueError("user names are 1-64 letters, digits, '.', '_', '-' or '@'")
         if len(password) < 8:
             raise ValueError("passwords need at least 8 characters")
+        if len(password.encode()) > MAX_PASSWORD_BYTES:
+            raise ValueError(f"passwords can be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit; about 24 "
+                             "Japanese characters)")
         data = self._load()
         data["users"][name] = {
             "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(),
@@ -85,7 +89,9 @@ class UserStore:
     def authenticate(self, name: str, password: str) -> User | None:
         record = self._load()["users"].get(name)
         stored = record["password_hash"].encode() if record else _dummy_hash()
-        if not bcrypt.checkpw(password.encode(), stored) or record is None:
+        candidate = password.encode()
+        too_long = len(candidate) > MAX_PASSWORD_BYTES  # bcrypt refuses it; still spend the same time
+        if not bcrypt.checkpw(candidate[:MAX_PASSWORD_BYTES], stored) or record is None or too_long:
             return None
         return make_user(name, tuple(record["groups"]), self.admin_groups, record.get("language"))
 

@@ -1,16 +1,18 @@
 """Making chunks: parse files, split them into cited passages, and hand them to the store."""
 
-from ingest.manifest import DocumentRecord, Manifest
+from ingest.manifest import DocumentRecord, Manifest, ManifestError
 from ingest.parse import ParseError, ParsedDocument, Section, parse
-from ingest.pipeline import ChunkingOptions, IngestProgress, IngestReport, Ingestor, doc_id_for
+from ingest.pipeline import ChunkingOptions, DiskFullError, IngestProgress, IngestReport, Ingestor, doc_id_for
 
 __all__ = [
     "ChunkingOptions",
+    "DiskFullError",
     "DocumentRecord",
     "IngestProgress",
     "IngestReport",
     "Ingestor",
     "Manifest",
+    "ManifestError",
     "ParseError",
     "ParsedDocument",
     "Section",

@@ -3,7 +3,8 @@ helpers parsers share (text decoding, heading-path building)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from dataclasses import dataclass, replace
 from pathlib import Path
 
 
@@ -39,6 +40,22 @@ def decode_text(data: bytes, path: Path) -> str:
     if best is None:
         raise ParseError(f"cannot tell the text encoding of {path.name}; save it as UTF-8 and ingest again")
     return str(best)
+
+
+# Terminal escape sequences (CSI, OSC, other ESC forms) and control characters other than tab and line breaks:
+# a document must never be able to drive the terminal that prints a search result.
+_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
+
+
+def without_controls(text: str) -> str:
+    """Text with terminal escape sequences and control characters removed (form feeds become line breaks)."""
+    return _CONTROLS.sub("", _ESCAPES.sub("", text.replace("\x0c", "\n")))
+
+
+def cleaned(document: ParsedDocument) -> ParsedDocument:
+    return ParsedDocument(without_controls(document.title), [
+        replace(s, text=without_controls(s.text), heading=without_controls(s.heading)) for s in document.sections])
 
 
 def heading_path(parts: list[str]) -> str:

@@ -25,20 +25,25 @@ CREATE TABLE IF NOT EXISTS documents (
     error        TEXT,
     chunks       INTEGER NOT NULL DEFAULT 0,
     groups_json  TEXT NOT NULL DEFAULT '[]',
-    updated_at   DOUBLE PRECISION NOT NULL
+    updated_at   DOUBLE PRECISION NOT NULL,
+    index_key    TEXT
+);
+CREATE TABLE IF NOT EXISTS roots (
+    path TEXT PRIMARY KEY
 );
 """
 # Standard SQL that SQLite (>= 3.24) and PostgreSQL both run; placeholders are written as ? here.
 _UPSERT_INGESTED = (
     "INSERT INTO documents (doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, "
-    "updated_at) VALUES (?, ?, ?, ?, ?, ?, 'ingested', NULL, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
+    "updated_at, index_key) VALUES (?, ?, ?, ?, ?, ?, 'ingested', NULL, ?, ?, ?, ?) ON CONFLICT (doc_id) DO UPDATE SET "
     "path = excluded.path, title = excluded.title, content_hash = excluded.content_hash, size = excluded.size, "
     "mtime_ns = excluded.mtime_ns, status = 'ingested', error = NULL, chunks = excluded.chunks, "
-    "groups_json = excluded.groups_json, updated_at = excluded.updated_at"
+    "groups_json = excluded.groups_json, updated_at = excluded.updated_at, index_key = excluded.index_key"
 )
 _UPSERT_FAILED = (
     "INSERT INTO documents (doc_id, path, status, error, groups_json, updated_at) VALUES (?, ?, 'failed', ?, ?, ?) "
-    "ON CONFLICT (doc_id) DO UPDATE SET status = 'failed', error = excluded.error, updated_at = excluded.updated_at"
+    "ON CONFLICT (doc_id) DO UPDATE SET status = 'failed', error = excluded.error, groups_json = excluded.groups_json, "
+    "updated_at = excluded.updated_at"
 )
 
 
@@ -55,9 +60,14 @@ class DocumentRecord:
     chunks: int
     groups: tuple[str, ...]
     updated_at: float
+    index_key: str | None = None  # the chunking and embedding settings it was indexed with (None: before keys)
 
     def to_json(self) -> dict:
         return {**self.__dict__, "groups": list(self.groups)}
+
+
+class ManifestError(RuntimeError):
+    """The manifest cannot be opened; the message says what to do."""
 
 
 class Manifest:
@@ -65,18 +75,34 @@ class Manifest:
 
     def __init__(self, location: Path | str) -> None:
         self._lock = threading.Lock()
-        if str(location).startswith(("postgresql://", "postgres://")):
-            import psycopg
+        try:
+            if str(location).startswith(("postgresql://", "postgres://")):
+                import psycopg
 
-            self._db = psycopg.connect(str(location))
-            self._placeholder = "%s"
-        else:
-            Path(location).parent.mkdir(parents=True, exist_ok=True)
-            self._db = sqlite3.connect(str(location), check_same_thread=False)
-            self._db.execute("PRAGMA journal_mode=WAL")
-            self._placeholder = "?"
-        self._write(SCHEMA)
-        self._write("CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash)")
+                self._db = psycopg.connect(str(location))
+                self._placeholder = "%s"
+            else:
+                Path(location).parent.mkdir(parents=True, exist_ok=True)
+                self._db = sqlite3.connect(str(location), check_same_thread=False)
+                self._db.execute("PRAGMA journal_mode=WAL")
+                self._placeholder = "?"
+            for statement in SCHEMA.split(";"):
+                if statement.strip():
+                    self._write(statement)
+            if "index_key" not in self._columns():  # manifests from before index keys
+                self._write("ALTER TABLE documents ADD COLUMN index_key TEXT")
+            self._write("CREATE INDEX IF NOT EXISTS documents_by_hash ON documents (content_hash)")
+        except sqlite3.DatabaseError as exc:
+            raise ManifestError(
+                f"the ingest manifest {location} is damaged ({exc}). Move it aside and run `kura ingest` on your "
+                "folders again: documents whose passages are still in the store are re-recorded.") from None
+
+    def _columns(self) -> set[str]:
+        with self._lock:
+            cursor = self._db.execute("SELECT * FROM documents LIMIT 0")
+            names = {column[0] for column in cursor.description}
+            self._db.commit()
+        return names
 
     def _sql(self, statement: str) -> str:
         return statement.replace("?", self._placeholder)
@@ -97,10 +123,11 @@ class Manifest:
             return rows
 
     def _record(self, row) -> DocumentRecord:
-        *head, groups_json, updated_at = row
-        return DocumentRecord(*head, tuple(json.loads(groups_json)), updated_at)
+        *head, groups_json, updated_at, index_key = row
+        return DocumentRecord(*head, tuple(json.loads(groups_json)), updated_at, index_key)
 
-    _COLUMNS = "doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, updated_at"
+    _COLUMNS = ("doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, updated_at, "
+                "index_key")
 
     def get(self, doc_id: str) -> DocumentRecord | None:
         rows = self._read(f"SELECT {self._COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,))
@@ -121,12 +148,12 @@ class Manifest:
         return [r for r in self.all() if r.path.startswith(prefix)]
 
     def record_ingested(self, *, doc_id: str, path: str, title: str, content_hash: str, size: int, mtime_ns: int,
-                        chunks: int, groups: tuple[str, ...]) -> None:
+                        chunks: int, groups: tuple[str, ...], index_key: str | None = None) -> None:
         self._write(_UPSERT_INGESTED, (doc_id, path, title, content_hash, size, mtime_ns, chunks,
-                                       json.dumps(list(groups)), time.time()))
+                                       json.dumps(list(groups)), time.time(), index_key))
 
     def record_failed(self, *, doc_id: str, path: str, error: str, groups: tuple[str, ...]) -> None:
-        """Mark a document failed. Chunks from an earlier good version stay searchable: nothing is lost."""
+        """Mark a document failed, with the groups its earlier chunks (kept: nothing is lost) now have."""
         self._write(_UPSERT_FAILED, (doc_id, path, error, json.dumps(list(groups)), time.time()))
 
     def touch(self, doc_id: str, mtime_ns: int) -> None:
@@ -134,6 +161,13 @@ class Manifest:
 
     def delete(self, doc_id: str) -> None:
         self._write("DELETE FROM documents WHERE doc_id = ?", (doc_id,))
+
+    def record_root(self, folder: str) -> None:
+        """A folder ingested as a whole: later ingests of anything inside it read the .kura-acl files up to it."""
+        self._write("INSERT INTO roots (path) VALUES (?) ON CONFLICT (path) DO NOTHING", (folder,))
+
+    def roots(self) -> list[str]:
+        return [row[0] for row in self._read("SELECT path FROM roots")]
 
     def close(self) -> None:
         self._db.close()

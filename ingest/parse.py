@@ -12,7 +12,8 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest import mail, office
-from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text, heading_path
+from ingest.documents import (ParsedDocument, ParseError, Section, SectionBuilder, cleaned, decode_text,
+                              heading_path)
 
 
 def parse_markdown(path: Path) -> ParsedDocument:
@@ -146,4 +147,4 @@ def parse(path: Path) -> ParsedDocument:
     parser = PARSERS.get(suffix)
     if parser is None:
         raise ParseError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(PARSERS))})")
-    return parser(path)
+    return cleaned(parser(path))

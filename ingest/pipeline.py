@@ -7,6 +7,7 @@ documents that disappeared from it, unless told not to."""
 from __future__ import annotations
 
 import hashlib
+import shutil
 import time
 from collections import deque
 from collections.abc import Callable, Iterable
@@ -14,7 +15,9 @@ from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.access import AccessRuleError, AccessRules
 from ingest.chunk import chunk_document
+from ingest.discovery import Discoverer, printable
 from ingest.manifest import DocumentRecord, Manifest
 from ingest.parse import ParsedDocument, parse
 from ingest.worker import ParseLimits, describe, load_parsers, parse_isolated
@@ -72,6 +75,10 @@ class IngestReport:
     chunks: int = 0
     reused: int = 0  # chunks whose text some stored chunk already had: its vector was reused, not computed
     regrouped: int = 0  # unchanged documents whose access groups changed (payload updated, not re-embedded)
+    repaired: int = 0  # documents the manifest recorded but the store had lost: indexed again
+    held: list[dict] = field(default_factory=list)  # wider groups not applied without allow_widening
+    skipped: list[dict] = field(default_factory=list)  # documents the caller may not read: left as they are
+    warnings: list[dict] = field(default_factory=list)  # {"path", "warning"}: e.g. an ACL that names no group
     duplicates: list[dict] = field(default_factory=list)  # same content as another document, at another path
     seconds: float = 0.0
 
@@ -93,9 +100,19 @@ class _Job:
 
 
 @dataclass(frozen=True)
+class _Policy:
+    """What one ingest may do: widen groups, touch documents the caller cannot read; and what the store lost."""
+
+    allow_widening: bool
+    reader: tuple[str, ...] | None
+    lost: set[str]
+
+
+@dataclass(frozen=True)
 class ChunkingOptions:
     chunk_tokens: int = 200
     chunk_overlap: int = 40
+    max_chunks_per_file: int = 5000  # a 3,000-page PDF fails with a reason instead of embedding for an hour
 
 
 def embedding_text(chunk: Chunk) -> str:
@@ -116,78 +133,13 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-TEMPORARY_SUFFIXES = (".tmp", ".temp", ".swp", ".swx", ".part", ".crdownload", ".partial", "~")
+UNREADABLE_FOLDER = ("permission denied: kura cannot read this folder; the documents indexed from it are kept "
+                     "until it can be read again")
+NOT_YOURS = "you may not read this document, so you may not re-sync or regroup it"
 
 
-def is_temporary(path: Path) -> bool:
-    """Editors' and browsers' scratch files: Office lock files (~$x.docx), vim swaps, downloads in progress."""
-    name = path.name.lower()
-    return name.startswith(("~$", ".~lock", "#")) or name.endswith(TEMPORARY_SUFFIXES)
-
-
-def _expand(paths: Iterable[Path], exclude: Path | None = None) -> tuple[dict[Path, Path], list[Path], list[Path]]:
-    """Given paths → ({file: the root it was found under}, folders walked, missing paths).
-    Hidden files and folders (.kura-acl among them), editors' temporary files and `exclude` (kura's own state)
-    are skipped when walking a folder."""
-    files: dict[Path, Path] = {}
-    folders, missing = [], []
-    for raw in paths:
-        path = Path(raw).expanduser().resolve()
-        if path.is_dir():
-            folders.append(path)
-            for p in sorted(path.rglob("*")):
-                hidden = any(part.startswith(".") for part in p.relative_to(path).parts)
-                skipped = hidden or is_temporary(p) or (exclude and p.is_relative_to(exclude))
-                if p.is_file() and not skipped:
-                    files.setdefault(p, path)
-        elif path.is_file():
-            files.setdefault(path, path.parent)
-        else:
-            missing.append(path)
-    return files, folders, missing
-
-
-ACL_FILE = ".kura-acl"
-
-
-def read_acl(path: Path) -> tuple[str, ...]:
-    """A .kura-acl file: group names separated by commas or newlines; # starts a comment."""
-    names = []
-    for line in path.read_text(encoding="utf-8").splitlines():
-        names.extend(part.strip() for part in line.split("#", 1)[0].split(","))
-    return tuple(dict.fromkeys(name for name in names if name))
-
-
-class AccessRules:
-    """Which groups a file belongs to: the nearest .kura-acl in its folder or above (up to the ingested root)
-    wins; else its POSIX group, when that mapping is on; else the groups given for the ingest."""
-
-    def __init__(self, default: tuple[str, ...], posix_groups: bool = False) -> None:
-        self.default = default
-        self.posix_groups = posix_groups
-        self._acl_cache: dict[Path, tuple[str, ...] | None] = {}
-
-    def _acl(self, folder: Path) -> tuple[str, ...] | None:
-        if folder not in self._acl_cache:
-            acl = folder / ACL_FILE
-            self._acl_cache[folder] = read_acl(acl) if acl.is_file() else None
-        return self._acl_cache[folder]
-
-    def groups_for(self, path: Path, root: Path) -> tuple[str, ...]:
-        for folder in [path.parent, *path.parent.parents]:
-            acl = self._acl(folder)
-            if acl is not None:
-                return acl
-            if folder == root or folder == folder.parent:
-                break
-        if self.posix_groups:
-            import grp
-
-            try:
-                return (grp.getgrgid(path.stat().st_gid).gr_name,)
-            except KeyError:
-                pass
-        return self.default
+class DiskFullError(StoreError):
+    """Too little free disk to ingest safely; raised before anything is half-written."""
 
 
 class Ingestor:
@@ -198,27 +150,44 @@ class Ingestor:
 
     def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
                  options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None,
-                 limits: ParseLimits | None = ParseLimits(), parse_workers: int = 2) -> None:
+                 state_allowed: tuple[Path, ...] = (), limits: ParseLimits | None = ParseLimits(),
+                 parse_workers: int = 2, posix_groups: bool = False, library_roots: tuple[Path, ...] = (),
+                 min_free_mb: int = 0, public_groups: tuple[str, ...] = ("everyone",)) -> None:
         self.limits = limits  # None parses in this process (no isolation)
         self.parse_workers = parse_workers
-        self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, even inside a given folder
+        self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, except state_allowed
+        self.discoverer = Discoverer(self.state_dir, state_allowed)
         self.store = store
         self.embedder = embedder
         self.sparse = sparse
         self.manifest = manifest
         self.options = options
+        self.posix_groups = posix_groups
+        self.library_roots = tuple(Path(r).resolve() for r in library_roots)
+        self.min_free_mb = min_free_mb
+        self.public_groups = frozenset(public_groups)  # every user is in them: a public document cannot widen
+        self.index_key = hashlib.sha256(
+            f"{embedder.model_id}|{options.chunk_tokens}|{options.chunk_overlap}".encode()).hexdigest()[:16]
 
     def ingest(self, paths: Iterable[Path], *, groups: tuple[str, ...], delete_missing: bool = True,
-               progress: ProgressCallback | None = None, posix_groups: bool = False,
-               owner: str | None = None) -> IngestReport:
+               progress: ProgressCallback | None = None, owner: str | None = None, allow_widening: bool = False,
+               reader: tuple[str, ...] | None = None) -> IngestReport:
         """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns; `owner` (who
-        uploaded them) may read them too. Files are parsed in worker processes while earlier ones are embedded."""
+        uploaded them) may read them too. A document already indexed never gets wider groups (anyone new able
+        to read it) unless `allow_widening`: it keeps the groups both allow, reported under `held`. With `reader`
+        (the caller's groups), documents the caller may not read are left alone. Files are parsed in worker
+        processes while earlier ones are embedded."""
         started = time.perf_counter()
         report = IngestReport()
-        files, folders, missing = _expand(paths, self.state_dir)
-        rules = AccessRules(groups, posix_groups)
-        for path in missing:
-            report.failed.append({"path": str(path), "error": "no such file or folder"})
+        found = self.discoverer.discover(paths)
+        files = found.files
+        report.failed.extend({"path": str(path), "error": "no such file or folder"} for path in found.missing)
+        report.failed.extend(found.refused)
+        report.failed.extend({"path": printable(folder), "error": UNREADABLE_FOLDER} for folder in found.unreadable)
+        for folder in found.folders:
+            self.manifest.record_root(str(folder))
+        rules = AccessRules(groups, self.posix_groups, [*self.library_roots, *map(Path, self.manifest.roots())])
+        policy = _Policy(allow_widening, reader, self._lost_from_store())
         pending: deque[tuple[_Job, Future]] = deque()
         seen: dict[str, str] = {}
         done = 0
@@ -236,14 +205,15 @@ class Ingestor:
             batch = [pending.popleft()]
             while pending and len(batch) < self.EMBED_FILES and (draining or pending[0][1].done()):
                 batch.append(pending.popleft())
+            self._check_free_space()
             self._store(batch, report, owner)
             for job, _ in batch:
                 tick(job.path)
 
         with ThreadPoolExecutor(self.parse_workers) as parsers:
             for path, root in files.items():
-                job = self._plan(path, rules.groups_for(path, root), report, seen)
-                if job is None:  # unchanged, regrouped, or unreadable: nothing to parse
+                job = self._plan(path, root, rules, policy, report, seen)
+                if job is None:  # unchanged, regrouped, refused or unreadable: nothing to parse
                     tick(path)
                     continue
                 load_parsers()  # here, not in a parse thread; and a re-sync that parses nothing never pays for it
@@ -252,20 +222,48 @@ class Ingestor:
                     finish_batch()
             while pending:
                 finish_batch(draining=True)
+        report.warnings.extend({"path": path, "warning": warning} for path, warning in rules.warnings.items())
         if delete_missing:
-            seen = {str(p) for p in files}
-            for folder in folders:
-                for record in self.manifest.under(str(folder)):
-                    kept_state = self.state_dir and Path(record.path).is_relative_to(self.state_dir)
-                    if record.path not in seen and not kept_state:  # uploads and approved replies live in state
-                        self.store.delete_document(record.doc_id)
-                        self.manifest.delete(record.doc_id)
-                        report.deleted += 1
+            self._delete_vanished(found.folders, found.unreadable, set(map(str, files)), reader, report)
         if report.added or report.updated or report.deleted:
             self.store.optimize()  # index what changed now, not on the first slow query
         tick(None)
         report.seconds = round(time.perf_counter() - started, 3)
         return report
+
+    def _delete_vanished(self, folders: list[Path], unreadable: list[Path], present: set[str],
+                         reader: tuple[str, ...] | None, report: IngestReport) -> None:
+        """Documents of the walked folders whose files are gone; never those under a folder that could not be
+        read (gone from view is not gone), nor kura's own uploads and approved replies, nor the caller's unreadable."""
+        for folder in folders:
+            for record in self.manifest.under(str(folder)):
+                path = Path(record.path)
+                kept = (record.path in present or any(path.is_relative_to(u) for u in unreadable)
+                        or (self.state_dir and path.is_relative_to(self.state_dir))
+                        or (reader is not None and not set(record.groups) & set(reader)))
+                if not kept:
+                    self.store.delete_document(record.doc_id)
+                    self.manifest.delete(record.doc_id)
+                    report.deleted += 1
+
+    def _lost_from_store(self) -> set[str]:
+        """Documents the manifest records whose chunks the store no longer has in full (segments lost, a new empty
+        server behind an old manifest): they are indexed again instead of being "unchanged" forever."""
+        records = [r for r in self.manifest.all() if r.chunks]
+        if self.store.count() == sum(r.chunks for r in records):
+            return set()
+        return {r.doc_id for r in records if self.store.count(doc_id=r.doc_id) != r.chunks}
+
+    def _check_free_space(self) -> None:
+        """Qdrant Edge writes through memory maps: a full disk kills the process (SIGBUS) with no message."""
+        if not self.min_free_mb or self.state_dir is None:
+            return
+        folder = next(p for p in [self.state_dir, *self.state_dir.parents] if p.exists())
+        free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
+        if free_mb < self.min_free_mb:
+            raise DiskFullError(f"only {free_mb} MB free on the disk of {self.state_dir}, under the {self.min_free_mb} "
+                                "MB kura keeps free (KURA_MIN_FREE_MB): free some space and run the ingest again; "
+                                "what was ingested so far is kept and the rest resumes")
 
     def _parse(self, path: Path) -> ParsedDocument:
         return parse_isolated(path, self.limits) if self.limits else parse(path)
@@ -310,30 +308,42 @@ class Ingestor:
         self.manifest.delete(doc_id)
         return True
 
-    def _plan(self, path: Path, groups: tuple[str, ...], report: IngestReport, seen: dict[str, str]) -> _Job | None:
+    def _plan(self, path: Path, root: Path, rules: AccessRules, policy: _Policy, report: IngestReport,
+              seen: dict[str, str]) -> _Job | None:
         """What a file needs: nothing (unchanged; only its groups updated if they changed), or parsing.
         `seen` maps the content hashes met in this run to their first path, to report duplicates."""
         doc_id = doc_id_for(path)
         previous = self.manifest.get(doc_id)
+        if policy.reader is not None and previous is not None and not set(previous.groups) & set(policy.reader):
+            report.skipped.append({"path": str(path), "reason": NOT_YOURS})
+            return None
+        try:
+            groups = self._granted(path, previous, rules.groups_for(path, root), policy.allow_widening, report)
+        except AccessRuleError as exc:  # fail closed: nothing new indexed, old passages hidden
+            self._fail(doc_id, path, previous.groups if previous else (), str(exc), report, previous, hide=True)
+            return None
         try:
             stat = path.stat()
-            ingested = previous is not None and previous.status == "ingested"
+            ingested = (previous is not None and previous.status == "ingested" and doc_id not in policy.lost
+                        and previous.index_key in (None, self.index_key))
             same_file = ingested and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns
             content_hash = None if same_file else _hash_file(path)
         except OSError as exc:
-            self._fail(doc_id, path, groups, describe(exc), report)
+            self._fail(doc_id, path, groups, describe(exc), report, previous)
             return None
         if ingested and (same_file or previous.content_hash == content_hash):
             if previous.groups != groups:  # only the access rules changed: no parsing, no embedding
                 self.store.set_groups(doc_id, groups)
                 self.manifest.record_ingested(
                     doc_id=doc_id, path=str(path), title=previous.title, content_hash=previous.content_hash,
-                    size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups)
+                    size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups,
+                    index_key=previous.index_key)
                 report.regrouped += 1
             elif not same_file:
                 self.manifest.touch(doc_id, stat.st_mtime_ns)
             report.unchanged += 1
             return None
+        report.repaired += doc_id in policy.lost
         twin = seen.get(content_hash) or next(
             (r.path for r in self.manifest.with_hash(content_hash) if r.doc_id != doc_id), None)
         if twin is not None:  # kept: each path has its own access groups; reported so it can be cleaned up
@@ -341,7 +351,24 @@ class Ingestor:
         seen.setdefault(content_hash, str(path))
         return _Job(path, doc_id, groups, stat.st_size, stat.st_mtime_ns, content_hash, previous)
 
-    def _fail(self, doc_id: str, path: Path, groups: tuple[str, ...], reason: str, report: IngestReport) -> None:
+    def _granted(self, path: Path, previous: DocumentRecord | None, wanted: tuple[str, ...], allow_widening: bool,
+                 report: IngestReport) -> tuple[str, ...]:
+        """The groups a document gets: what its rules say, but never readable by anyone new without
+        allow_widening (an ACL removed, a subfolder ingested with other --groups): then the groups both allow.
+        A public document (readable by a default group, which every user has) cannot be widened."""
+        if (previous is None or allow_widening or set(wanted) <= set(previous.groups)
+                or self.public_groups & set(previous.groups)):
+            return wanted
+        kept = tuple(g for g in previous.groups if g in wanted)
+        report.held.append({"path": str(path), "groups": list(kept), "wanted": list(wanted)})
+        return kept
+
+    def _fail(self, doc_id: str, path: Path, groups: tuple[str, ...], reason: str, report: IngestReport,
+              previous: DocumentRecord | None = None, hide: bool = False) -> None:
+        """Records the failure. An earlier version's chunks stay searchable, but under the groups the file has now
+        (an ACL tightened while the new version fails to parse tightens the old chunks too), or by nobody (hide)."""
+        if previous is not None and previous.chunks and (hide or previous.groups != groups):
+            self.store.set_groups(doc_id, () if hide else groups)
         self.manifest.record_failed(doc_id=doc_id, path=str(path), error=reason, groups=groups)
         report.failed.append({"path": str(path), "error": reason})
 
@@ -352,7 +379,7 @@ class Ingestor:
             try:
                 parsed.append((job, future.result()))
             except Exception as exc:  # one bad file never stops the batch
-                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
         self._index_parsed(parsed, report, owner)
 
     def _index_parsed(self, parsed: list[tuple[_Job, ParsedDocument]], report: IngestReport,
@@ -360,11 +387,19 @@ class Ingestor:
         """Chunks each parsed file (a file that cannot be chunked fails alone), embeds them all in one call, then
         stores and records each: the manifest commits only after its chunks are in."""
         chunked = []
+        limit = self.options.max_chunks_per_file
         for job, document in parsed:
             try:
-                chunked.append((job, document, self._chunk(job.doc_id, str(job.path), document, job.groups, owner)))
+                chunks = self._chunk(job.doc_id, str(job.path), document, job.groups, owner)
             except Exception as exc:  # one bad file never stops the batch
-                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
+                continue
+            if len(chunks) > limit:
+                self._fail(job.doc_id, job.path, job.groups, f"the file makes {len(chunks)} passages, more than the "
+                           f"{limit} allowed per file (KURA_MAX_CHUNKS_PER_FILE): split it into smaller files or "
+                           "raise the limit", report, job.previous)
+                continue
+            chunked.append((job, document, chunks))
         parsed = [(job, document) for job, document, _ in chunked]
         try:
             per_document, reused = self._embed([chunks for _, _, chunks in chunked])
@@ -374,26 +409,26 @@ class Ingestor:
                     self._index_parsed([one], report, owner)
                 return
             for job, _ in parsed:
-                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
             return
         report.reused += reused
         for (job, document), indexed in zip(parsed, per_document):
             if not indexed:
-                self._fail(job.doc_id, job.path, job.groups, "no text found in this file", report)
+                self._fail(job.doc_id, job.path, job.groups, "no text found in this file", report, job.previous)
                 continue
             try:
                 self.store.replace_document(job.doc_id, indexed)
             except StoreError:
                 raise  # the store is gone: stop; what is recorded so far is stored, and a rerun resumes
             except Exception as exc:  # the engine refused this one document
-                self._fail(job.doc_id, job.path, job.groups, describe(exc), report)
+                self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
                 continue
             self._record(job, document, len(indexed), report)
 
     def _record(self, job: _Job, document: ParsedDocument, chunk_count: int, report: IngestReport) -> None:
         self.manifest.record_ingested(
             doc_id=job.doc_id, path=str(job.path), title=document.title, content_hash=job.content_hash,
-            size=job.size, mtime_ns=job.mtime_ns, chunks=chunk_count, groups=job.groups,
+            size=job.size, mtime_ns=job.mtime_ns, chunks=chunk_count, groups=job.groups, index_key=self.index_key,
         )
         report.chunks += chunk_count
         previous = job.previous

@@ -1,6 +1,8 @@
 """`kura watch DIR`: keep a folder in sync. File events are debounced: once the folder has been quiet for
 `quiet_s` (editors write in several steps, copies arrive in parts), one incremental ingest runs; unchanged files
-are skipped by the manifest, vanished ones removed, and editors' temporary files ignored."""
+are skipped by the manifest, vanished ones removed, and editors' temporary files ignored. A sync that fails is
+reported and retried on the next change; one that fails because the store is gone stops the watch, so
+`kura watch` exits with an error instead of "watching" while nothing syncs."""
 
 from __future__ import annotations
 
@@ -8,14 +10,17 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
-from ingest.pipeline import IngestReport, is_temporary
+from ingest.discovery import is_temporary
+from ingest.pipeline import IngestReport
+from retrieval.store import StoreError
 
 
 class FolderWatcher:
     """Calls `sync()` after changes under `folder` settle. start()/stop(), or use as a context manager."""
 
     def __init__(self, folder: Path, sync: Callable[[], IngestReport], quiet_s: float = 2.0,
-                 on_report: Callable[[IngestReport], None] | None = None) -> None:
+                 on_report: Callable[[IngestReport], None] | None = None,
+                 on_error: Callable[[Exception], None] | None = None) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 
@@ -23,6 +28,9 @@ class FolderWatcher:
         self.sync = sync
         self.quiet_s = quiet_s
         self.on_report = on_report
+        self.on_error = on_error
+        self.failed: Exception | None = None  # the error that stopped the watch, if one did
+        self.stopped = threading.Event()  # set when the watch ends, by stop() or by a fatal error
         self._changed = threading.Event()
         self._stopping = threading.Event()
         watcher = self
@@ -46,7 +54,16 @@ class FolderWatcher:
                 self._changed.clear()
                 self._stopping.wait(self.quiet_s)
             if not self._stopping.is_set():
-                report = self.sync()
+                try:
+                    report = self.sync()
+                except Exception as exc:  # reported, never silently swallowed by a dead thread
+                    if self.on_error:
+                        self.on_error(exc)
+                    if isinstance(exc, StoreError):  # nothing can sync until the store is back: stop
+                        self.failed = exc
+                        self.stopped.set()
+                        return
+                    continue
                 if self.on_report:
                     self.on_report(report)
 
@@ -57,6 +74,7 @@ class FolderWatcher:
 
     def stop(self) -> None:
         self._stopping.set()
+        self.stopped.set()
         self._observer.stop()
         self._observer.join()
         self._worker.join()

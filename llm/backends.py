@@ -6,12 +6,15 @@ gpt-oss in production, llama.cpp's server, LM Studio). Reasoning that servers se
 
 from __future__ import annotations
 
-import json
 import os
+import threading
+import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal, Protocol
+
+from retrieval.urls import redacted
 
 Effort = Literal["low", "medium", "high"]
 
@@ -38,7 +41,10 @@ class ChatBackend(Protocol):
 
 
 class LocalLlamaBackend:
-    """A GGUF model in this process through llama-cpp-python: no server, no network."""
+    """A GGUF model in this process through llama-cpp-python: no server, no network.
+
+    One llama.cpp context is not thread-safe (concurrent sessions of the app crashed the process), so requests
+    take turns: `ahead()` says how many are before a new one, for the app to show."""
 
     name = "local"
 
@@ -54,16 +60,30 @@ class LocalLlamaBackend:
         self._llama = Llama(
             model_path=str(model_path), n_ctx=context_tokens, n_threads=os.cpu_count() or 2, verbose=False
         )
+        self._turn = threading.Lock()  # held for a whole reply: one generation at a time
+        self._queued = 0
+        self._counting = threading.Lock()
+
+    def ahead(self) -> int:
+        """Requests waiting for or holding the model now: a new one starts after all of them."""
+        return self._queued
 
     def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
         # reasoning_effort has no meaning for a plain GGUF chat template; a gpt-oss GGUF reasons in harmony
         # channels inside the text, which the answerer's HarmonyFilter separates.
-        chunks = self._llama.create_chat_completion(
-            messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.1, stream=True
-        )
-        for chunk in chunks:
-            choice = chunk["choices"][0]
-            yield Delta(text=choice["delta"].get("content") or "", finish_reason=choice.get("finish_reason"))
+        with self._counting:
+            self._queued += 1
+        try:
+            with self._turn:  # released when the reply ends, fails or is abandoned (generator closed)
+                chunks = self._llama.create_chat_completion(
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.1,
+                    stream=True)
+                for chunk in chunks:
+                    choice = chunk["choices"][0]
+                    yield Delta(text=choice["delta"].get("content") or "", finish_reason=choice.get("finish_reason"))
+        finally:
+            with self._counting:
+                self._queued -= 1
 
 
 def _reasoning_of(part) -> str:
@@ -75,20 +95,39 @@ def _reasoning_of(part) -> str:
 class OpenAIBackend:
     """Any OpenAI-compatible chat server; in production gpt-oss served by vLLM inside the firewall.
 
-    Retries (2, by the openai SDK) cover connection errors, 429 and 5xx before any text arrives; a stream that
-    fails midway is not retried, since the user has already seen part of it."""
+    `timeout_s` bounds the whole request, retries and streaming included: a server that only sends keep-alives,
+    or one that never answers, ends in a clear error after timeout_s, not after the SDK's per-attempt timeouts
+    added up. Retries (2) cover connection errors, timeouts, 429 and 5xx before any text arrives; a stream that
+    fails midway is not retried, since the user has already seen part of it. A reply that is not a chat
+    completion (not JSON, `{}`, no choices) is an LLMError, so the caller keeps its citations."""
 
     name = "openai"
+    RETRY_PAUSE_S = 0.5
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0,
                  max_retries: int = 2) -> None:
         import openai
 
         self._openai = openai
-        self.base_url = base_url
+        self.base_url = redacted(base_url)  # as shown in messages: no credentials
         self.model = model
-        self.description = f"OpenAI-compatible server at {base_url}, model {model}"
-        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=max_retries)
+        self.timeout_s = timeout_s
+        self.max_retries = max_retries
+        self.description = f"OpenAI-compatible server at {self.base_url}, model {model}"
+        self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+
+    def _create(self, request: dict, deadline: float):
+        """The request, retried while the budget lasts; each attempt gets only the time left."""
+        errors = self._openai
+        for attempt in range(self.max_retries + 1):
+            left = deadline - time.monotonic()
+            try:
+                return self._client.chat.completions.create(**request, timeout=max(left, 0.001))
+            except (errors.APIConnectionError, errors.RateLimitError, errors.InternalServerError):
+                pause = self.RETRY_PAUSE_S * 2 ** attempt
+                if attempt == self.max_retries or deadline - time.monotonic() <= pause:
+                    raise
+                time.sleep(pause)
 
     def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
         errors = self._openai
@@ -96,25 +135,34 @@ class OpenAIBackend:
                        stream=stream)
         if reasoning_effort:
             request["reasoning_effort"] = reasoning_effort
+        deadline = time.monotonic() + self.timeout_s
+        watchdog = None
         try:
-            response = self._client.chat.completions.create(**request)
+            response = self._create(request, deadline)
             if not stream:
-                choice = response.choices[0]
+                choice = _first_choice(response)
                 yield Delta(choice.message.content or "", _reasoning_of(choice.message), choice.finish_reason or "stop")
                 return
+            # keep-alive comments never reach this loop, so the deadline is kept by closing the stream from outside
+            watchdog = threading.Timer(max(deadline - time.monotonic(), 0), response.close)
+            watchdog.daemon = True
+            watchdog.start()
             finished = False
             for chunk in response:
-                for choice in chunk.choices or ():
+                for choice in _choices(chunk):
                     delta = choice.delta
                     finished = finished or bool(choice.finish_reason)
                     yield Delta((delta.content or "") if delta else "", _reasoning_of(delta) if delta else "",
                                 choice.finish_reason)
             if not finished:
+                if time.monotonic() >= deadline:
+                    raise LLMError(self._too_slow())
                 raise LLMError(f"The model server at {self.base_url} ended the answer stream before the model "
                                "finished (connection cut or server restarted). The partial answer is shown; ask again.")
+        except LLMError:
+            raise
         except errors.APITimeoutError as exc:
-            raise LLMError(f"The model server at {self.base_url} did not answer in time. Check that it is running "
-                           "and not overloaded (`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S.") from exc
+            raise LLMError(self._too_slow()) from exc
         except errors.APIConnectionError as exc:
             raise LLMError(f"The model server at {self.base_url} is not answering. Check that it is running "
                            "(`docker compose ps vllm`) and that KURA_LLM_BASE_URL is right.") from exc
@@ -122,6 +170,31 @@ class OpenAIBackend:
             raise LLMError(f"The model server at {self.base_url} refused the request (HTTP {exc.status_code}: "
                            f"{str(exc.message)[:200]}). Check KURA_LLM_MODEL and KURA_LLM_API_KEY, and the "
                            "server's log (`docker compose logs vllm`).") from exc
-        except (errors.APIError, json.JSONDecodeError, ValueError) as exc:
-            raise LLMError(f"The model server at {self.base_url} sent a malformed response ({exc}). Check the "
-                           "server's version and log (`docker compose logs vllm`).") from exc
+        except Exception as exc:  # not a chat completion: HTML, `{}`, no choices, a cut-off JSON body
+            if time.monotonic() >= deadline:
+                raise LLMError(self._too_slow()) from exc
+            raise LLMError(f"The model server at {self.base_url} sent a malformed response ({type(exc).__name__}: "
+                           f"{str(exc)[:200]}). Check the server's version and log (`docker compose logs vllm`).") from exc
+        finally:
+            if watchdog is not None:
+                watchdog.cancel()
+
+    def _too_slow(self) -> str:
+        return (f"The model server at {self.base_url} did not finish the answer within {self.timeout_s:g} s "
+                "(KURA_LLM_TIMEOUT_S, retries included). Check that it is running and not overloaded "
+                "(`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S.")
+
+
+def _choices(reply) -> list:
+    """The choices of a completion or chunk; a reply without that shape is malformed."""
+    choices = getattr(reply, "choices", None)
+    if not isinstance(choices, list):
+        raise ValueError(f"the reply is not a chat completion: {str(reply)[:120]!r}")
+    return choices
+
+
+def _first_choice(reply):
+    choices = _choices(reply)
+    if not choices or getattr(choices[0], "message", None) is None:
+        raise ValueError("the reply has no answer in it (no choices)")
+    return choices[0]

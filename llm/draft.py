@@ -137,11 +137,10 @@ class Draft:
         data.pop("passages")
         return data
 
-    def cited_groups(self) -> tuple[str, ...]:
-        """Groups that may read every cited source (an approved reply may repeat any of them): the
-        intersection of their groups; empty when no group can read them all."""
-        cited = {c.chunk_id for c in self.citations}
-        group_sets = [set(h.chunk.groups) for h in self.passages if h.chunk.chunk_id in cited]
+    def readable_by(self) -> tuple[str, ...]:
+        """Groups that may read every passage the draft was built from: the model saw them all, so an approved
+        reply may repeat any of them, cited or not. Empty when no group can read them all."""
+        group_sets = [set(h.chunk.groups) for h in self.passages]
         return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
 
 

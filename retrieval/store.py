@@ -21,6 +21,7 @@ from typing import Literal, Protocol
 
 import numpy as np
 
+from retrieval.urls import redacted
 from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SparseVector
 
 SearchMode = Literal["rrf", "dense", "sparse"]  # rrf: dense and BM25 prefetches fused by Qdrant
@@ -65,8 +66,8 @@ class Store(Protocol):
         """Every chunk the two prefetches of an rrf search for `limit` results find, in fused order, with the dense
         vectors of the first `vectors`."""
 
-    def count(self, scope: AccessScope | None = None) -> int:
-        """Chunks in the store; with a scope, only those the caller may read."""
+    def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
+        """Chunks in the store; with a scope, only those the caller may read; with a doc_id, that document's."""
 
     def optimize(self) -> None:
         """Build search indexes over what was written (HNSW, merged segments) after a batch of changes."""
@@ -152,8 +153,8 @@ def open_store(*, path: Path | None = None, url: str | None = None, api_key: str
     if url:
         from qdrant_client import QdrantClient
 
-        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim, description=url,
-                           layout=layout)
+        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim,
+                           description=redacted(url), layout=layout)
     if path is None:
         raise StoreError("Give either a store path (embedded Qdrant Edge) or KURA_QDRANT_URL (Qdrant server).")
     return EdgeStore(Path(path), dim)
@@ -292,8 +293,8 @@ class EdgeStore:
                                            with_vector=["dense"]) if ids[:vectors] else []
         return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
-    def count(self, scope: AccessScope | None = None) -> int:
-        flt = self._filter(scope=scope) if scope is not None else None
+    def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
+        flt = self._filter(scope=scope, doc_id=doc_id) if scope is not None or doc_id is not None else None
         with self._lock:
             return self._shard.count(self._q.CountRequest(exact=True, filter=flt))
 
@@ -445,8 +446,8 @@ class ServerStore:
                                             with_vectors=["dense"]) if ids[:vectors] else []
         return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
-    def count(self, scope: AccessScope | None = None) -> int:
-        flt = self._filter(scope=scope) if scope is not None else None
+    def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
+        flt = self._filter(scope=scope, doc_id=doc_id) if scope is not None or doc_id is not None else None
         with self._answering():
             return self._client.count(self.collection, count_filter=flt, exact=True).count
 

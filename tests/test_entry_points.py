@@ -35,6 +35,7 @@ REVIEWED = {
     ("retrieval/evaluate.py", "run_queries", "search"): "BEIR corpora live in throwaway stores under EVAL_GROUP",
     ("retrieval/store.py", "search", "query"): "EdgeStore.search: filter built by conditions(scope)",
     ("retrieval/store.py", "count", "count"): "filter built by conditions(scope) when a scope is given",
+    ("ingest/pipeline.py", "_lost_from_store", "count"): "ingest only: numbers of chunks, no passage text",
     ("retrieval/store.py", "search", "query_points"): "ServerStore.search: filter built by conditions(scope)",
     ("retrieval/store.py", "candidates", "query"): "EdgeStore.candidates: filter built by conditions(scope), ids only",
     ("retrieval/store.py", "candidates", "query_points"): "ServerStore.candidates: the same, ids only",
@@ -112,9 +113,9 @@ def recorded(monkeypatch):
         scopes.append(kwargs["scope"])
         return candidates(self, **kwargs)
 
-    def recording_count(self, scope=None):
+    def recording_count(self, scope=None, doc_id=None):
         scopes.append(scope)
-        return count(self, scope)
+        return count(self, scope, doc_id)
 
     monkeypatch.setattr(EdgeStore, "search", recording_search)
     monkeypatch.setattr(EdgeStore, "candidates", recording_candidates)

@@ -44,13 +44,12 @@ def make_draft(ticket: Ticket, tone: str, effort: str) -> Draft:
 
 def approve(ticket: Ticket, draft: Draft) -> None:
     reply = st.session_state["reply_text"]
-    path, groups = kura.approve_reply(ticket, draft, reply)
-    kura.audit.record(user().name, "approve", subject=ticket.subject, file=str(path), groups=list(groups),
-                      chunk_ids=[c.chunk_id for c in draft.citations])
+    path, groups = kura.approve_reply(ticket, draft, reply, user())
     if groups:
         st.session_state["approved_message"] = ("success", t("approved_ingested", groups=", ".join(groups)))
     else:
-        reason = t("ingest_disabled") if not kura.settings.ingest_approved_replies else t("no_common_group")
+        reason = (t("ingest_disabled") if not kura.settings.ingest_approved_replies else
+                  t("needs_reviewer") if not kura.is_reviewer(user()) else t("no_common_group"))
         st.session_state["approved_message"] = ("info", t("approved_stored", reason=reason))
 
 

@@ -18,7 +18,7 @@ settings = kura.settings
 
 
 def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_missing: bool,
-                         owner: str | None = None) -> IngestReport:
+                         owner: str | None = None, allow_widening: bool = False) -> IngestReport:
     bar = st.progress(0.0)
 
     def progress(now: IngestProgress) -> None:
@@ -27,7 +27,7 @@ def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_miss
         bar.progress(now.files_done / now.files_total if now.files_total else 1.0, text=text if now.current else None)
 
     report = kura.ingestor.ingest(paths, groups=groups, delete_missing=delete_missing, progress=progress,
-                                  posix_groups=settings.posix_groups, owner=owner)
+                                  owner=owner, allow_widening=allow_widening, reader=user().groups)
     bar.empty()
     return report
 
@@ -37,6 +37,13 @@ def show_report(report: IngestReport) -> None:
                  deleted=report.deleted, failed=len(report.failed), chunks=report.chunks))
     for failure in report.failed:
         st.error(t("ingest_failed_file", path=Path(failure["path"]).name, error=failure["error"]))
+    for held in report.held:
+        st.warning(t("ingest_held", path=Path(held["path"]).name, groups=", ".join(held["groups"]) or "—",
+                     wanted=", ".join(held["wanted"])))
+    for skipped in report.skipped:
+        st.warning(t("ingest_skipped", path=Path(skipped["path"]).name))
+    for warning in report.warnings:
+        st.warning(t("ingest_acl_warning", path=warning["path"]))
 
 
 def upload(files, groups: tuple[str, ...]) -> None:
@@ -61,13 +68,14 @@ def upload(files, groups: tuple[str, ...]) -> None:
         show_report(report)
 
 
-def resync(folder: str, groups: tuple[str, ...]) -> None:
+def resync(folder: str, groups: tuple[str, ...], allow_widening: bool) -> None:
     path = Path(folder).expanduser()
     if not path.is_dir():
         st.error(t("folder_missing", path=folder))
         return
-    report = ingest_with_progress([path], groups, delete_missing=True)
-    kura.audit.record(user().name, "resync", folder=str(path.resolve()), groups=list(groups), report=report.to_json())
+    report = ingest_with_progress([path], groups, delete_missing=True, allow_widening=allow_widening)
+    kura.audit.record(user().name, "resync", folder=str(path.resolve()), groups=list(groups),
+                      allow_widening=allow_widening, report=report.to_json())
     show_report(report)
 
 
@@ -84,8 +92,9 @@ with st.form("upload", clear_on_submit=True):
 with st.expander(t("resync_folder")):
     folder = st.text_input(t("folder_path"), key="resync_path")
     resync_groups = st.text_input(t("upload_groups"), value=default_groups, key="resync_groups")
+    widen = st.checkbox(t("allow_widening"), key="resync_widen")
     if st.button(t("resync_button"), key="resync") and folder:
-        resync(folder, parse_groups(resync_groups, settings.default_groups))
+        resync(folder, parse_groups(resync_groups, settings.default_groups), widen)
 
 st.subheader(t("documents"))
 records = kura.manifest.all()

@@ -5,16 +5,19 @@ from __future__ import annotations
 import streamlit as st
 
 from app.health import check_health
-from app.ui import get_kura, t, version
+from app.ui import get_kura, t, user, version
 
 kura = get_kura()
 st.header(t("page_status"))
 report = check_health(kura)
 st.text(t("status_chunks", count=report["chunks"], documents=report["documents"], version=version()))
+# Everyone may see whether each part answers; only admins see addresses, model files and settings.
 st.dataframe(
-    [{t("status_component"): part, "": t("status_ok") if state["ok"] else t("status_down"), "detail": state["detail"]}
+    [{t("status_component"): part, "": t("status_ok") if state["ok"] else t("status_down"),
+      **({"detail": state["detail"]} if user().admin else {})}
      for part, state in report["health"].items()],
     width="stretch", hide_index=True,
 )
-with st.expander("Settings"):
-    st.json(report["settings"])  # secrets are masked by Settings.public_dict
+if user().admin:
+    with st.expander("Settings"):
+        st.json(report["settings"])  # secrets, and credentials inside URLs, are masked by Settings.public_dict

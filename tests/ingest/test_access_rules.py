@@ -7,7 +7,7 @@ import grp
 import os
 import shutil
 
-from ingest.pipeline import AccessRules, read_acl
+from ingest.access import AccessRules, read_acl
 from retrieval import AccessScope
 from tests.conftest import SAMPLES
 
@@ -53,5 +53,10 @@ def test_changing_an_acl_regroups_without_reembedding(kura, tmp_path):
     assert {r.groups for r in kura.manifest.all() if "/policies/" in r.path} == {("hr",)}
 
     (folder / "policies" / ".kura-acl").unlink()
-    assert kura.ingestor.ingest([folder], groups=("everyone",)).regrouped == 5
+    held = kura.ingestor.ingest([folder], groups=("everyone",))
+    assert len(held.held) == 5, "removing an ACL never widens access silently"
+    assert held.held[0]["groups"] == [] and held.held[0]["wanted"] == ["everyone"]
+    assert {r.groups for r in kura.manifest.all() if "/policies/" in r.path} == {()}, "what both allow: nobody"
+    assert not kura.retriever.search("parental leave weeks", AccessScope(("hr",)), k=3)
+    assert kura.ingestor.ingest([folder], groups=("everyone",), allow_widening=True).regrouped == 5
     assert kura.retriever.search("parental leave", AccessScope(("everyone",)), k=3)
