@@ -75,6 +75,8 @@ MESSAGES: dict[str, tuple[str, str]] = {
                         "承認して保存しました。ナレッジには追加していません: {reason}"),
     "needs_reviewer": ("only a reviewer's approval makes a reply shared knowledge; ask a reviewer to approve it",
                        "返信を共有ナレッジにできるのはレビュー担当者の承認のみです。レビュー担当者に承認を依頼してください"),
+    "model_queue": ("Waiting for the model: {ahead} question(s) ahead of yours.",
+                    "モデルの順番待ちです。あなたの前に {ahead} 件の質問があります。"),
     "no_common_group": ("its sources have no group in common, so nobody could safely read it.",
                         "出典に共通のグループがなく、安全に閲覧できる人がいないためです。"),
     "ingest_disabled": ("adding approved replies is turned off (KURA_INGEST_APPROVED_REPLIES).",

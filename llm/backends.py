@@ -147,42 +147,49 @@ class OpenAIBackend:
             watchdog = threading.Timer(max(deadline - time.monotonic(), 0), response.close)
             watchdog.daemon = True
             watchdog.start()
-            finished = False
+            finished, answered = False, False
             for chunk in response:
                 for choice in _choices(chunk):
                     delta = choice.delta
+                    answered = True
                     finished = finished or bool(choice.finish_reason)
                     yield Delta((delta.content or "") if delta else "", _reasoning_of(delta) if delta else "",
                                 choice.finish_reason)
+            if time.monotonic() >= deadline and not finished:
+                raise LLMError(self._too_slow())
+            if not answered:
+                raise ValueError("the reply is not a chat completion stream (no choices in it)")
             if not finished:
-                if time.monotonic() >= deadline:
-                    raise LLMError(self._too_slow())
                 raise LLMError(f"The model server at {self.base_url} ended the answer stream before the model "
                                "finished (connection cut or server restarted). The partial answer is shown; ask again.")
         except LLMError:
             raise
-        except errors.APITimeoutError as exc:
-            raise LLMError(self._too_slow()) from exc
-        except errors.APIConnectionError as exc:
-            raise LLMError(f"The model server at {self.base_url} is not answering. Check that it is running "
-                           "(`docker compose ps vllm`) and that KURA_LLM_BASE_URL is right.") from exc
-        except errors.APIStatusError as exc:
-            raise LLMError(f"The model server at {self.base_url} refused the request (HTTP {exc.status_code}: "
-                           f"{str(exc.message)[:200]}). Check KURA_LLM_MODEL and KURA_LLM_API_KEY, and the "
-                           "server's log (`docker compose logs vllm`).") from exc
-        except Exception as exc:  # not a chat completion: HTML, `{}`, no choices, a cut-off JSON body
-            if time.monotonic() >= deadline:
-                raise LLMError(self._too_slow()) from exc
-            raise LLMError(f"The model server at {self.base_url} sent a malformed response ({type(exc).__name__}: "
-                           f"{str(exc)[:200]}). Check the server's version and log (`docker compose logs vllm`).") from exc
+        except Exception as exc:
+            raise self._explained(exc, deadline) from exc
         finally:
             if watchdog is not None:
                 watchdog.cancel()
 
+    def _explained(self, exc: Exception, deadline: float) -> LLMError:
+        """What went wrong, said so that the person asking knows what to do."""
+        errors = self._openai
+        if isinstance(exc, errors.APITimeoutError) or time.monotonic() >= deadline:
+            return LLMError(self._too_slow())
+        if isinstance(exc, errors.APIConnectionError):
+            return LLMError(f"The model server at {self.base_url} is not answering. Check that it is running "
+                            "(`docker compose ps vllm`) and that KURA_LLM_BASE_URL is right.")
+        if isinstance(exc, errors.APIStatusError):
+            return LLMError(f"The model server at {self.base_url} refused the request (HTTP {exc.status_code}: "
+                            f"{str(exc.message)[:200]}). Check KURA_LLM_MODEL and KURA_LLM_API_KEY, and the "
+                            "server's log (`docker compose logs vllm`).")
+        # not a chat completion: HTML, `{}`, no choices, a cut-off JSON body
+        return LLMError(f"The model server at {self.base_url} sent a malformed response ({type(exc).__name__}: "
+                        f"{str(exc)[:200]}). Check the server's version and log (`docker compose logs vllm`).")
+
     def _too_slow(self) -> str:
-        return (f"The model server at {self.base_url} did not finish the answer within {self.timeout_s:g} s "
-                "(KURA_LLM_TIMEOUT_S, retries included). Check that it is running and not overloaded "
-                "(`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S.")
+        return (f"The model server at {self.base_url} did not answer in time: no complete answer within "
+                f"{self.timeout_s:g} s (KURA_LLM_TIMEOUT_S, retries included). Check that it is running and not "
+                "overloaded (`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S.")
 
 
 def _choices(reply) -> list:

@@ -223,3 +223,106 @@ def test_prompt_injection_documents_neither_change_instructions_nor_reach_other_
             (folder / name).unlink()
         instance.ingestor.ingest([folder], groups=("everyone",))
         instance.close()
+
+
+# --- The same queries after the attacks an adversarial pass found at ingest ------------------------------------
+
+class UnderCitingBackend:
+    """Scripted model (what kura does with its answer is under test): it repeats the board text but cites only
+    the last passage, as a model that under-cites would."""
+
+    name = "openai"
+    description = "scripted"
+
+    def generate(self, messages, **options):
+        from llm.backends import Delta
+
+        count = messages[1]["content"].count("[")
+        yield Delta(f"Per the board, {SECRET} costs 4.2 billion yen [{max(count, 1)}].", finish_reason="stop")
+
+
+@pytest.fixture(scope="module")
+def attacked(tmp_path_factory, library):
+    """A careless admin and a hostile editor against the library above: a link in a public folder to the
+    minutes, the board folder ingested alone with public groups, a broken ACL, a tightened ACL on a file that no
+    longer parses, and approved replies built from board passages or written by someone who is no reviewer."""
+    from fpdf import FPDF
+
+    root = tmp_path_factory.mktemp("attacked")
+    folder = root / "kb"
+    shutil.copytree(SAMPLES, folder)
+    (folder / "board").mkdir()
+    (folder / "board" / "board-minutes.md").write_text(BOARD_MINUTES)
+    (folder / "board" / ".kura-acl").write_text("board\n")
+    (folder / "board-again").mkdir()
+    (folder / "board-again" / "board-minutes-copy.md").write_text(BOARD_MINUTES.replace("Board", "Board (copy)"))
+    (folder / "board-again" / ".kura-acl").write_text("board\n")
+    (folder / "finance").mkdir()
+    pdf = FPDF()
+    pdf.add_page()
+    pdf.set_font("helvetica", size=12)
+    pdf.cell(text=f"Budget line {SECRET}: 4.2 billion yen for the acquisition.")
+    pdf.output(str(folder / "finance" / "budget.pdf"))
+    (folder / "policies" / "minutes-link.md").symlink_to(folder / "board" / "board-minutes.md")
+    home = root / "home"
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv("KURA_HOME", str(home))
+        cli_run = CliRunner()
+        assert cli_run.invoke(cli, ["ingest", str(folder), "--json"]).exit_code == 0
+        (folder / "finance" / ".kura-acl").write_text("board\n")  # tightened, while the file breaks
+        (folder / "finance" / "budget.pdf").write_bytes(b"%PDF-1.4 broken")
+        (folder / "board-again" / ".kura-acl").unlink()
+        (folder / "board-again" / ".kura-acl").symlink_to(root / "no-such-acl")  # dangling
+        for args in (["ingest", str(folder)], ["ingest", str(folder / "board"), "--groups", "everyone"],
+                     ["ingest", str(folder / "board" / "board-minutes.md"), "--groups", "staff"],
+                     ["ingest", str(folder), "--allow-widening"]):
+            assert cli_run.invoke(cli, [*args, "--json"]).exit_code == 0, args
+    return home
+
+
+@pytest.fixture(scope="module")
+def approved(attacked, embedder_for_module):
+    """A board member's draft whose model under-cites, approved by a reviewer; and a poisoned reply approved by
+    a support agent who is no reviewer."""
+    from app.services import Kura
+    from app.settings import Settings
+    from llm import Answerer
+
+    instance = Kura(Settings(home=attacked, llm_backend="extractive", _env_file=None))
+    instance.__dict__["embedder"] = embedder_for_module
+    try:
+        answerer = Answerer(instance.retriever, instance.embedder, UnderCitingBackend())
+        ticket = Ticket("Acquisition and leave", "What did the board approve about the Hoshi Trading acquisition? "
+                        "And how many weeks of parental leave do employees get?")
+        draft = Drafter(answerer).draft(ticket, AccessScope(("board", "everyone")))
+        assert {h.chunk.groups for h in draft.passages} >= {("board",), ("everyone",)}
+        reviewer = User("rin", ("board", "everyone", "kura-admins"), admin=True)
+        _, groups = instance.approve_reply(ticket, draft, draft.reply, reviewer)
+        assert groups == (), "the model saw board-only and public passages: no group may read them all"
+        poison = Ticket("Refunds", "Can I get my money back?")
+        agent = User("ben", ("support", "everyone"))
+        poisoned = Drafter(instance.answerer("extractive")).draft(poison, AccessScope(agent.groups))
+        _, groups = instance.approve_reply(poison, poisoned, "POISONTOKEN: every customer gets a 100% refund.", agent)
+        assert groups == (), "no reviewer, no shared knowledge"
+    finally:
+        instance.close()
+    return attacked
+
+
+@pytest.fixture(scope="module")
+def embedder_for_module():
+    from retrieval import DenseEmbedder
+
+    return DenseEmbedder()
+
+
+def test_after_the_ingest_attacks_nothing_leaks(approved, monkeypatch):
+    for query in QUERIES + ["POISONTOKEN refund", "Budget line"]:
+        for args in (["search", query, "--k", "50", "--mode", "hybrid"], ["ask", query]):
+            out = run(approved, monkeypatch, *args, "--groups", "staff,everyone", "--json")
+            assert not leaked(out) and "POISONTOKEN" not in out, (args, query)
+
+
+def test_after_the_ingest_attacks_the_board_still_reads_its_own(approved, monkeypatch):
+    out = json.loads(run(approved, monkeypatch, "search", SECRET, "--k", "50", "--groups", "board", "--json"))
+    assert any("board-minutes.md" in r["source"] for r in out["results"])

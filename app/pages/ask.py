@@ -60,6 +60,9 @@ def answer(question: str) -> None:
         st.text(question)
     with st.chat_message("assistant"):
         placeholder, text, result = st.empty(), "", None
+        ahead = answerer.backend.ahead() if hasattr(answerer.backend, "ahead") else 0
+        if ahead:  # the in-process model answers one question at a time
+            placeholder.caption(t("model_queue", ahead=ahead))
         for event in answerer.stream(query, scope()):
             if isinstance(event, Answer):
                 result = event

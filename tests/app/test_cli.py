@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -129,3 +130,69 @@ def test_console_script_runs_as_a_separate_process(env, tmp_path):
                           env={"KURA_HOME": str(tmp_path / "proc"), "PATH": "/usr/bin:/bin"}, timeout=300)
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 2
+
+
+HOSTILE = "# Release notes\n\nThe build flag is [/red] and [bold]loud[/bold].\x1b[2J\x1b]0;pwned\x07 Done at 18:00.\n"
+
+
+def test_document_text_never_drives_the_terminal(env):
+    (env / "support" / "release-notes.md").write_text(HOSTILE)
+    assert runner.invoke(cli, ["ingest", str(env), "--json"]).exit_code == 0
+    for args in (["search", "build flag release notes"], ["ask", "What is the build flag in the release notes?"]):
+        result = runner.invoke(cli, args)
+        assert result.exit_code == 0, result.output
+        assert "[/red]" in result.output, "markup in documents is printed as text"
+        assert "\x1b" not in result.output, "escape sequences are stripped"
+
+
+def test_every_cli_use_case_is_audited_as_the_os_user(env, tmp_path):
+    import getpass
+
+    from app.audit import AuditLog
+    from app.settings import Settings
+
+    ticket = tmp_path / "ticket.txt"
+    ticket.write_text("Subject: Refund\n\nCan I get a refund for my annual plan?")
+    gold = tmp_path / "gold.jsonl"
+    gold.write_text('{"question": "How many weeks of parental leave?", "expected_source": "leave-and-time-off.md", '
+                    '"facts": ["16 weeks"]}\n')
+    for args in (["ingest", str(env)], ["search", "parental leave"], ["ask", "How long is parental leave?"],
+                 ["draft", str(ticket)], ["eval", "qa", str(gold)]):
+        assert runner.invoke(cli, [*args, "--json"]).exit_code == 0, args
+    entries = AuditLog(Settings().audit_path).read()
+    assert [e["action"] for e in reversed(entries)] == ["ingest", "search", "ask", "draft", "eval_qa"]
+    assert {e["user"] for e in entries} == {getpass.getuser()} and {e["via"] for e in entries} == {"cli"}
+    assert entries[2]["chunk_ids"] and entries[2]["question"] == "How long is parental leave?"
+
+
+def test_status_masks_credentials_inside_urls(env, monkeypatch):
+    monkeypatch.setenv("KURA_LLM_BASE_URL", "http://kura:hunter2@127.0.0.1:9/v1?api_key=sk-abc")
+    result = runner.invoke(cli, ["status", "--json"])
+    assert "hunter2" not in result.stdout and "sk-abc" not in result.stdout
+    assert json.loads(result.stdout)["settings"]["llm_base_url"] == "http://kura:****@127.0.0.1:9/v1?api_key=****"
+
+
+def test_kura_home_and_everything_in_it_are_private(env):
+    import stat
+
+    from app.settings import Settings
+
+    assert runner.invoke(cli, ["ingest", str(env / "support"), "--json"]).exit_code == 0
+    home = Settings().home
+    assert stat.S_IMODE(home.stat().st_mode) == 0o700
+    loose = [p for p in home.rglob("*") if not p.is_symlink() and stat.S_IMODE(p.stat().st_mode) & 0o077]
+    assert loose == [], "the store, manifest and audit log are readable by kura's user only"
+
+
+def test_a_home_made_readable_by_others_is_closed_again(env):
+    import stat
+
+    from app.settings import Settings
+
+    home = Settings().home
+    (home / "approved-replies").mkdir(parents=True)
+    (home / "approved-replies" / "old.md").write_text("an old reply")
+    os.chmod(home, 0o755)
+    os.chmod(home / "approved-replies" / "old.md", 0o644)
+    assert runner.invoke(cli, ["status", "--json"]).exit_code == 0
+    assert stat.S_IMODE((home / "approved-replies" / "old.md").stat().st_mode) == 0o600

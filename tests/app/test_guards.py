@@ -8,7 +8,7 @@ import zipfile
 
 import pytest
 
-from app.guards import RateLimiter, UploadRejected, check_upload, sanitise_filename
+from app.guards import RateLimiter, UploadRejected, check_upload, is_local_request, sanitise_filename
 
 
 @pytest.mark.parametrize("name, safe", [
@@ -66,3 +66,15 @@ def test_rate_limit_counts_a_sliding_minute_per_user():
     assert limiter.allow("mei", now=20) == 40.0, "third within the minute: wait until the first expires"
     assert limiter.allow("ken", now=20) == 0, "other users have their own budget"
     assert limiter.allow("mei", now=60.5) == 0
+
+
+@pytest.mark.parametrize("headers, local", [
+    ({"Host": "localhost:8501"}, True), ({"Host": "127.0.0.1:8501"}, True), ({"Host": "[::1]:8501"}, True),
+    ({"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
+    ({"Host": "attacker.example:8501"}, False), ({"Host": "localhost.attacker.example"}, False),
+    ({"Host": "localhost:8501", "Origin": "http://attacker.example:8501"}, False),
+    ({"Host": "10.0.0.5:8501"}, False),
+])
+def test_single_user_mode_answers_only_requests_to_and_from_localhost(headers, local):
+    """DNS rebinding: a remote page whose name now resolves to 127.0.0.1 sends its own Host and Origin."""
+    assert is_local_request(headers) is local

@@ -48,6 +48,7 @@ def home(tmp_path_factory):
 def environment(home, monkeypatch):
     monkeypatch.setenv("KURA_HOME", str(home))
     monkeypatch.setenv("KURA_LLM_BACKEND", "extractive")
+    monkeypatch.setenv("KURA_REVIEWER_GROUPS", "kura-admins,support")  # support reviews its own replies here
 
 
 def audit(home, action):
@@ -138,7 +139,8 @@ def test_an_agent_drafts_approves_and_the_next_ticket_finds_the_approved_reply(h
     at.button(key="approve").click().run()
     assert any("now knowledge for: everyone" in s.value for s in at.success)
     approval = audit(home, "approve")[0]
-    assert approval["user"] == "ben" and approval["groups"] == ["everyone"]
+    assert approval["user"] == "ben" and approval["groups"] == ["everyone"] and approval["reviewer"]
+    assert "+Please quote ticket code QX-4471" in approval["diff"], "the editor's changes are audited"
 
     again = open_app(AGENT, "draft")
     again.text_area(key="ticket_body").input("Kumo Sync is stuck at 99%, what should I do?")

@@ -72,3 +72,13 @@ def test_single_user_mode_refuses_to_serve_beyond_localhost(tmp_path, monkeypatc
     monkeypatch.setenv("KURA_SINGLE_USER", "1")
     result = CliRunner().invoke(cli, ["app", "--address", "0.0.0.0"])
     assert result.exit_code == 2 and "only serves on localhost" in result.output
+
+
+def test_a_password_over_bcrypts_72_bytes_is_refused_at_creation_and_fails_sign_in_quietly(tmp_path):
+    users = UserStore(tmp_path / "users.json", ["kura-admins"])
+    with pytest.raises(ValueError, match="at most 72 bytes"):
+        users.add("mei", "長" * 30, ("staff",))  # 90 bytes in UTF-8
+    users.add("mei", "m" * 72, ("staff",))
+    assert users.authenticate("mei", "m" * 72) is not None
+    assert users.authenticate("mei", "m" * 73) is None, "no traceback, no silent truncation to the stored 72"
+    assert users.authenticate("nobody", "x" * 500) is None

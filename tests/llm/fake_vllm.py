@@ -1,7 +1,9 @@
 """A tiny OpenAI-compatible server that replays recorded vLLM/gpt-oss responses, for fault injection only.
 
 The requested `model` picks the behaviour: `replay:NAME` serves recordings/NAME.sse (streaming) or NAME.json;
-`http-500` answers 500; `missing-model` answers 404; `slow` waits before the first byte. Every request body is kept for assertions."""
+`http-500` answers 500; `missing-model` answers 404; `slow` waits before the first byte; `keepalive` streams only
+SSE comments (vLLM behind a proxy that keeps the connection open); `not-json`, `empty-object` and `no-choices`
+answer 200 with a body that is no chat completion. Every request body is kept for assertions."""
 
 from __future__ import annotations
 
@@ -12,6 +14,14 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 RECORDINGS = Path(__file__).parent / "recordings"
+
+
+BROKEN_REPLIES = {
+    "not-json": ("text/html", b"<html><body>502 Bad Gateway</body></html>"),
+    "empty-object": ("application/json", b"{}"),
+    "no-choices": ("application/json", b'{"id": "x", "object": "chat.completion", "created": 0, "model": "m", '
+                                       b'"choices": []}'),
+}
 
 
 class FakeVLLM(ThreadingHTTPServer):
@@ -53,10 +63,30 @@ class _Handler(BaseHTTPRequestHandler):
         if model == "slow":
             time.sleep(self.server.slow_seconds)
             return self._send(200, "application/json", b"{}")
+        if model == "keepalive":
+            return self._keep_alive()
+        if model in BROKEN_REPLIES:
+            kind, payload = BROKEN_REPLIES[model]
+            if body.get("stream") and kind == "application/json":
+                return self._send(200, "text/event-stream", b"data: " + payload + b"\n\ndata: [DONE]\n\n")
+            return self._send(200, kind, payload)
         name = model.removeprefix("replay:")
         if body.get("stream"):
             return self._send(200, "text/event-stream", (RECORDINGS / f"{name}.sse").read_bytes())
         return self._send(200, "application/json", (RECORDINGS / f"{name}.json").read_bytes())
+
+    def _keep_alive(self) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        deadline = time.monotonic() + self.server.slow_seconds * 4
+        try:
+            while time.monotonic() < deadline:
+                self.wfile.write(b": keep-alive\n\n")
+                self.wfile.flush()
+                time.sleep(0.1)
+        except OSError:  # the client gave up: that is the point
+            pass
 
     def _send(self, status: int, content_type: str, payload: bytes) -> None:
         self.send_response(status)

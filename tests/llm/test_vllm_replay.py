@@ -3,6 +3,8 @@ never a crash and never an empty answer presented as success. The retrieval behi
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
 from llm import Answerer, AnswerOptions, OpenAIBackend
@@ -92,6 +94,50 @@ def test_an_unknown_model_is_not_retried_and_names_the_setting(ingested_samples,
 def test_a_slow_first_byte_times_out_with_a_clear_message(ingested_samples, server):
     result = answer(ingested_samples, server, "slow", timeout_s=0.5, max_retries=0)
     assert "did not answer in time" in result.error and server.base_url in result.error
+
+
+def test_keep_alives_alone_end_at_the_deadline(ingested_samples, server):
+    started = time.monotonic()
+    result = answer(ingested_samples, server, "keepalive", timeout_s=1.0, max_retries=0)
+    assert "did not answer in time" in result.error and result.citations
+    assert time.monotonic() - started < 1.0 + 2.0, "the stream kept open by comments is cut at the deadline"
+
+
+def test_retries_fit_inside_the_timeout(ingested_samples, server):
+    """The SDK's own retries would take 3 × the timeout: kura's budget covers them all."""
+    before = len(server.requests)
+    started = time.monotonic()
+    result = answer(ingested_samples, server, "slow", timeout_s=1.0, max_retries=2)
+    assert "did not answer in time" in result.error
+    assert time.monotonic() - started < 1.0 + 1.5 and len(server.requests) - before >= 1
+
+
+@pytest.mark.parametrize("stream", [True, False])
+@pytest.mark.parametrize("reply", ["not-json", "empty-object", "no-choices"])
+def test_a_reply_that_is_no_chat_completion_is_a_clear_error_and_keeps_the_citations(ingested_samples, server,
+                                                                                      reply, stream):
+    result = answer(ingested_samples, server, reply, stream=stream)
+    assert result.error and ("malformed" in result.error or "empty answer" in result.error), result.error
+    assert result.citations and "16 weeks" in result.citations[0].quote
+
+
+def test_kura_ask_json_survives_a_broken_server(server, tmp_path, monkeypatch):
+    import json
+
+    from typer.testing import CliRunner
+
+    from app.cli import cli
+    from tests.conftest import SAMPLES
+
+    monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
+    monkeypatch.setenv("KURA_LLM_BASE_URL", server.base_url)
+    assert CliRunner().invoke(cli, ["ingest", str(SAMPLES / "policies"), "--json"]).exit_code == 0
+    for reply in ("not-json", "no-choices"):
+        monkeypatch.setenv("KURA_LLM_MODEL", reply)
+        result = CliRunner().invoke(cli, ["ask", QUESTION, "--backend", "openai", "--json"])
+        assert result.exit_code == 0 and "Traceback" not in result.output, result.output
+        answer_json = json.loads(result.stdout)
+        assert "malformed" in answer_json["error"] and answer_json["citations"], reply
 
 
 def test_reasoning_effort_is_sent_per_request(ingested_samples, server):

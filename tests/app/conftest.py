@@ -1,0 +1,33 @@
+"""What the app's browser tests share: Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+
+from __future__ import annotations
+
+import contextlib
+from pathlib import Path
+
+import pytest
+
+CHROMIUM = "/usr/bin/chromium"
+
+
+@contextlib.contextmanager
+def chromium(*extra_args: str):
+    """A headless Chromium, or skip with the reason; extra_args e.g. to map a foreign host name to loopback."""
+    playwright_api = pytest.importorskip("playwright.sync_api", reason="pip install playwright (make setup does)")
+    if not Path(CHROMIUM).is_file():
+        pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
+    with playwright_api.sync_playwright() as playwright:
+        browser = playwright.chromium.launch(
+            executable_path=CHROMIUM, headless=True,
+            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
+                  *extra_args])
+        try:
+            yield browser
+        finally:
+            browser.close()
+
+
+@pytest.fixture(scope="module")
+def browser():
+    with chromium() as launched:
+        yield launched
