@@ -151,6 +151,8 @@ class Answerer:
             if len(used) < len(relevant):
                 result.warnings.append(f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
                                        f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens}).")
+        if not result.answer.strip() and not result.error:  # never an empty answer presented as success
+            result.error = "No answer text could be built from the passages found; the sources below are all there is."
         timings["total_s"] = round(time.perf_counter() - started, 4)
         yield result
 

@@ -14,15 +14,21 @@ from retrieval.types import SearchHit
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|(?<=[。！？])")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#{1,6}|\|)\s)")
+_HEADING_LINE = re.compile(r"^\s*#{1,6}(?:\s.*)?$")
+
+
+def _without_headings(text: str) -> str:
+    """The text's lines that are not Markdown headings, as one line."""
+    return " ".join(" ".join(line for line in text.splitlines() if not _HEADING_LINE.match(line)).split())
 
 
 def split_sentences(text: str) -> list[str]:
-    """Sentences of a passage: paragraphs and list items first (wrapped lines rejoined), then sentence ends."""
+    """Sentences of a passage: paragraphs and list items first (wrapped lines rejoined), then sentence ends.
+    Heading lines are labels, not evidence: they are dropped, and the text right under them (no blank line
+    between, common in Japanese documents) is kept."""
     sentences = []
     for block in _BLOCK_BREAK.split(text):
-        if block.lstrip().startswith("#"):
-            continue  # a heading is a label, not evidence
-        block = " ".join(block.split())
+        block = _without_headings(block)
         sentences.extend(p.strip(" -*#>|") for p in _SENTENCE_END.split(block))
     return [s for s in sentences if len(s) >= 12 or (len(s) >= 4 and _CJK.search(s))]
 
@@ -59,7 +65,10 @@ def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder)
 
     Support is embedding similarity plus a small bonus for sharing the question's words: MiniLM alone
     often prefers a sentence next to the one holding the fact."""
-    candidates = [(n, sentence) for n, hit in enumerate(hits, 1) for sentence in split_sentences(hit.chunk.text)]
+    candidates = []
+    for n, hit in enumerate(hits, 1):  # a passage with no sentence (a table row, a short label) is quoted whole
+        sentences = split_sentences(hit.chunk.text) or [_without_headings(hit.chunk.text)[:300]]
+        candidates.extend((n, sentence) for sentence in sentences if sentence)
     if not candidates:
         return []
     vectors = embedder.embed([question] + [sentence for _, sentence in candidates])

@@ -200,10 +200,14 @@ def test_admin_pages_are_not_reachable_for_other_users(home):
 
 
 def test_status_page_reports_each_component(home):
+    """Everyone sees whether each part answers; only an admin sees where each part is and the settings."""
     at = open_app(AGENT, "status")
     table = at.dataframe[0].value
     assert set(table["Component"]) == {"store", "embedder", "llm"}
     assert set(table[""]) == {"answers"}
+    assert "detail" not in table.columns and not at.json, "no paths, addresses or settings for a non-admin"
+    admin = open_app(ADMIN, "status")
+    assert "detail" in admin.dataframe[0].value.columns and admin.json
 
 
 def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):

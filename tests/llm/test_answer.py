@@ -87,3 +87,47 @@ def test_streaming_yields_text_then_the_final_answer(ingested_samples):
     assert texts and all(isinstance(t, str) for t in texts)
     assert "".join(texts).strip() == final.answer
     assert final.timings["total_s"] >= final.timings["retrieval_s"] > 0
+
+
+HEALTH_CHECK_JA = """# 健康診断規程
+
+## 対象と頻度
+入社3か月を経過した社員は、年に一度の定期健康診断を受診しなければならない。
+
+## 費用
+健康診断の費用は全額会社が負担する。
+"""
+
+
+class EmptyBackend:
+    """Scripted model that says nothing at all: what kura does with that is under test."""
+
+    name = "openai"
+    description = "says nothing"
+
+    def generate(self, messages, **options):
+        from llm.backends import Delta
+
+        yield Delta("", finish_reason="stop")
+
+
+def test_text_right_under_a_heading_is_evidence_and_no_answer_is_ever_silently_empty(kura, tmp_path):
+    """A Japanese heading followed by its text with no blank line between was dropped whole: the extractive
+    answer came back empty, not abstained and with no error. Every backend now answers, abstains or says why not."""
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "health.md").write_text(HEALTH_CHECK_JA, encoding="utf-8")
+    kura.ingestor.ingest([folder], groups=("everyone",))
+    from llm.evidence import best_evidence
+
+    question = "健康診断は誰がいつ受けますか？"
+    hits = kura.retriever.search(question, EVERYONE, k=5)
+    quotes = {e.quote for e in best_evidence(question, hits, kura.embedder)}
+    assert "入社3か月を経過した社員は、年に一度の定期健康診断を受診しなければならない。" in quotes
+    assert not any("#" in q or q in ("対象と頻度", "健康診断規程") for q in quotes), "headings are labels, not quotes"
+    extractive = kura.answerer("extractive").ask(question, EVERYONE)
+    assert extractive.citations and "#" not in extractive.answer
+    silent = Answerer(kura.retriever, kura.embedder, EmptyBackend()).ask(question, EVERYONE)
+    for answer in (extractive, silent):
+        assert answer.answer.strip() or answer.abstained or answer.error
+    assert silent.error and silent.citations
