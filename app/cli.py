@@ -205,11 +205,24 @@ def _print_answer(answer: Answer) -> None:
         console.print(f"[red]model error:[/red] {shown(answer.error)}")
     for warning in answer.warnings:
         console.print(f"[yellow]note:[/yellow] {shown(warning)}")
+    print_claims(answer.claims)
     if answer.citations:
         console.print("\n[bold]Sources[/bold] (quoted evidence — trust these over the generated text):")
         for c in answer.citations:
             where = f"page {c.page}" if c.page else c.heading
             console.print(f" \\[{c.n}] {shown(c.source)} [dim]{shown(where or '')}[/dim]\n     “{shown(c.quote)}”")
+
+
+def print_claims(claims) -> None:
+    """How many sentences the documents support, and each one they do not, with why."""
+    if not claims:
+        return
+    supported = sum(c.supported for c in claims)
+    colour = "green" if supported == len(claims) else "yellow"
+    console.print(f"[{colour}]{supported} of {len(claims)} sentences supported by your documents[/{colour}]")
+    for claim in claims:
+        if not claim.supported:
+            console.print(f"  [red]✗ not supported[/red] “{shown(claim.text)}” — {shown(claim.reason)}")
 
 
 @cli.command()
@@ -305,6 +318,7 @@ def draft(
             _emit(result.to_json())
             return
         sys.stdout.write(without_controls(result.reply) + "\n")
+        print_claims(result.claims)
         console.print("\n[bold]Internal notes[/bold] (not for the customer):")
         for note in result.internal_notes:
             console.print(f" • {shown(note)}")

@@ -125,7 +125,7 @@ class Kura:
         options = AnswerOptions(
             top_k=s.top_k, abstain_below=s.abstain_below, context_below=s.context_below,
             max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, context_tokens=s.llm_context_tokens,
-            reasoning_effort=s.llm_reasoning_effort or "low",
+            reasoning_effort=s.llm_reasoning_effort or "low", unsupported=s.unsupported,
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
 

@@ -105,6 +105,8 @@ class Settings(BaseSettings):
     llm_reasoning_effort: Effort | None = Field(
         None, description="gpt-oss reasoning effort for every request; unset = low for answers, medium for drafts."
     )
+    unsupported: Literal["flag", "drop"] = Field(
+        "flag", description="Sentences of a generated answer that the passages do not support: flag them, or drop them.")
     draft_style: Path | None = Field(None, description="House-style TOML for ticket drafts (docs/house-style.example.toml).")
     show_reasoning: bool = Field(False, description="Admins only: include the model's reasoning (collapsed).")
 

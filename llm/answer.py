@@ -11,8 +11,10 @@ import re
 import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
+from typing import Literal
 
 from llm.backends import ChatBackend, Effort, LLMError
+from llm.claims import Claim, ClaimChecker, grounded_share
 from llm.evidence import Evidence, best_evidence
 from llm.harmony import HarmonyFilter
 from llm.prompt import build_messages
@@ -22,6 +24,7 @@ from retrieval.search import Retriever
 from retrieval.types import AccessScope, SearchHit
 
 ABSTAIN_MESSAGE = "The documents you can access do not answer this question."
+Unsupported = Literal["flag", "drop"]
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 EVIDENCE_MARGIN = 0.1
 PROMPT_OVERHEAD_TOKENS = 64  # chat-template tokens around each message
@@ -53,10 +56,17 @@ class Answer:
     context: dict[str, int] = field(default_factory=dict)
     reasoning: str | None = None  # the model's reasoning: for admins only, never shown to end users by default
     passages: list[SearchHit] = field(default_factory=list)  # what the answer was built from (not serialised)
+    claims: list[Claim] = field(default_factory=list)  # each sentence, checked against the passages
+    grounded: float | None = None  # share of the sentences that the passages support
+
+    @property
+    def unsupported(self) -> list[Claim]:
+        return [c for c in self.claims if not c.supported]
 
     def to_json(self, include_reasoning: bool = False) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
+        data["claims"] = [c.to_json() for c in self.claims]
         data.pop("passages")
         if not include_reasoning:
             data.pop("reasoning")
@@ -72,6 +82,7 @@ class AnswerOptions:
     temperature: float = 0.1
     context_tokens: int = 4096
     reasoning_effort: Effort | None = "low"  # search answers: quick; ticket drafts ask for more
+    unsupported: Unsupported = "flag"  # drop: unsupported sentences are removed from generated answers
 
 
 def _strongest(evidence: list[Evidence]) -> list[Evidence]:
@@ -107,6 +118,7 @@ class Answerer:
         self.embedder = embedder
         self.backend = backend
         self.options = options
+        self.checker = ClaimChecker(embedder)
 
     @property
     def backend_name(self) -> str:
@@ -151,10 +163,34 @@ class Answerer:
             if len(used) < len(relevant):
                 result.warnings.append(f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
                                        f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens}).")
+        if self.backend is not None and result.answer.strip():
+            mark = time.perf_counter()
+            self._check(result, evidence)
+            timings["check_s"] = round(time.perf_counter() - mark, 4)
         if not result.answer.strip() and not result.error:  # never an empty answer presented as success
             result.error = "No answer text could be built from the passages found; the sources below are all there is."
         timings["total_s"] = round(time.perf_counter() - started, 4)
         yield result
+
+    def _check(self, result: Answer, evidence: list[Evidence]) -> None:
+        """Every sentence decided against the passages the model saw. In drop mode the unsupported ones are removed;
+        if none is left, the answer is the extractive quotes, and a warning says why."""
+        result.claims = self.checker.check(result.answer, result.passages)
+        result.grounded = grounded_share(result.claims)
+        if self.options.unsupported != "drop" or not result.unsupported:
+            return
+        kept = [c for c in result.claims if c.supported]
+        if kept:
+            result.answer = " ".join(f"{c.text} [{c.citations[0]}]" for c in kept)
+            result.warnings.append(f"{len(result.claims) - len(kept)} sentence(s) of the model's answer were removed: "
+                                   "your documents do not support them (KURA_UNSUPPORTED=drop).")
+        else:
+            result.answer = "\n".join(f"“{e.quote}” [{e.n}]" for e in _strongest(evidence))
+            result.warnings.append("No sentence of the model's answer is supported by your documents, so the answer "
+                                   "is the passages' own words instead (KURA_UNSUPPORTED=drop).")
+        result.citations = self._citations(result.passages, evidence, result.answer)
+        result.claims = self.checker.check(result.answer, result.passages)
+        result.grounded = grounded_share(result.claims)
 
     def ask(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None) -> Answer:
         """The whole answer at once (the model is asked without streaming)."""

@@ -1,8 +1,9 @@
 """Support tickets → draft replies grounded in the knowledge base, with internal notes for the agent.
 
 The draft is built from retrieved passages only. Whatever writes the body (a model or the extractive
-fallback), kura frames it in the house style and checks it: every amount, duration, date or refund
-promise in the draft must appear in the cited sources, or the agent is told to verify it."""
+fallback), kura frames it in the house style and checks it: every sentence the model wrote is decided against
+the passages it was given (llm/claims.py), and each one they do not support is listed in the agent's notes with
+why (a changed amount, a promise the sources never make)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from pathlib import Path
 
 from llm.answer import Answerer, Citation
 from llm.backends import Effort
+from llm.claims import Claim
 from llm.prompt import neutralise
 from retrieval.types import AccessScope, SearchHit
 
@@ -130,10 +132,13 @@ class Draft:
     backend: str
     error: str | None = None
     passages: list[SearchHit] = field(default_factory=list)  # what the draft was built from (not serialised)
+    claims: list[Claim] = field(default_factory=list)  # each sentence the model wrote, checked against the passages
+    grounded: float | None = None
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
+        data["claims"] = [c.to_json() for c in self.claims]
         data.pop("passages")
         return data
 
@@ -142,29 +147,6 @@ class Draft:
         reply may repeat any of them, cited or not. Empty when no group can read them all."""
         group_sets = [set(h.chunk.groups) for h in self.passages]
         return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
-
-
-# Statements a reply must never make up: money, durations, dates, percentages, refund and credit promises.
-_CLAIM = re.compile(
-    r"(?:[¥$€£]\s?\d[\d,.]*|\d[\d,.]*\s?%|\d[\d,.]*[\s-]?(?:yen|円|usd|dollars?|eur|percent|days?|weeks?|months?|years?|"
-    r"hours?|gb|tb|日|週間|か月|年)\b|\b(?:january|february|march|april|may|june|july|august|september|october|"
-    r"november|december)\s+\d{1,2}\b|\brefund(?:ed|s)?\b|\bcredit(?:ed|s)?\b|\bfree(?: of charge| trial)?\b|"
-    r"\bdiscount\w*|\bcompensat\w+)",
-    re.IGNORECASE,
-)
-
-
-def unsupported_claims(text: str, sources: list[str]) -> list[str]:
-    """Claims in `text` (amounts, durations, dates, refund promises) that no source states."""
-    haystack = " ".join(" ".join(s.lower().split()) for s in sources)
-    found = []
-    for match in _CLAIM.finditer(text):
-        claim = " ".join(match.group(0).lower().split())
-        # A promise word counts as stated if any form of it is (refund / refunded / refunds).
-        needle = claim[:6] if claim.isalpha() else claim
-        if needle not in haystack and claim not in found:
-            found.append(claim)
-    return found
 
 
 def _drafting_prompt(style: HouseStyle, ticket: Ticket) -> str:
@@ -224,13 +206,12 @@ class Drafter:
         if result.error:
             notes.append(f"The model failed ({result.error}); the reply below is a holding reply.")
             body = body or "Thank you for your message. We are looking into it and will reply shortly."
-        sources = [hit.chunk.text for hit in result.passages]
-        for claim in unsupported_claims(body, sources):
-            notes.append(f"The draft says “{claim}”, which the cited sources do not state: verify before sending.")
+        for claim in result.unsupported:  # every sentence the model wrote, checked against its passages
+            notes.append(f"Not in the sources: “{claim.text}” — {claim.reason}. Verify or remove it before sending.")
         for citation in result.citations:
             notes.append(f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}")
         yield Draft(self.style.frame(ticket, body), notes, result.citations, result.abstained, result.backend,
-                    result.error, result.passages)
+                    result.error, result.passages, result.claims, result.grounded)
 
     def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium") -> Draft:
         *_, final = self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False)

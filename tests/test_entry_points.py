@@ -48,7 +48,7 @@ STAFF = ("staff", "everyone")
 
 
 # regexes and the BM25 encoders also have .search/.query
-NOT_STORES = {"re", "sparse", "_CJK", "_SENTENCE", "_bm25", "analyzer"}
+NOT_STORES = {"re", "sparse", "_CJK", "_SENTENCE", "_bm25", "analyzer", "_NEGATION_EN", "_NEGATION_JA", "_MODAL_EN"}
 
 
 def calls_in(function: ast.AST):
