@@ -386,7 +386,8 @@ def eval_qa(
         if as_json:
             _emit({**summary, "previous": {m: v for m, v in (previous or {}).items() if m != "results"} or None})
             return
-        metrics = ("hit@" + str(k), "cited", "fact_recall", "abstention_precision", "abstention_recall")
+        metrics = ("hit@" + str(k), "cited", "fact_recall", "answer_fact_recall", "grounded", "abstention_precision",
+                   "abstention_recall")
         console.print(f"{summary['gold']}: {summary['questions']} questions, backend {summary['backend']}")
         for metric in metrics:
             before = f" (previous run {previous[metric]})" if previous and previous.get(metric) is not None else ""

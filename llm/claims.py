@@ -18,15 +18,15 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from llm.evidence import split_sentences
+from llm.evidence import sentence_vectors, split_sentences
 from retrieval.embed import DenseEmbedder, MecabBm25, is_cjk
 from retrieval.types import SearchHit
 
 _MARKER = re.compile(r"\s*\[(\d{1,2})\]")
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])|(?<=[。！？])")
-SIMILAR_ENOUGH = 0.55  # cosine of a supported sentence to its best source sentence (bench/grounding.py)
-COVERED_ENOUGH = 0.6  # share of the sentence's content words found in the source
-UNRELATED_BELOW = 0.45  # under this, the closest source sentence is about something else
+CONTRADICTIONS = ("the sources say", "the sources do not name", "the sources do not mention")  # not just absent
+UNRELATED_BELOW = 0.45  # cosine under which the closest source sentence is about something else (bench/grounding.py)
+COVERED_ENOUGH = 0.5  # share of the sentence's content words (numbers aside) found in the source
 
 _NUMBER_WORDS = {
     "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
@@ -34,9 +34,12 @@ _NUMBER_WORDS = {
     "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
     "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a dozen": 12, "half": 0.5,
 }
+_NUMBER_STEMS = frozenset(word[:5] for word in _NUMBER_WORDS)
 _KANJI_SCALE = {"万": 10_000, "億": 100_000_000, "千": 1_000}
 _QUANTITY = re.compile(
-    r"(?P<number>\d+(?:[.,]\d+)*(?:\.\d+)?|" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True)) + r")"
+    r"(?P<number>\d+(?:[.,]\d+)*(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-"
+    r"(?:one|two|three|four|five|six|seven|eight|nine)|\b(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    + r")\b)"
     r"\s*(?P<scale>万|億|千|thousand|million|billion)?\s*-?\s*(?P<unit>%|percent|円|yen|ドル|dollars?|usd|eur|euros?|"
     r"days?|日間?|weeks?|週間?|months?|か月|ヶ月|カ月|years?|年間?|hours?|時間|minutes?|分|gb|tb|mb|ポイント|"
     r"percent|times?|回|人|名|件|pages?|ページ)?",
@@ -52,7 +55,13 @@ _MONTHS = ("january february march april may june july august september october 
 _NEGATION_EN = re.compile(r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|don't|doesn't|didn't|without|"
                           r"neither|nor|none|nothing|unable|non-refundable|nonrefundable)\b|n't\b", re.IGNORECASE)
 _NEGATION_JA = re.compile(r"ない|ません|ず(?:に|、|。)|不可|できません|禁止|対象外|なし|無し")
-_MODAL_EN = re.compile(r"\b(?:may|can|could|might|must|should|always|only)\b", re.IGNORECASE)
+_ABSOLUTES = re.compile(r"\b(?:only|always|never|optional|immediately|free|unlimited|anyone|automatically)\b|"
+                        r"のみ|だけ|不要|誰でも|いつでも|無料|直後|必ず|自由に", re.IGNORECASE)
+_PERIODS = {"月額": "month", "毎月": "month", "per month": "month", "a month": "month", "monthly": "month",
+            "年額": "year", "毎年": "year", "per year": "year", "a year": "year", "yearly": "year", "annual": "year",
+            "annually": "year", "日額": "day", "per day": "day", "a day": "day", "daily": "day", "1日あたり": "day",
+            "per night": "night", "1泊": "night", "a night": "night", "週": "week", "per week": "week", "weekly": "week"}
+_PERIOD = re.compile("|".join(re.escape(p) for p in sorted(_PERIODS, key=len, reverse=True)), re.IGNORECASE)
 _ROLES = ("ceo cfo cto coo cio president chairman chairwoman director manager lead head supervisor officer "
           "administrator admin owner founder partner vice intern contractor auditor").split()
 _ROLES_JA = ("社長", "副社長", "会長", "部長", "課長", "係長", "主任", "取締役", "役員", "執行役員", "本部長", "室長",
@@ -94,6 +103,8 @@ def answer_sentences(answer: str) -> list[str]:
 
 def _number(text: str) -> float | None:
     text = text.lower()
+    if "-" in text and all(part in _NUMBER_WORDS for part in text.split("-")):  # twenty-five
+        return float(sum(_NUMBER_WORDS[part] for part in text.split("-")))
     if text in _NUMBER_WORDS:
         return float(_NUMBER_WORDS[text])
     try:
@@ -110,8 +121,10 @@ def quantities(text: str) -> set[tuple[float, str]]:
     for hour, minute in re.findall(r"\b(\d{1,2}):(\d{2})\b", text):
         found.add((float(hour) + float(minute) / 60, "time"))
     text = re.sub(r"\b\d{1,2}:\d{2}\b", " ", text)
-    for month, day in re.findall(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})\b", text, re.IGNORECASE):
+    dates = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})\b", re.IGNORECASE)
+    for month, day in dates.findall(text):
         found.add((float(day), month.lower()))
+    text = dates.sub(" ", text)
     for match in _QUANTITY.finditer(text):
         value = _number(match["number"])
         if value is None:
@@ -125,16 +138,22 @@ def quantities(text: str) -> set[tuple[float, str]]:
 
 
 def _differing_quantities(claim: str, source: str) -> list[tuple[float, str]]:
-    """What the claim states that the source does not: a unitless number matches the same number with any unit."""
+    """What the claim states that the source does not: a number the claim gives without a unit matches the same
+    number with any unit; one with a unit needs that unit (10 GB is not 10 users or 10 TB)."""
     stated = quantities(source)
     values = {value for value, _ in stated}
     return [(value, unit) for value, unit in quantities(claim)
-            if (value, unit) not in stated and not (unit == "" and value in values)
-            and not any(value == v and u == "" for v, u in stated)]
+            if (value, unit) not in stated and not (unit == "" and value in values)]
+
+
+_NOT_NEGATION_JA = re.compile(r"なければならない|なくてはならない|ねばならない|なければなりません|にかかわらず|かかわらず|"
+                              r"問わず|少なくとも|に限らず")
 
 
 def _negated(text: str) -> bool:
-    return bool(_NEGATION_JA.search(text) if is_cjk(text) else _NEGATION_EN.search(text))
+    if is_cjk(text):  # obligation (〜なければならない: must) and "regardless of" are not denials
+        return bool(_NEGATION_JA.search(_NOT_NEGATION_JA.sub("", text)))
+    return bool(_NEGATION_EN.search(text))
 
 
 def _roles(text: str) -> set[str]:
@@ -154,16 +173,20 @@ def _mecab() -> MecabBm25:
     return MecabBm25()
 
 
-def content_words(text: str) -> set[str]:
+@functools.lru_cache(maxsize=50_000)
+def content_words(text: str) -> frozenset[str]:
     """The words that carry meaning (MeCab's dictionary forms for Japanese), first five letters of English ones."""
     text = _MARKER.sub(" ", text)
     if is_cjk(text):
-        return {w.lower() for w in _mecab().words(text) if len(w) > 1 or re.match(r"[\u3400-\u9fff]", w)}
-    return {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+        words = {w.lower() for w in _mecab().words(text) if len(w) > 1 or re.match(r"[\u3400-\u9fff]", w)}
+    else:
+        words = {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+    return frozenset(w for w in words if not w[0].isdigit() and w not in _NUMBER_STEMS)  # numbers: on their own
 
 
-def _problem(claim: str, source: str, similarity: float) -> str:
-    """Why `source` does not support `claim`, or "" when it does."""
+def _problem(claim: str, source: str, similarity: float, names: frozenset[str] = frozenset()) -> str:
+    """Why `source` does not support `claim`, or "" when it does. `names` are the proper names the passages use
+    (plans, products, companies): one the claim mentions must be in `source`, even at the start of a sentence."""
     changed = _differing_quantities(claim, source)
     if changed and similarity >= UNRELATED_BELOW:
         stated = sorted(quantities(source))
@@ -172,23 +195,38 @@ def _problem(claim: str, source: str, similarity: float) -> str:
         return f"the sources say {', '.join(_shown(q) for q in stated)}, not {_shown(changed[0])}"
     if similarity < UNRELATED_BELOW:
         return "not found in your documents"
-    if _negated(claim) != _negated(source):
-        return "the sources say the opposite" if _negated(source) else "the sources do not say this is excluded"
+    closest = _closest_part(claim, source)  # polarity is a property of one sentence, not of a pair of them
+    if _negated(claim) != _negated(closest):
+        return "the sources say the opposite" if _negated(closest) else "the sources do not say this is excluded"
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
         return f"the sources do not name {', '.join(sorted(extra_roles))} here"
-    extra_names = {n for n in _names(claim) if n.lower() not in source.lower()}
+    mentioned = _names(claim) | {w for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim) if w in names}
+    extra_names = {n for n in mentioned if n.lower()[:5] not in source.lower()}
     if extra_names:
         return f"the sources do not mention {', '.join(sorted(extra_names))}"
     words = content_words(claim)
     covered = len(words & content_words(source)) / len(words) if words else 1.0
-    if similarity < SIMILAR_ENOUGH or covered < COVERED_ENOUGH:
+    periods = {_PERIODS[p.lower()] for p in _PERIOD.findall(claim)} - {_PERIODS[p.lower()] for p in _PERIOD.findall(source)}
+    if periods and _PERIOD.search(source):
+        said = sorted({_PERIODS[p.lower()] for p in _PERIOD.findall(source)})
+        return f"the sources say per {' or per '.join(said)}, not per {sorted(periods)[0]}"
+    if covered < COVERED_ENOUGH:
         return "not found in your documents"
-    if _MODAL_EN.search(claim) and not is_cjk(claim):
-        modals = {m.lower() for m in _MODAL_EN.findall(claim)} - {m.lower() for m in _MODAL_EN.findall(source)}
-        if modals & {"always", "only", "must", "never"}:
-            return f"the sources do not say “{sorted(modals)[0]}”"
+    absolutes = {a.lower() for a in _ABSOLUTES.findall(claim)} - {a.lower() for a in _ABSOLUTES.findall(source)}
+    if absolutes:
+        return f"the sources do not say “{sorted(absolutes)[0]}”"
     return ""
+
+
+_CLAUSE = re.compile(r"[;；:：]\s*|,\s+(?=but\b|and\b|while\b|whereas\b)|(?<=が、)|(?<=し、)")
+
+
+def _closest_part(claim: str, source: str) -> str:
+    """The clause of `source` that shares the most content words with the claim."""
+    parts = [c for sentence in split_sentences(source) or [source] for c in _CLAUSE.split(sentence) if c.strip()]
+    words = content_words(claim)
+    return max(parts, key=lambda part: len(words & content_words(part)))
 
 
 def _shown(quantity: tuple[float, str]) -> str:
@@ -213,40 +251,54 @@ class ClaimChecker:
 
     def check(self, answer: str, passages: list[SearchHit]) -> list[Claim]:
         sentences = answer_sentences(answer)
-        sources = [(n, s) for n, hit in enumerate(passages, 1) for s in _source_sentences(hit.chunk.text)]
         if not sentences:
             return []
-        if not sources:
+        singles = [(n, s) for n, hit in enumerate(passages, 1) for s in split_sentences(hit.chunk.text)]
+        if not singles:
             return [Claim(s, False, reason="not found in your documents") for s in sentences]
+        single_vectors = sentence_vectors(self.embedder, [s for _, s in singles])
+        # answers often merge two neighbouring source sentences: each pair is a source too, its vector the mean
+        pairs = [i for i in range(len(singles) - 1) if singles[i][0] == singles[i + 1][0]]
+        sources = singles + [(singles[i][0], f"{singles[i][1]} {singles[i + 1][1]}") for i in pairs]
+        pair_vectors = [single_vectors[i] + single_vectors[i + 1] for i in pairs]
+        source_vectors = np.vstack([single_vectors, *[v / np.linalg.norm(v) for v in pair_vectors]])
+        names = frozenset(n for hit in passages for n in _names(hit.chunk.text))
         claims_text = [_MARKER.sub("", s).strip() for s in sentences]
-        vectors = self.embedder.embed(claims_text + [s for _, s in sources])
-        claim_vectors, source_vectors = vectors[: len(sentences)], vectors[len(sentences):]
-        similarities = claim_vectors @ source_vectors.T
-        return [self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources)
+        # "It can be split" means little alone: each sentence is also read after the one before it
+        in_context = [f"{before} {claim}" for before, claim in zip(["", *claims_text], claims_text)]
+        vectors = self.embedder.embed(claims_text + in_context)
+        count = len(sentences)
+        similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
+        return [self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names)
                 for sentence, text, row in zip(sentences, claims_text, similarities)]
 
     @staticmethod
-    def _decide(text: str, cited: list[int], similarities: np.ndarray, sources: list[tuple[int, str]]) -> Claim:
-        """Supported by a source sentence it cites if one passes; else by any passage (the citation is corrected);
-        else unsupported, with the reason from the closest source sentence."""
+    def _decide(text: str, cited: list[int], similarities: np.ndarray, sources: list[tuple[int, str]],
+                names: frozenset[str]) -> Claim:
+        """The source sentence closest in meaning speaks first: if it contradicts the claim (another number, the
+        opposite polarity, another role or name), the claim is unsupported, whatever a looser match elsewhere
+        says. Otherwise it is supported by a source sentence it cites if one passes, else by any passage (the
+        citation is corrected), else unsupported with the reason from the closest sentence."""
         words = content_words(text)
         overlap = np.array([len(words & content_words(s)) / len(words) if words else 0.0 for _, s in sources])
         order = np.argsort(-(similarities + 0.3 * overlap))
+        closest = int(order[0])
+
+        def verdict(index: int) -> tuple[str, Claim]:
+            n, source = sources[index]
+            problem = _problem(text, source, float(similarities[index]), names)
+            return problem, Claim(text, not problem, [] if problem else [n], source,
+                                  round(float(similarities[index]), 3), problem)
+
+        problem, claim = verdict(closest)
+        if not problem or problem.startswith(CONTRADICTIONS):
+            return claim
         ranked = [i for i in order if sources[i][0] in cited] + [i for i in order if sources[i][0] not in cited]
         for index in ranked[:8]:
-            n, source = sources[index]
-            if not _problem(text, source, float(similarities[index])):
-                return Claim(text, True, [n], source, round(float(similarities[index]), 3))
-        best = ranked[0]
-        n, source = sources[best]
-        return Claim(text, False, [], source, round(float(similarities[best]), 3),
-                     _problem(text, source, float(similarities[best])))
-
-
-def _source_sentences(text: str) -> list[str]:
-    """A passage's sentences, and each pair of neighbours joined: answers often merge two source sentences."""
-    sentences = split_sentences(text)
-    return sentences + [f"{a} {b}" for a, b in zip(sentences, sentences[1:])]
+            other_problem, other = verdict(int(index))
+            if not other_problem:
+                return other
+        return claim
 
 
 def grounded_share(claims: list[Claim]) -> float | None:

@@ -53,13 +53,16 @@ def evaluate_qa(answerer: Answerer, questions: list[GoldQuestion], scope: Access
         answer = answerer.ask(gold.question, scope)
         sources = [hit.chunk.source for hit in answer.passages]
         rank = next((i for i, s in enumerate(sources, 1) if gold.expected_source and gold.expected_source in s), None)
-        text = _normalise(answer.answer + " " + " ".join(c.quote for c in answer.citations))
+        said = _normalise(answer.answer)
+        text = said + " " + _normalise(" ".join(c.quote for c in answer.citations))
         found = [fact for fact in gold.facts if _normalise(fact) in text]
         rows.append({
             "question": gold.question, "expected_source": gold.expected_source, "rank": rank,
             "hit": rank is not None and rank <= k, "cited": any(gold.expected_source and gold.expected_source
                                                                 in c.source for c in answer.citations),
             "facts": len(gold.facts), "facts_found": found, "abstained": answer.abstained,
+            "facts_in_answer": [fact for fact in gold.facts if _normalise(fact) in said],
+            "sentences": len(answer.claims), "supported": sum(c.supported for c in answer.claims),
         })
     answerable = [r for r in rows if r["expected_source"]]
     abstained = [r for r in rows if r["abstained"]]
@@ -70,6 +73,8 @@ def evaluate_qa(answerer: Answerer, questions: list[GoldQuestion], scope: Access
         f"hit@{k}": _ratio(sum(r["hit"] for r in answerable), len(answerable)),
         "cited": _ratio(sum(bool(r["cited"]) for r in answerable), len(answerable)),
         "fact_recall": _ratio(sum(len(r["facts_found"]) for r in rows), sum(r["facts"] for r in rows)),
+        "answer_fact_recall": _ratio(sum(len(r["facts_in_answer"]) for r in rows), sum(r["facts"] for r in rows)),
+        "grounded": _ratio(sum(r["supported"] for r in rows), sum(r["sentences"] for r in rows)),
         "abstention_precision": _ratio(sum(not r["expected_source"] for r in abstained), len(abstained)),
         "abstention_recall": _ratio(sum(r["abstained"] for r in should_abstain), len(should_abstain)),
         "backend": answerer.backend_name,

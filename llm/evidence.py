@@ -6,7 +6,11 @@ on a tiny model the quotes, not the generated text, are what a reader should tru
 from __future__ import annotations
 
 import re
+import threading
+from collections import OrderedDict
 from dataclasses import dataclass
+
+import numpy as np
 
 from retrieval.embed import DenseEmbedder
 from retrieval.types import SearchHit
@@ -60,6 +64,27 @@ class Evidence:
     similarity: float
 
 
+_VECTORS: OrderedDict[tuple[str, str], np.ndarray] = OrderedDict()
+_VECTORS_KEPT = 20_000
+_VECTORS_LOCK = threading.Lock()
+
+
+def sentence_vectors(embedder: DenseEmbedder, texts: list[str]) -> np.ndarray:
+    """Embeddings of passage sentences, remembered (the most recent 20,000): the quote finder and the claim check
+    read the same passages, so the second pays nothing for them."""
+    with _VECTORS_LOCK:
+        missing = list(dict.fromkeys(t for t in texts if (embedder.model_id, t) not in _VECTORS))
+    fresh = embedder.embed(missing) if missing else []
+    with _VECTORS_LOCK:
+        for text, vector in zip(missing, fresh):
+            _VECTORS[(embedder.model_id, text)] = vector
+        while len(_VECTORS) > _VECTORS_KEPT:
+            _VECTORS.popitem(last=False)
+        found = [_VECTORS.get((embedder.model_id, t)) for t in texts]
+    local = dict(zip(missing, fresh))
+    return np.array([v if v is not None else local[t] for v, t in zip(found, texts)])
+
+
 def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder) -> list[Evidence]:
     """For each passage, the sentence (or two) that best supports the question; best first.
 
@@ -71,8 +96,8 @@ def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder)
         candidates.extend((n, sentence) for sentence in sentences if sentence)
     if not candidates:
         return []
-    vectors = embedder.embed([question] + [sentence for _, sentence in candidates])
-    similarities = vectors[1:] @ vectors[0]
+    sentences = sentence_vectors(embedder, [sentence for _, sentence in candidates])
+    similarities = sentences @ embedder.embed_one(question)
     question_stems = _stems(question)
     scored: dict[int, list[tuple[float, int, str, float]]] = {}
     for index, ((n, sentence), similarity) in enumerate(zip(candidates, similarities)):

@@ -1,6 +1,7 @@
 """A tiny OpenAI-compatible server that replays recorded vLLM/gpt-oss responses, for fault injection only.
 
 The requested `model` picks the behaviour: `replay:NAME` serves recordings/NAME.sse (streaming) or NAME.json;
+`say:TEXT` answers TEXT (a scripted answer, streamed or not);
 `http-500` answers 500; `missing-model` answers 404; `slow` waits before the first byte; `keepalive` streams only
 SSE comments (vLLM behind a proxy that keeps the connection open); `not-json`, `empty-object` and `no-choices`
 answer 200 with a body that is no chat completion. Every request body is kept for assertions."""
@@ -73,10 +74,23 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("stream") and kind == "application/json":
                 return self._send(200, "text/event-stream", b"data: " + payload + b"\n\ndata: [DONE]\n\n")
             return self._send(200, kind, payload)
+        if model.startswith("say:"):  # a scripted answer: the test is about what kura does with it
+            return self._say(model.removeprefix("say:"), bool(body.get("stream")))
         name = model.removeprefix("replay:")
         if body.get("stream"):
             return self._send(200, "text/event-stream", (RECORDINGS / f"{name}.sse").read_bytes())
         return self._send(200, "application/json", (RECORDINGS / f"{name}.json").read_bytes())
+
+    def _say(self, text: str, stream: bool) -> None:
+        if not stream:
+            reply = {"id": "say", "object": "chat.completion", "created": 0, "model": "say", "choices": [
+                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
+            return self._send(200, "application/json", json.dumps(reply).encode())
+        events = [{"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]},
+                  {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+        chunk = {"id": "say", "object": "chat.completion.chunk", "created": 0, "model": "say"}
+        payload = "".join(f"data: {json.dumps({**chunk, **event})}\n\n" for event in events) + "data: [DONE]\n\n"
+        return self._send(200, "text/event-stream", payload.encode())
 
     def _keep_alive(self) -> None:
         self.send_response(200)
