@@ -81,6 +81,18 @@ def within_rate_limit(action: str) -> bool:
     return not wait
 
 
+def show_claims(claims: list) -> None:
+    """How much of a generated answer the documents support, and each sentence they do not, with why."""
+    if not claims:
+        return
+    supported = sum(c.supported for c in claims)
+    (st.caption if supported == len(claims) else st.warning)(t("claims_supported", supported=supported,
+                                                               total=len(claims)))
+    for claim in claims:
+        if not claim.supported:
+            st.error(t("claim_unsupported", text=claim.text, reason=claim.reason), icon=":material/report:")
+
+
 def where(citation: Citation) -> str:
     return t("page_n", page=citation.page) if citation.page else (citation.heading or citation.title)
 

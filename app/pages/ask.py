@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from app.ui import get_kura, scope, show_citations, t, user, within_rate_limit
+from app.ui import get_kura, scope, show_citations, show_claims, t, user, within_rate_limit
 from llm import Answer, LLMError
 from llm.conversation import standalone_question
 
@@ -36,6 +36,7 @@ def show_turn(turn: dict) -> None:
             st.warning(t("model_failed", error=turn["error"]))
         for warning in turn["warnings"]:
             st.caption(warning)
+        show_claims(turn.get("claims", []))
         if turn["query"] != turn["question"]:
             st.caption(t("searched_for", query=turn["query"]))
         show_citations(turn["citations"], key=turn["id"])
@@ -72,7 +73,7 @@ def answer(question: str) -> None:
         placeholder.empty()
     turn = {"id": uuid.uuid4().hex[:12], "question": question, "query": query, "answer": result.answer,
             "abstained": result.abstained, "error": result.error, "warnings": result.warnings, "notice": notice,
-            "citations": result.citations}
+            "citations": result.citations, "claims": result.claims}
     history.append(turn)
     kura.audit.record(user().name, "ask", turn=turn["id"], question=question, query=query,
                       backend=result.backend, abstained=result.abstained,

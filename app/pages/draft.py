@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import get_kura, scope, show_citations, t, user, within_rate_limit
+from app.ui import get_kura, scope, show_citations, show_claims, t, user, within_rate_limit
 from llm import LLMError
 from llm.draft import Draft, Ticket
 
@@ -80,7 +80,10 @@ with right:
         if draft.abstained:
             st.warning(t("draft_abstained"))
         st.text_area(t("draft_reply"), key="reply_text", height=320)
-        st.button(t("approve"), key="approve", on_click=approve, args=(ticket, draft))
+        show_claims(draft.claims)
+        unchecked = any(not c.supported for c in draft.claims)
+        checked = st.checkbox(t("confirm_unsupported"), key="confirm_unsupported") if unchecked else True
+        st.button(t("approve"), key="approve", on_click=approve, args=(ticket, draft), disabled=not checked)
         kind, message = st.session_state.get("approved_message", (None, None))
         if kind:
             getattr(st, kind)(message)
