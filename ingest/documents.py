@@ -63,7 +63,9 @@ def heading_path(parts: list[str]) -> str:
 
 
 class SectionBuilder:
-    """Collects paragraphs under the current heading path; a new heading closes the section before it."""
+    """Collects paragraphs under the current heading path; a new heading closes the section before it. A heading
+    lives in the section's heading path (shown with citations, embedded with each chunk), never in its text: glued
+    to the first paragraph it would become part of a quote ("Payroll Salaries are paid…")."""
 
     def __init__(self) -> None:
         self.trail: list[str] = []
@@ -73,7 +75,6 @@ class SectionBuilder:
     def heading(self, level: int, text: str) -> None:
         self._flush()
         self.trail[:] = self.trail[: level - 1] + [""] * max(0, level - 1 - len(self.trail)) + [text]
-        self._buffer.append(text)
 
     def text(self, text: str) -> None:
         self._buffer.append(text)

@@ -184,9 +184,12 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in words if not w[0].isdigit() and w not in _NUMBER_STEMS)  # numbers: on their own
 
 
-def _problem(claim: str, source: str, similarity: float, names: frozenset[str] = frozenset()) -> str:
+def _problem(claim: str, source: str, similarity: float, names: frozenset[str] = frozenset(),
+             common: frozenset[str] = frozenset()) -> str:
     """Why `source` does not support `claim`, or "" when it does. `names` are the proper names the passages use
-    (plans, products, companies): one the claim mentions must be in `source`, even at the start of a sentence."""
+    (plans, products, companies) and `common` the words they use in lower case: a capitalised word of the claim,
+    even at the start of a sentence, is a name unless the passages use it as a plain word, and it must be in
+    `source` ("Starter customers can…" is not "Enterprise customers can…")."""
     changed = _differing_quantities(claim, source)
     if changed and similarity >= UNRELATED_BELOW:
         stated = sorted(quantities(source))
@@ -201,7 +204,8 @@ def _problem(claim: str, source: str, similarity: float, names: frozenset[str] =
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
         return f"the sources do not name {', '.join(sorted(extra_roles))} here"
-    mentioned = _names(claim) | {w for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim) if w in names}
+    mentioned = _names(claim) | {w for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim)
+                                 if w in names or (common and w.lower() not in common and w.lower() not in _STOP)}
     extra_names = {n for n in mentioned if n.lower()[:5] not in source.lower()}
     if extra_names:
         return f"the sources do not mention {', '.join(sorted(extra_names))}"
@@ -263,18 +267,19 @@ class ClaimChecker:
         pair_vectors = [single_vectors[i] + single_vectors[i + 1] for i in pairs]
         source_vectors = np.vstack([single_vectors, *[v / np.linalg.norm(v) for v in pair_vectors]])
         names = frozenset(n for hit in passages for n in _names(hit.chunk.text))
+        common = frozenset(w for hit in passages for w in re.findall(r"\b[a-z][a-z'-]+\b", hit.chunk.text))
         claims_text = [_MARKER.sub("", s).strip() for s in sentences]
         # "It can be split" means little alone: each sentence is also read after the one before it
         in_context = [f"{before} {claim}" for before, claim in zip(["", *claims_text], claims_text)]
         vectors = self.embedder.embed(claims_text + in_context)
         count = len(sentences)
         similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
-        return [self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names)
+        return [self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names, common)
                 for sentence, text, row in zip(sentences, claims_text, similarities)]
 
     @staticmethod
     def _decide(text: str, cited: list[int], similarities: np.ndarray, sources: list[tuple[int, str]],
-                names: frozenset[str]) -> Claim:
+                names: frozenset[str], common: frozenset[str]) -> Claim:
         """The source sentence closest in meaning speaks first: if it contradicts the claim (another number, the
         opposite polarity, another role or name), the claim is unsupported, whatever a looser match elsewhere
         says. Otherwise it is supported by a source sentence it cites if one passes, else by any passage (the
@@ -286,7 +291,7 @@ class ClaimChecker:
 
         def verdict(index: int) -> tuple[str, Claim]:
             n, source = sources[index]
-            problem = _problem(text, source, float(similarities[index]), names)
+            problem = _problem(text, source, float(similarities[index]), names, common)
             return problem, Claim(text, not problem, [] if problem else [n], source,
                                   round(float(similarities[index]), 3), problem)
 

@@ -83,3 +83,13 @@ def test_bad_files_raise_parse_error(tmp_path, name, content, reason):
     path.write_bytes(content)
     with pytest.raises(ParseError, match=reason):
         parse(path)
+
+
+def test_a_heading_is_the_sections_label_never_glued_onto_its_text():
+    """In every format with headings, the heading goes to the heading path; the text under it stays its own,
+    so a quote never reads "Payroll Salaries are paid…"."""
+    from ingest.parse import html_document
+
+    document = html_document("<h1>Handbook</h1><h2>Payroll</h2><p>Salaries are paid on the 25th.</p>", "x")
+    [section] = document.sections
+    assert (section.heading, section.text) == ("Handbook > Payroll", "Salaries are paid on the 25th.")

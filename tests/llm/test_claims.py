@@ -29,6 +29,9 @@ COMMUTING_JA = """# 通勤手当規程
 
 ## 定期券
 定期券代は6か月分をまとめて支給する。私用の交通費は支給しない。
+
+## 通勤経路
+通勤経路は12月1日までに総務部へ届け出る。
 """
 
 # (question, answer the model gives, supported?, kind of mistake)
@@ -51,11 +54,23 @@ CASES = [
      "Ask the CFO to restart the sync server for you.", False, "swapped role, fabricated"),
     ("Can I get a refund for my annual plan?",
      "You will also receive a partial refund of 50% after the first year.", False, "fabricated addition"),
+    ("When is the office closed for the year-end break?",
+     "The office is closed from December 24 to January 3 for the year-end break [1].", False, "changed date"),
+    ("Can I book business class for a flight?", "Business class may only be booked for flights under two hours.", False,
+     "changed modality"),
+    ("Can Enterprise customers bring their own encryption keys?",
+     "Starter customers can bring their own encryption keys.", False, "swapped entity"),
     ("自転車通勤手当はいくらですか？", "自転車通勤手当は月額3万円が上限です。", True, "Japanese paraphrase"),
+    ("自転車通勤手当はいくらですか？", "自転車通勤手当は年額3万円が上限です。", False, "Japanese changed period"),
+    ("自転車通勤手当はいくらですか？", "自転車通勤手当は申請不要で誰でも受け取れます。", False, "Japanese changed modality"),
+    ("自転車通勤手当はいくらですか？", "自転車通勤手当は月額3万円が上限で、さらにヘルメット代1万円も支給します。", False,
+     "Japanese fabricated addition"),
     ("自転車通勤手当はいくらですか？", "自転車通勤手当は月額5万円が上限です。", False, "Japanese changed amount"),
     ("自転車通勤手当の申請には誰の承認が必要ですか？", "申請には社長の承認が必要です。", False, "Japanese swapped role"),
     ("私用の交通費は支給されますか？", "私用の交通費も支給します。", False, "Japanese flipped negation"),
     ("定期券代はどのように支給されますか？", "定期券代は3か月分をまとめて支給します。", False, "Japanese changed duration"),
+    ("通勤経路はいつまでに届け出ますか？", "通勤経路は12月1日までに総務部へ届け出ます。", True, "Japanese date"),
+    ("通勤経路はいつまでに届け出ますか？", "通勤経路は12月15日までに総務部へ届け出ます。", False, "Japanese changed date"),
 ]
 
 
