@@ -21,7 +21,7 @@ RUN pip install --no-cache-dir torch==2.13.0 --index-url https://download.pytorc
 RUN useradd --create-home --uid 10001 kura && mkdir -p /data /models && chown kura /data
 USER kura
 ENV KURA_HOME=/data \
-    KURA_LLM_MODEL_PATH=/models/SmolLM2-135M-Instruct.Q4_1.gguf \
+    KURA_LLM_MODEL_PATH=/models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf \
     HF_HUB_OFFLINE=1 TRANSFORMERS_OFFLINE=1 DO_NOT_TRACK=1 STREAMLIT_BROWSER_GATHER_USAGE_STATS=false
 
 EXPOSE 8501

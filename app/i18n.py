@@ -37,8 +37,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "store_unavailable": ("The document index cannot be opened: {error}", "文書インデックスを開けません: {error}"),
     # ask
     "ask_placeholder": ("Ask about your documents…", "文書について質問してください…"),
-    "demo_model": ("Answers are written by a small demo model and may be wrong. The quoted sources are what to trust.",
-                   "回答は小さなデモ用モデルが書いたもので、誤っている可能性があります。信頼すべきは引用元の文章です。"),
+    "demo_model": ("Answers are written by a small local model and can be wrong: each sentence is checked against "
+                   "your documents, and the quoted sources are what to trust.",
+                   "回答は小さなローカルモデルが書いたもので、誤っている可能性があります。各文は文書と照合されます。"
+                   "信頼すべきは引用元の文章です。"),
     "not_found": ("Not found in the documents you can access.", "アクセスできる文書の中には見つかりませんでした。"),
     "model_failed": ("The model could not answer: {error}", "モデルが回答できませんでした: {error}"),
     "model_unavailable": ("{error} Showing the best passages instead of a written answer.",

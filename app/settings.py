@@ -94,7 +94,10 @@ class Settings(BaseSettings):
     posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 
     llm_backend: BackendName = "local"
-    llm_model_path: Path = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
+    llm_model_path: Path = Field(
+        REPO_ROOT / "models" / "Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
+        description="GGUF for the local backend. The default gets 3× more facts right than SmolLM2-135M "
+        "(models/SmolLM2-135M-Instruct.Q4_1.gguf: faster, for small machines); docs/benchmarks.md.")
     llm_base_url: str = "http://localhost:8000/v1"
     llm_model: str = "gpt-oss-20b"
     llm_api_key: SecretStr = SecretStr("not-needed")

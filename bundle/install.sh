@@ -11,7 +11,7 @@ mkdir -p "$target"
 cp -r "$here/models" "$here/samples" "$target/"
 cat > "$target/kura.env" <<ENV
 KURA_HOME=$target/.kura
-KURA_LLM_MODEL_PATH=$target/models/SmolLM2-135M-Instruct.Q4_1.gguf
+KURA_LLM_MODEL_PATH=$target/models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf
 ENV
 echo "kura installed in $target. Try:"
 echo "  set -a; . $target/kura.env; set +a; $target/.venv/bin/kura ingest $target/samples && $target/.venv/bin/kura ask 'How many days of paid time off?'"

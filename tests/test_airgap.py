@@ -68,7 +68,7 @@ def test_ingest_ask_and_app_work_with_no_network_at_all(tmp_path):
     if probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.decode().strip()}")
     env = {"WORK": str(tmp_path), "SAMPLES": str(SAMPLES), "GGUF": str(require_gguf()),
-           "BIN": str(Path(sys.executable).parent),
+           "KURA_LLM_MODEL_PATH": str(require_gguf()), "BIN": str(Path(sys.executable).parent),
            "HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
     done = subprocess.run(["unshare", "-n", "bash", "-c", textwrap.dedent(SESSION)], env=env,
                           capture_output=True, text=True, timeout=900)

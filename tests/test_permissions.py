@@ -46,15 +46,21 @@ QUERIES = [
 ]
 
 
-@pytest.fixture(scope="module")
-def library(tmp_path_factory):
-    """The sample knowledge base for everyone, plus board minutes guarded by a .kura-acl file."""
-    root = tmp_path_factory.mktemp("permissions")
+def board_library(root):
+    """root/kb: the sample knowledge base for everyone, plus board minutes guarded by a .kura-acl file."""
     folder = root / "kb"
     shutil.copytree(SAMPLES, folder)
     (folder / "board").mkdir()
     (folder / "board" / "board-minutes.md").write_text(BOARD_MINUTES)
     (folder / "board" / ".kura-acl").write_text("board\n")
+    return folder
+
+
+@pytest.fixture(scope="module")
+def library(tmp_path_factory):
+    """The board library, ingested through the CLI."""
+    root = tmp_path_factory.mktemp("permissions")
+    folder = board_library(root)
     home = root / "home"
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("KURA_HOME", str(home))
@@ -249,11 +255,7 @@ def attacked(tmp_path_factory, library):
     from fpdf import FPDF
 
     root = tmp_path_factory.mktemp("attacked")
-    folder = root / "kb"
-    shutil.copytree(SAMPLES, folder)
-    (folder / "board").mkdir()
-    (folder / "board" / "board-minutes.md").write_text(BOARD_MINUTES)
-    (folder / "board" / ".kura-acl").write_text("board\n")
+    folder = board_library(root)
     (folder / "board-again").mkdir()
     (folder / "board-again" / "board-minutes-copy.md").write_text(BOARD_MINUTES.replace("Board", "Board (copy)"))
     (folder / "board-again" / ".kura-acl").write_text("board\n")

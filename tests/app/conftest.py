@@ -1,4 +1,5 @@
-"""What the app's browser tests share: Debian's headless Chromium, driven by Playwright (never a downloaded browser)."""
+"""What the app's tests share: the app run headless by AppTest, and Debian's headless Chromium driven by Playwright
+(never a downloaded browser)."""
 
 from __future__ import annotations
 
@@ -31,3 +32,20 @@ def chromium(*extra_args: str):
 def browser():
     with chromium() as launched:
         yield launched
+
+
+def open_app(user=None, page: str | None = None, timeout: float = 180):
+    """The app headless (Streamlit's AppTest), signed in as `user` (the sign-in form itself is tested in
+    test_pages), on `page`."""
+    from streamlit.testing.v1 import AppTest
+
+    from app.settings import REPO_ROOT
+
+    at = AppTest.from_file(str(REPO_ROOT / "app" / "main.py"), default_timeout=timeout)
+    if user:
+        at.session_state["user"] = user
+    at.run()
+    if page:
+        at.switch_page(f"pages/{page}.py").run()
+    assert not at.exception, at.exception
+    return at

@@ -22,7 +22,11 @@ def kura_json(*args: str) -> dict:
 
 
 def test_handbook_sabbatical_is_cited_and_quoted(tmp_path, monkeypatch):
-    """Done-when of the foundation issue, with the default local model."""
+    """Done-when of the foundation issue, with the default local model (the one `make setup` pins)."""
+    from app.settings import Settings
+
+    monkeypatch.delenv("KURA_LLM_MODEL_PATH", raising=False)
+    assert Settings().llm_model_path.name == "Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf"
     monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
     report = kura_json("ingest", str(shared_path("corpora/handbook")))
     assert report["added"] == 16 and report["failed"] == []
@@ -30,6 +34,7 @@ def test_handbook_sabbatical_is_cited_and_quoted(tmp_path, monkeypatch):
     assert answer["backend"] == "local" and not answer["abstained"]
     cited = [c for c in answer["citations"] if c["source"].endswith("benefits-and-perks.md")]
     assert cited and any("6-week paid sabbatical" in c["quote"] for c in cited)
+    assert answer["claims"] and answer["grounded"] is not None, "the default model's sentences are checked"
 
 
 def test_the_handbook_gold_questions_find_their_file_and_quote_their_fact(tmp_path, monkeypatch):

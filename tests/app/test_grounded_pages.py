@@ -7,13 +7,11 @@ from __future__ import annotations
 
 import pytest
 import streamlit as st
-from streamlit.testing.v1 import AppTest
 
-from app.settings import REPO_ROOT
 from app.users import User
+from tests.app.conftest import open_app
 from tests.llm.fake_vllm import FakeVLLM
 
-MAIN = str(REPO_ROOT / "app" / "main.py")
 WRONG = "Every parent receives 6 weeks of fully paid parental leave [1]."
 AGENT = User("ben", ("everyone", "support"))
 
@@ -35,18 +33,8 @@ def app_home(tmp_path, monkeypatch, server):
     st.cache_resource.clear()
 
 
-def open_page(page: str | None = None) -> AppTest:
-    at = AppTest.from_file(MAIN, default_timeout=300)
-    at.session_state["user"] = AGENT
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def test_the_ask_page_flags_a_wrong_number_with_what_the_sources_say(app_home):
-    at = open_page()
+    at = open_app(AGENT, timeout=300)
     at.chat_input[0].set_value("How many weeks of parental leave do parents get?").run()
     assert not at.exception, at.exception
     assert any("0 of 1 sentences supported by your documents" in w.value for w in at.warning)
@@ -55,7 +43,7 @@ def test_the_ask_page_flags_a_wrong_number_with_what_the_sources_say(app_home):
 
 
 def test_a_draft_with_unsupported_statements_needs_a_confirmation_before_approval(app_home):
-    at = open_page("draft")
+    at = open_app(AGENT, "draft", timeout=300)
     at.text_area(key="ticket_body").input("Hello,\nhow many weeks of parental leave do parents get?\nThanks")
     at.button(key="make_draft").click().run()
     assert not at.exception, at.exception

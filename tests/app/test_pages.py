@@ -16,6 +16,7 @@ from streamlit.testing.v1 import AppTest
 from app.audit import AuditLog
 from app.settings import REPO_ROOT
 from app.users import User, UserStore
+from tests.app.conftest import open_app
 
 MAIN = str(REPO_ROOT / "app" / "main.py")
 ADMIN = User("aiko", ("everyone", "kura-admins"), admin=True)
@@ -55,18 +56,6 @@ def audit(home, action):
     return AuditLog(home / "audit.jsonl").read(action=action)
 
 
-def open_app(user: User | None = None, page: str | None = None) -> AppTest:
-    """The app, signed in as `user` (the sign-in form itself is tested below), on `page`."""
-    at = AppTest.from_file(MAIN, default_timeout=180)
-    if user:
-        at.session_state["user"] = user
-    at.run()
-    if page:
-        at.switch_page(f"pages/{page}.py").run()
-    assert not at.exception, at.exception
-    return at
-
-
 def texts(at: AppTest) -> str:
     return "\n".join(t.value for t in at.text)
 
@@ -98,7 +87,7 @@ def test_an_employee_asks_and_sees_the_cited_passage(home):
     assert "16 weeks of fully paid parental leave" in texts(at)
     assert "[1] leave-and-time-off.md" in texts(at)
     assert at.download_button, "each cited source offers its original file"
-    assert "small demo model" not in " ".join(i.value for i in at.info)  # extractive: no model text to distrust
+    assert "small local model" not in " ".join(i.value for i in at.info)  # extractive: no model text to distrust
     entry = audit(home, "ask")[0]
     assert entry["user"] == "ben" and entry["chunk_ids"] and not entry["abstained"]
 
