@@ -177,6 +177,7 @@ class Answerer:
         if none is left, the answer is the extractive quotes, and a warning says why."""
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
+        self._cite_support(result, evidence)
         if self.options.unsupported != "drop" or not result.unsupported:
             return
         kept = [c for c in result.claims if c.supported]
@@ -188,9 +189,15 @@ class Answerer:
             result.answer = "\n".join(f"“{e.quote}” [{e.n}]" for e in _strongest(evidence))
             result.warnings.append("No sentence of the model's answer is supported by your documents, so the answer "
                                    "is the passages' own words instead (KURA_UNSUPPORTED=drop).")
-        result.citations = self._citations(result.passages, evidence, result.answer)
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
+        self._cite_support(result, evidence)
+
+    def _cite_support(self, result: Answer, evidence: list[Evidence]) -> None:
+        """The sources shown are those the answer cites and those the check found supporting a sentence: an
+        uncited sentence gets its source, and a sentence whose [n] was wrong, the right one."""
+        supporting = " ".join(f"[{n}]" for claim in result.claims for n in claim.citations)
+        result.citations = self._citations(result.passages, evidence, f"{result.answer} {supporting}")
 
     def ask(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None) -> Answer:
         """The whole answer at once (the model is asked without streaming)."""

@@ -82,6 +82,15 @@ def test_nobody_gets_in_without_signing_in(home):
     assert "aiko-password" not in (home / "users.json").read_text() + (home / "audit.jsonl").read_text()
 
 
+def test_a_password_longer_than_bcrypt_allows_is_a_failed_sign_in_not_a_traceback(home):
+    at = open_app()
+    at.text_input(key="login_name").input("aiko")
+    at.text_input(key="login_password").input("パスワード" * 10)  # 150 bytes
+    at.button[0].click().run()
+    assert not at.exception and any("Wrong user name or password" in e.value for e in at.error)
+    assert audit(home, "login_failed")[0]["user"] == "aiko"
+
+
 def test_an_employee_asks_and_sees_the_cited_passage(home):
     at = ask(open_app(AGENT), "How many weeks of parental leave do parents get?")
     assert "16 weeks of fully paid parental leave" in texts(at)

@@ -3,6 +3,8 @@ and still showing evidence when the model fails."""
 
 from __future__ import annotations
 
+import pytest
+
 from llm import ABSTAIN_MESSAGE, Answer, Answerer, AnswerOptions, LLMError
 from retrieval import AccessScope
 
@@ -131,3 +133,17 @@ def test_text_right_under_a_heading_is_evidence_and_no_answer_is_ever_silently_e
     for answer in (extractive, silent):
         assert answer.answer.strip() or answer.abstained or answer.error
     assert silent.error and silent.citations
+
+
+@pytest.mark.slow
+def test_the_local_model_never_returns_a_silently_empty_answer_either(kura, tmp_path):
+    from llm import LocalLlamaBackend
+    from tests.conftest import require_gguf
+
+    folder = tmp_path / "kb"
+    folder.mkdir()
+    (folder / "health.md").write_text(HEALTH_CHECK_JA, encoding="utf-8")
+    kura.ingestor.ingest([folder], groups=("everyone",))
+    answerer = Answerer(kura.retriever, kura.embedder, LocalLlamaBackend(require_gguf()), AnswerOptions(max_tokens=48))
+    answer = answerer.ask("健康診断は誰がいつ受けますか？", EVERYONE)
+    assert answer.answer.strip() or answer.abstained or answer.error

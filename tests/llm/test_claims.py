@@ -112,6 +112,16 @@ def test_each_kind_of_mistake_is_caught_and_faithful_sentences_pass(knowledge, s
         assert claim.reason and result.grounded == 0.0
 
 
+def test_an_uncited_or_wrongly_cited_sentence_gets_the_source_that_supports_it(knowledge, server):
+    question = "How many weeks of parental leave do parents get?"
+    result = scripted(knowledge, server, "Every parent receives 16 weeks of fully paid parental leave [4].").ask(
+        question, EVERYONE)
+    [claim] = result.claims
+    supporting = result.passages[claim.citations[0] - 1].chunk.source
+    assert claim.supported and supporting.endswith("leave-and-time-off.md")
+    assert any(c.n == claim.citations[0] for c in result.citations), "the supporting source is listed"
+
+
 def test_a_wrong_number_is_reported_with_what_the_sources_say(knowledge, server):
     result = scripted(knowledge, server, "Parents get 6 weeks of parental leave [1].").ask(
         "How many weeks of parental leave do parents get?", EVERYONE)
