@@ -62,6 +62,23 @@ def _run(command):
         kura.close()
 
 
+def ingest_status(report) -> int:
+    """0: every file ingested or unchanged; 1: some files failed (each listed with why); 2: nothing could be done."""
+    if not report.failed:
+        return 0
+    return 1 if report.added + report.updated + report.unchanged + report.regrouped else 2
+
+
+def require_documents(kura: Kura) -> None:
+    """Before any ingest, a search says so instead of answering "not found" after loading every model. The
+    manifest knows whether anything was ingested; no passage is read to find out."""
+    kura.store  # a store in use by another process is the first thing to say
+    if not any(record.status == "ingested" for record in kura.manifest.all()):
+        console.print("[yellow]the index is empty[/yellow] — run `kura ingest FOLDER` first (or `make run`, which "
+                      "ingests the samples), then ask again")
+        raise typer.Exit(2)
+
+
 def progress_numbers(now: IngestProgress) -> str:
     failed = f" · {now.failed} failed" if now.failed else ""
     return (f"{now.chunks} chunks · {now.files_per_s:.1f} files/s · {now.chunks_per_s:.1f} chunks/s"
@@ -81,7 +98,10 @@ def ingest(
 
     Access groups: the nearest .kura-acl file above a file wins (searched up to the library root), then its POSIX
     group (KURA_POSIX_GROUPS=true), then --groups, then KURA_DEFAULT_GROUPS. A document already indexed never
-    becomes readable by more groups without --allow-widening."""
+    becomes readable by more groups without --allow-widening.
+
+    Exit status: 0 every file ingested or unchanged, 1 some files failed (each listed with why), 2 nothing could
+    be done (no such path, every file failed, or the store is unavailable)."""
 
     def command(kura: Kura) -> None:
         doc_groups = parse_groups(groups, kura.settings.default_groups)
@@ -94,8 +114,9 @@ def ingest(
             return report
 
         if as_json:
-            _emit(run().to_json())
-            return
+            report = run()
+            _emit(report.to_json())
+            raise typer.Exit(ingest_status(report))
         columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
                    TextColumn("{task.fields[numbers]}"))
         with Progress(*columns, console=console) as bar:
@@ -126,6 +147,7 @@ def ingest(
             console.print(f"  [yellow]skipped[/yellow] {shown(skipped['path'])}: {skipped['reason']}")
         for warning in report.warnings:
             console.print(f"  [yellow]warning[/yellow] {shown(warning['path'])}: {warning['warning']}")
+        raise typer.Exit(ingest_status(report))
 
     _run(command)
 
@@ -185,6 +207,7 @@ def search(
         raise typer.BadParameter(f"mode must be one of {', '.join(MODES)}", param_hint="--mode")
 
     def command(kura: Kura) -> None:
+        require_documents(kura)
         hits = kura.retriever.search(query, kura.scope(groups, source), k=k, mode=mode)
         kura.audit.record(os_user(), "search", via="cli", query=query, mode=mode, groups=list(kura.scope(groups).groups),
                           chunk_ids=[h.chunk.chunk_id for h in hits])
@@ -244,6 +267,7 @@ def ask(
         raise typer.BadParameter("give a QUESTION or --batch FILE|-, not both")
 
     def command(kura: Kura) -> None:
+        require_documents(kura)
         answerer = kura.answerer(backend)
         scope = kura.scope(groups, source)
         show = kura.settings.show_reasoning
@@ -256,9 +280,17 @@ def ask(
 
         if batch is not None:
             lines = sys.stdin if batch == "-" else Path(batch).open(encoding="utf-8")
-            for line in lines:
-                if line.strip():
-                    _emit(audited(line.strip(), answerer.ask(line.strip(), scope, reasoning_effort=effort)).to_json(show))
+            for asked in (line.strip() for line in lines):
+                if not asked:
+                    continue
+                answer = audited(asked, answerer.ask(asked, scope, reasoning_effort=effort))
+                if as_json:  # each line says which question it answers
+                    _emit({"question": asked, **answer.to_json(show)})
+                else:
+                    console.print(f"\n[bold]Q: {shown(asked)}[/bold]")
+                    sys.stdout.write(without_controls(answer.answer) + "\n")
+                    sys.stdout.flush()
+                    _print_answer(answer)
             return
         if as_json:
             _emit(audited(question, answerer.ask(question, scope, reasoning_effort=effort)).to_json(show))
@@ -276,7 +308,7 @@ def ask(
 
 @cli.command()
 def status(as_json: JsonOption = False) -> None:
-    """Which store, embedder and model are configured, and whether each answers."""
+    """Which store, embedder and model are configured, and whether each answers. Exit status 1 when a part is down."""
 
     def command(kura: Kura) -> None:
         from app.health import check_health
@@ -284,10 +316,13 @@ def status(as_json: JsonOption = False) -> None:
         data = check_health(kura)
         if as_json:
             _emit(data)
-            return
-        console.print(f"documents {data['documents']}, chunks {data['chunks']}, collection {data['collection']}")
-        for part, state in data["health"].items():
-            console.print(f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} {state['detail']}")
+        else:
+            console.print(f"documents {data['documents']}, chunks {data['chunks']}, collection {data['collection']}")
+            for part, state in data["health"].items():
+                console.print(f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} "
+                              f"{shown(state['detail'])}")
+        if not all(state["ok"] for state in data["health"].values()):
+            raise typer.Exit(1)
 
     _run(command)
 

@@ -60,7 +60,7 @@ def test_ingest_without_json_shows_a_progress_bar_and_a_summary(env):
 
     (env / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
     result = runner.invoke(cli, ["ingest", str(env)])
-    assert result.exit_code == 0, result.output
+    assert result.exit_code == 1, result.output  # some files failed
     assert "added 8," in result.output and "failed 1;" in result.output and "broken.pdf" in result.output
     line = progress_numbers(IngestProgress(3, 9, 42, 1, "a.md", 2.0))
     assert line == "42 chunks · 1.5 files/s · 21.0 chunks/s · ETA 0:04 · 1 failed"
@@ -96,6 +96,27 @@ def test_source_filter_narrows_search_to_one_file(env):
     assert results and {r["source"] for r in results} == {str(faq)}
 
 
+def test_exit_status_tells_scripts_what_happened(env, tmp_path):
+    """0: all ingested; 1: some files failed; 2: nothing could be done. Status is 1 when a part is down; an empty
+    index says so instead of answering "not found"."""
+    empty = runner.invoke(cli, ["ask", "How long is parental leave?"])
+    assert empty.exit_code == 2 and "the index is empty" in empty.stderr
+    assert runner.invoke(cli, ["search", "leave"]).exit_code == 2
+    assert runner.invoke(cli, ["ingest", str(tmp_path / "no-such-folder")]).exit_code == 2
+    (env / "broken.pdf").write_bytes(b"%PDF-1.4 not really")
+    assert runner.invoke(cli, ["ingest", str(env), "--json"]).exit_code == 1
+    (env / "broken.pdf").unlink()
+    assert runner.invoke(cli, ["ingest", str(env)]).exit_code == 0
+    assert runner.invoke(cli, ["status"]).exit_code == 0
+
+
+def test_status_exits_non_zero_when_a_part_is_down(env, monkeypatch):
+    monkeypatch.setenv("KURA_LLM_BACKEND", "openai")
+    monkeypatch.setenv("KURA_LLM_BASE_URL", "http://127.0.0.1:9/v1")  # nothing listens there
+    result = runner.invoke(cli, ["status"])
+    assert result.exit_code == 1 and "down" in result.stderr
+
+
 def test_batch_answers_one_json_line_per_question(env, tmp_path):
     run_json("ingest", str(env))
     questions = tmp_path / "questions.txt"
@@ -103,7 +124,8 @@ def test_batch_answers_one_json_line_per_question(env, tmp_path):
     result = runner.invoke(cli, ["ask", "--batch", str(questions), "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert len(lines) == 2
+    assert [line["question"] for line in lines] == ["How long are deleted files kept on Starter?",
+                                                    "What is the maximum file size?"]
     assert "30 days" in lines[0]["citations"][0]["quote"] and "50 GB" in lines[1]["citations"][0]["quote"]
 
 
@@ -196,3 +218,12 @@ def test_a_home_made_readable_by_others_is_closed_again(env):
     os.chmod(home / "approved-replies" / "old.md", 0o644)
     assert runner.invoke(cli, ["status", "--json"]).exit_code == 0
     assert stat.S_IMODE((home / "approved-replies" / "old.md").stat().st_mode) == 0o600
+
+
+def test_batch_without_json_reads_as_text(env, tmp_path):
+    run_json("ingest", str(env))
+    questions = tmp_path / "questions.txt"
+    questions.write_text("What is the maximum file size?\n")
+    result = runner.invoke(cli, ["ask", "--batch", str(questions)])
+    assert result.exit_code == 0 and "Q: What is the maximum file size?" in result.output
+    assert "50 GB" in result.output and not result.stdout.lstrip().startswith("{")
