@@ -6,7 +6,7 @@ from __future__ import annotations
 import fcntl
 import json
 import os
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 
 
@@ -15,8 +15,7 @@ class AuditLog:
         self.path = path
 
     def record(self, user: str, action: str, **details) -> None:
-        entry = {"at": datetime.now(timezone.utc).isoformat(timespec="seconds"), "user": user, "action": action,
-                 **details}
+        entry = {"at": datetime.now(UTC).isoformat(timespec="seconds"), "user": user, "action": action, **details}
         line = json.dumps(entry, ensure_ascii=False) + "\n"
         self.path.parent.mkdir(parents=True, exist_ok=True)
         fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, 0o600)

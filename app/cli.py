@@ -7,7 +7,7 @@ import json
 import os
 import sys
 from pathlib import Path
-from typing import Annotated, Optional
+from typing import Annotated
 
 import typer
 from rich.console import Console
@@ -25,11 +25,9 @@ from retrieval.search import MODES
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: private, cited answers from your documents.")
 console = Console(stderr=True)
 
-GroupsOption = Annotated[Optional[str], typer.Option("--groups", help="Comma-separated access groups.")]
+GroupsOption = Annotated[str | None, typer.Option("--groups", help="Comma-separated access groups.")]
 JsonOption = Annotated[bool, typer.Option("--json", help="Machine-readable JSON output.")]
-SourceOption = Annotated[
-    Optional[list[Path]], typer.Option("--source", help="Only search this file (repeatable).")
-]
+SourceOption = Annotated[list[Path] | None, typer.Option("--source", help="Only search this file (repeatable).")]
 
 
 def shown(text: str) -> str:
@@ -72,17 +70,21 @@ def ingest_status(report) -> int:
 def require_documents(kura: Kura) -> None:
     """Before any ingest, a search says so instead of answering "not found" after loading every model. The
     manifest knows whether anything was ingested; no passage is read to find out."""
-    kura.store  # a store in use by another process is the first thing to say
+    _ = kura.store  # a store in use by another process is the first thing to say
     if not any(record.status == "ingested" for record in kura.manifest.all()):
-        console.print("[yellow]the index is empty[/yellow] — run `kura ingest FOLDER` first (or `make run`, which "
-                      "ingests the samples), then ask again")
+        console.print(
+            "[yellow]the index is empty[/yellow] — run `kura ingest FOLDER` first (or `make run`, which "
+            "ingests the samples), then ask again"
+        )
         raise typer.Exit(2)
 
 
 def progress_numbers(now: IngestProgress) -> str:
     failed = f" · {now.failed} failed" if now.failed else ""
-    return (f"{now.chunks} chunks · {now.files_per_s:.1f} files/s · {now.chunks_per_s:.1f} chunks/s"
-            f" · ETA {now.eta_clock}{failed}")
+    return (
+        f"{now.chunks} chunks · {now.files_per_s:.1f} files/s · {now.chunks_per_s:.1f} chunks/s"
+        f" · ETA {now.eta_clock}{failed}"
+    )
 
 
 @cli.command()
@@ -90,8 +92,12 @@ def ingest(
     paths: Annotated[list[Path], typer.Argument(help="Files or folders to ingest.")],
     groups: GroupsOption = None,
     no_delete: Annotated[bool, typer.Option("--no-delete", help="Keep documents gone from the folders.")] = False,
-    allow_widening: Annotated[bool, typer.Option(
-        "--allow-widening", help="Let documents already indexed become readable by more groups (audited).")] = False,
+    allow_widening: Annotated[
+        bool,
+        typer.Option(
+            "--allow-widening", help="Let documents already indexed become readable by more groups (audited)."
+        ),
+    ] = False,
     as_json: JsonOption = False,
 ) -> None:
     """Parse, chunk, embed and index files; unchanged files are skipped, vanished ones removed.
@@ -107,24 +113,41 @@ def ingest(
         doc_groups = parse_groups(groups, kura.settings.default_groups)
 
         def run(progress=None):
-            report = kura.ingestor.ingest(paths, groups=doc_groups, delete_missing=not no_delete, progress=progress,
-                                          allow_widening=allow_widening)
-            kura.audit.record(os_user(), "ingest", via="cli", paths=[str(p) for p in paths], groups=list(doc_groups),
-                              allow_widening=allow_widening, report=report.to_json())
+            report = kura.ingestor.ingest(
+                paths, groups=doc_groups, delete_missing=not no_delete, progress=progress, allow_widening=allow_widening
+            )
+            kura.audit.record(
+                os_user(),
+                "ingest",
+                via="cli",
+                paths=[str(p) for p in paths],
+                groups=list(doc_groups),
+                allow_widening=allow_widening,
+                report=report.to_json(),
+            )
             return report
 
         if as_json:
             report = run()
             _emit(report.to_json())
             raise typer.Exit(ingest_status(report))
-        columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(),
-                   TextColumn("{task.fields[numbers]}"))
+        columns = (
+            TextColumn("{task.description}"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("{task.fields[numbers]}"),
+        )
         with Progress(*columns, console=console) as bar:
             task = bar.add_task("ingesting", total=None, numbers="")
 
             def progress(now: IngestProgress) -> None:
-                bar.update(task, completed=now.files_done, total=now.files_total,
-                           description=Path(now.current).name[:40] or "done", numbers=progress_numbers(now))
+                bar.update(
+                    task,
+                    completed=now.files_done,
+                    total=now.files_total,
+                    description=Path(now.current).name[:40] or "done",
+                    numbers=progress_numbers(now),
+                )
 
             report = run(progress)
         console.print(
@@ -134,15 +157,21 @@ def ingest(
             f"({report.reused} with text already indexed, not embedded again) in {report.seconds:.1f}s"
         )
         if report.repaired:
-            console.print(f"  [cyan]repaired[/cyan] {report.repaired} document(s) the store had lost were indexed again")
+            console.print(
+                f"  [cyan]repaired[/cyan] {report.repaired} document(s) the store had lost were indexed again"
+            )
         for failure in report.failed:
             console.print(f"  [yellow]failed[/yellow] {shown(failure['path'])}: {shown(failure['error'])}")
         for twin in report.duplicates:
-            console.print(f"  [cyan]duplicate[/cyan] {shown(twin['path'])} has the same content as {shown(twin['same_as'])}")
+            console.print(
+                f"  [cyan]duplicate[/cyan] {shown(twin['path'])} has the same content as {shown(twin['same_as'])}"
+            )
         for held in report.held:
-            console.print(f"  [yellow]kept narrower[/yellow] {shown(held['path'])}: stays readable by "
-                          f"{', '.join(held['groups']) or 'nobody'}, not {', '.join(held['wanted'])}; "
-                          "re-run with --allow-widening to apply the wider groups")
+            console.print(
+                f"  [yellow]kept narrower[/yellow] {shown(held['path'])}: stays readable by "
+                f"{', '.join(held['groups']) or 'nobody'}, not {', '.join(held['wanted'])}; "
+                "re-run with --allow-widening to apply the wider groups"
+            )
         for skipped in report.skipped:
             console.print(f"  [yellow]skipped[/yellow] {shown(skipped['path'])}: {skipped['reason']}")
         for warning in report.warnings:
@@ -169,8 +198,14 @@ def watch(
 
         def sync():
             report = kura.ingestor.ingest([folder], groups=doc_groups)
-            kura.audit.record(os_user(), "ingest", via="cli-watch", paths=[str(folder)], groups=list(doc_groups),
-                              report=report.to_json())
+            kura.audit.record(
+                os_user(),
+                "ingest",
+                via="cli-watch",
+                paths=[str(folder)],
+                groups=list(doc_groups),
+                report=report.to_json(),
+            )
             return report
 
         def show(report) -> None:
@@ -209,15 +244,23 @@ def search(
     def command(kura: Kura) -> None:
         require_documents(kura)
         hits = kura.retriever.search(query, kura.scope(groups, source), k=k, mode=mode)
-        kura.audit.record(os_user(), "search", via="cli", query=query, mode=mode, groups=list(kura.scope(groups).groups),
-                          chunk_ids=[h.chunk.chunk_id for h in hits])
+        kura.audit.record(
+            os_user(),
+            "search",
+            via="cli",
+            query=query,
+            mode=mode,
+            groups=list(kura.scope(groups).groups),
+            chunk_ids=[h.chunk.chunk_id for h in hits],
+        )
         if as_json:
             _emit({"results": [h.to_json() for h in hits]})
             return
         for rank, hit in enumerate(hits, 1):
             where = f"p.{hit.chunk.page}" if hit.chunk.page else hit.chunk.heading
-            console.print(f"[bold]{rank}.[/bold] {shown(hit.chunk.source)} [dim]{shown(where or '')}[/dim]  "
-                          f"score {hit.score:.3f}")
+            console.print(
+                f"[bold]{rank}.[/bold] {shown(hit.chunk.source)} [dim]{shown(where or '')}[/dim]  score {hit.score:.3f}"
+            )
             console.print("   " + shown(hit.chunk.text[:300].replace("\n", " ")))
 
     _run(command)
@@ -250,10 +293,10 @@ def print_claims(claims) -> None:
 
 @cli.command()
 def ask(
-    question: Annotated[Optional[str], typer.Argument(help="The question (or use --batch).")] = None,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
-    batch: Annotated[Optional[str], typer.Option("--batch", help="File with one question per line, or -.")] = None,
-    effort: Annotated[Optional[str], typer.Option("--effort", help="Reasoning effort: low, medium or high.")] = None,
+    question: Annotated[str | None, typer.Argument(help="The question (or use --batch).")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="extractive, local or openai.")] = None,
+    batch: Annotated[str | None, typer.Option("--batch", help="File with one question per line, or -.")] = None,
+    effort: Annotated[str | None, typer.Option("--effort", help="Reasoning effort: low, medium or high.")] = None,
     groups: GroupsOption = None,
     source: SourceOption = None,
     as_json: JsonOption = False,
@@ -273,9 +316,16 @@ def ask(
         show = kura.settings.show_reasoning
 
         def audited(asked: str, answer: Answer) -> Answer:
-            kura.audit.record(os_user(), "ask", via="cli", question=asked, backend=answer.backend,
-                              groups=list(scope.groups), abstained=answer.abstained,
-                              chunk_ids=[c.chunk_id for c in answer.citations])
+            kura.audit.record(
+                os_user(),
+                "ask",
+                via="cli",
+                question=asked,
+                backend=answer.backend,
+                groups=list(scope.groups),
+                abstained=answer.abstained,
+                chunk_ids=[c.chunk_id for c in answer.citations],
+            )
             return answer
 
         if batch is not None:
@@ -319,8 +369,9 @@ def status(as_json: JsonOption = False) -> None:
         else:
             console.print(f"documents {data['documents']}, chunks {data['chunks']}, collection {data['collection']}")
             for part, state in data["health"].items():
-                console.print(f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} "
-                              f"{shown(state['detail'])}")
+                console.print(
+                    f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} {shown(state['detail'])}"
+                )
         if not all(state["ok"] for state in data["health"].values()):
             raise typer.Exit(1)
 
@@ -329,9 +380,11 @@ def status(as_json: JsonOption = False) -> None:
 
 @cli.command()
 def draft(
-    ticket_file: Annotated[str, typer.Argument(help="Ticket as plain text (Subject:/Customer: lines optional) or .eml; - for stdin.")],
-    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
-    style: Annotated[Optional[Path], typer.Option("--style", help="House-style TOML file.")] = None,
+    ticket_file: Annotated[
+        str, typer.Argument(help="Ticket as plain text (Subject:/Customer: lines optional) or .eml; - for stdin.")
+    ],
+    backend: Annotated[str | None, typer.Option("--backend", help="extractive, local or openai.")] = None,
+    style: Annotated[Path | None, typer.Option("--style", help="House-style TOML file.")] = None,
     effort: Annotated[str, typer.Option("--effort", help="Reasoning effort: low, medium or high.")] = "medium",
     groups: GroupsOption = None,
     as_json: JsonOption = False,
@@ -346,9 +399,16 @@ def draft(
     def command(kura: Kura) -> None:
         scope = kura.scope(groups)
         result = kura.drafter(backend, style).draft(ticket, scope, reasoning_effort=effort)
-        kura.audit.record(os_user(), "draft", via="cli", subject=ticket.subject, backend=result.backend,
-                          groups=list(scope.groups), abstained=result.abstained,
-                          chunk_ids=[c.chunk_id for c in result.citations])
+        kura.audit.record(
+            os_user(),
+            "draft",
+            via="cli",
+            subject=ticket.subject,
+            backend=result.backend,
+            groups=list(scope.groups),
+            abstained=result.abstained,
+            chunk_ids=[c.chunk_id for c in result.citations],
+        )
         if as_json:
             _emit(result.to_json())
             return
@@ -367,12 +427,18 @@ cli.add_typer(eval_cli, name="eval")
 
 @eval_cli.command("retrieval")
 def eval_retrieval(
-    dataset_dir: Annotated[Path, typer.Argument(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")],
+    dataset_dir: Annotated[
+        Path, typer.Argument(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")
+    ],
     mode: Annotated[str, typer.Option("--mode", help="hybrid, rrf, dense, sparse, or all.")] = "hybrid",
     k: Annotated[int, typer.Option("--k", help="Cut-off for nDCG, Recall and MRR (Recall@100 always).")] = 10,
-    run_file: Annotated[Optional[Path], typer.Option("--run-file", help="Write a TREC run file.")] = None,
-    qrels: Annotated[Optional[Path], typer.Option(
-        "--qrels", help="Judgements (query-id, corpus-id, score TSV) instead of the folder's qrels/test.tsv.")] = None,
+    run_file: Annotated[Path | None, typer.Option("--run-file", help="Write a TREC run file.")] = None,
+    qrels: Annotated[
+        Path | None,
+        typer.Option(
+            "--qrels", help="Judgements (query-id, corpus-id, score TSV) instead of the folder's qrels/test.tsv."
+        ),
+    ] = None,
     as_json: JsonOption = False,
 ) -> None:
     """Index a BEIR dataset into a cached throwaway store and report nDCG, Recall, MRR and latency."""
@@ -394,8 +460,10 @@ def eval_retrieval(
                 _emit(report.to_json())
             else:
                 metrics = "  ".join(f"{metric} {value:.4f}" for metric, value in report.metrics.items())
-                console.print(f"{dataset.name} {name:6} ({report.queries} queries)  {metrics}  "
-                              f"latency p50 {report.latency_ms['p50']} ms p95 {report.latency_ms['p95']} ms")
+                console.print(
+                    f"{dataset.name} {name:6} ({report.queries} queries)  {metrics}  "
+                    f"latency p50 {report.latency_ms['p50']} ms p95 {report.latency_ms['p95']} ms"
+                )
 
     _run(command)
 
@@ -404,7 +472,7 @@ def eval_retrieval(
 def eval_qa(
     gold_file: Annotated[Path, typer.Argument(help='JSON lines: {"question", "expected_source", "facts": [...]}')],
     k: Annotated[int, typer.Option("--k", help="The expected source must be among the first k passages.")] = 5,
-    backend: Annotated[Optional[str], typer.Option("--backend", help="extractive, local or openai.")] = None,
+    backend: Annotated[str | None, typer.Option("--backend", help="extractive, local or openai.")] = None,
     groups: GroupsOption = None,
     as_json: JsonOption = False,
 ) -> None:
@@ -413,16 +481,29 @@ def eval_qa(
     def command(kura: Kura) -> None:
         try:
             summary, previous = kura.eval_qa(gold_file, kura.scope(groups), k, backend)
-            kura.audit.record(os_user(), "eval_qa", via="cli", gold=str(gold_file), groups=list(kura.scope(groups).groups),
-                              questions=summary["questions"])
+            kura.audit.record(
+                os_user(),
+                "eval_qa",
+                via="cli",
+                gold=str(gold_file),
+                groups=list(kura.scope(groups).groups),
+                questions=summary["questions"],
+            )
         except ValueError as exc:
             console.print(f"[red]error:[/red] {exc}")
             raise typer.Exit(2) from None
         if as_json:
             _emit({**summary, "previous": {m: v for m, v in (previous or {}).items() if m != "results"} or None})
             return
-        metrics = ("hit@" + str(k), "cited", "fact_recall", "answer_fact_recall", "grounded", "abstention_precision",
-                   "abstention_recall")
+        metrics = (
+            "hit@" + str(k),
+            "cited",
+            "fact_recall",
+            "answer_fact_recall",
+            "grounded",
+            "abstention_precision",
+            "abstention_recall",
+        )
         console.print(f"{summary['gold']}: {summary['questions']} questions, backend {summary['backend']}")
         for metric in metrics:
             before = f" (previous run {previous[metric]})" if previous and previous.get(metric) is not None else ""
@@ -431,7 +512,9 @@ def eval_qa(
     _run(command)
 
 
-users_cli = typer.Typer(no_args_is_help=True, help="Local users of the web app (bcrypt hashes in KURA_HOME/users.json).")
+users_cli = typer.Typer(
+    no_args_is_help=True, help="Local users of the web app (bcrypt hashes in KURA_HOME/users.json)."
+)
 cli.add_typer(users_cli, name="users")
 
 
@@ -440,13 +523,16 @@ def users_add(
     name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ - @).")],
     groups: Annotated[str, typer.Option("--groups", help="Comma-separated access groups.")] = "",
     admin: Annotated[bool, typer.Option("--admin", help="Also add the first KURA_ADMIN_GROUPS group.")] = False,
-    language: Annotated[Optional[str], typer.Option("--language", help="en or ja; default follows the browser.")] = None,
+    language: Annotated[str | None, typer.Option("--language", help="en or ja; default follows the browser.")] = None,
     password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
 ) -> None:
     """Add a user, or replace one's password and groups. The password is asked for, never taken as an argument."""
     settings = Settings()
-    password = sys.stdin.readline().rstrip("\n") if password_stdin else typer.prompt(
-        "Password", hide_input=True, confirmation_prompt=True)
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
     member_of = parse_groups(groups, settings.default_groups) if groups else tuple(settings.default_groups)
     if admin:
         member_of = tuple(dict.fromkeys([*member_of, settings.admin_groups[0]]))
@@ -474,8 +560,8 @@ def users_list() -> None:
 
 @cli.command()
 def audit(
-    user: Annotated[Optional[str], typer.Option("--user", help="Only this user's entries.")] = None,
-    action: Annotated[Optional[str], typer.Option("--action", help="Only this action (ask, draft, approve, ...).")] = None,
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's entries.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action (ask, draft, approve, ...).")] = None,
     limit: Annotated[int, typer.Option("--limit")] = 50,
 ) -> None:
     """Print the audit log as JSON lines, newest first."""
@@ -491,15 +577,34 @@ def serve_app(
     """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
     settings = Settings()
     if settings.single_user and address not in ("localhost", "127.0.0.1", "::1"):
-        console.print("[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
-                      "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network.")
+        console.print(
+            "[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
+            "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network."
+        )
         raise typer.Exit(2)
 
     main_page = Path(__file__).with_name("main.py")
-    command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),
-               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
-               "--server.maxUploadSize", str(settings.upload_max_mb)]
+    command = [
+        sys.executable,
+        "-m",
+        "streamlit",
+        "run",
+        str(main_page),
+        "--server.port",
+        str(port),
+        "--server.address",
+        address,
+        "--server.headless",
+        "true",
+        "--browser.gatherUsageStats",
+        "false",
+        "--server.fileWatcherType",
+        "none",
+        "--client.toolbarMode",
+        "minimal",
+        "--server.maxUploadSize",
+        str(settings.upload_max_mb),
+    ]
     os.execv(sys.executable, command)  # Streamlit replaces this process: signals (stop, Ctrl-C) reach it directly
 
 
@@ -510,6 +615,8 @@ def main() -> None:
     try:
         cli()
     except (SettingsError, ValidationError) as exc:  # a bad KURA_* variable or .env line: say which, not a traceback
-        console.print(f"[red]error:[/red] a KURA_ setting is invalid: {exc}. Fix that environment "
-                      "variable or .env line (groups are comma-separated: KURA_DEFAULT_GROUPS=staff,hr).")
+        console.print(
+            f"[red]error:[/red] a KURA_ setting is invalid: {exc}. Fix that environment "
+            "variable or .env line (groups are comma-separated: KURA_DEFAULT_GROUPS=staff,hr)."
+        )
         sys.exit(2)

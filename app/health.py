@@ -26,11 +26,16 @@ def _llm_probe(kura: Kura):
         import httpx
 
         try:
-            response = httpx.get(s.llm_base_url.rstrip("/") + "/models", timeout=5,
-                                 headers={"Authorization": f"Bearer {s.llm_api_key.get_secret_value()}"})
+            response = httpx.get(
+                s.llm_base_url.rstrip("/") + "/models",
+                timeout=5,
+                headers={"Authorization": f"Bearer {s.llm_api_key.get_secret_value()}"},
+            )
             response.raise_for_status()
         except httpx.HTTPError as exc:  # its message would repeat the URL, credentials and all
-            status = f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+            status = (
+                f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+            )
             raise RuntimeError(f"{redacted(s.llm_base_url)} did not answer ({status})") from None
         return f"{redacted(s.llm_base_url)} serves {[m['id'] for m in response.json().get('data', [])]}"
 
@@ -48,8 +53,11 @@ def check_health(kura: Kura) -> dict:
     chunks = kura.store.count() if health["store"]["ok"] else None
     recorded = sum(r.chunks for r in records)
     if chunks is not None and chunks != recorded:
-        health["index"] = {"ok": False, "detail": f"the manifest records {recorded} passages but the store holds "
-                                                  f"{chunks}: run `kura ingest` on your folders to repair the index"}
+        health["index"] = {
+            "ok": False,
+            "detail": f"the manifest records {recorded} passages but the store holds "
+            f"{chunks}: run `kura ingest` on your folders to repair the index",
+        }
     return {
         "documents": documents,
         "chunks": chunks,

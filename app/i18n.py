@@ -12,50 +12,69 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "page_status": ("Status", "ステータス"),
     "page_evaluate": ("Evaluate", "評価"),
     "page_audit": ("Audit log", "監査ログ"),
-    "tagline": ("Private answers from your company's documents. Nothing leaves this machine.",
-                "社内文書からの回答。データはこのマシンの外に出ません。"),
+    "tagline": (
+        "Private answers from your company's documents. Nothing leaves this machine.",
+        "社内文書からの回答。データはこのマシンの外に出ません。",
+    ),
     "signed_in_as": ("Signed in as {name}", "{name} としてログイン中"),
     "groups_label": ("Groups: {groups}", "グループ: {groups}"),
-    "foreign_host": ("This personal copy of kura (no sign-in) only answers pages opened as http://localhost. "
-                     "Open it from this machine's own address, or add users and turn off KURA_SINGLE_USER to share it.",
-                     "このサインイン不要の個人用 kura は http://localhost で開いたページにだけ応答します。"
-                     "このマシン上の localhost から開くか、共有する場合はユーザーを追加して KURA_SINGLE_USER を無効にしてください。"),
+    "foreign_host": (
+        "This personal copy of kura (no sign-in) only answers pages opened as http://localhost. "
+        "Open it from this machine's own address, or add users and turn off KURA_SINGLE_USER to share it.",
+        "このサインイン不要の個人用 kura は http://localhost で開いたページにだけ応答します。"
+        "このマシン上の localhost から開くか、共有する場合はユーザーを追加して KURA_SINGLE_USER を無効にしてください。",
+    ),
     "sign_in": ("Sign in", "ログイン"),
     "sign_in_sso": ("Sign in with your company account", "会社のアカウントでログイン"),
     "sign_out": ("Sign out", "ログアウト"),
     "user_name": ("User name", "ユーザー名"),
     "password": ("Password", "パスワード"),
     "login_failed": ("Wrong user name or password.", "ユーザー名またはパスワードが違います。"),
-    "login_throttled": ("Too many attempts. Wait {seconds} s and try again.",
-                        "試行回数が多すぎます。{seconds} 秒待ってから再度お試しください。"),
-    "no_users": ("No users exist yet. An administrator adds one with `kura users add NAME --groups G --admin`, "
-                 "or starts a personal copy with KURA_SINGLE_USER=1 (`make run` does).",
-                 "ユーザーがまだいません。管理者が `kura users add NAME --groups G --admin` で追加するか、"
-                 "個人利用なら KURA_SINGLE_USER=1 で起動してください（`make run` はそうします）。"),
+    "login_throttled": (
+        "Too many attempts. Wait {seconds} s and try again.",
+        "試行回数が多すぎます。{seconds} 秒待ってから再度お試しください。",
+    ),
+    "no_users": (
+        "No users exist yet. An administrator adds one with `kura users add NAME --groups G --admin`, "
+        "or starts a personal copy with KURA_SINGLE_USER=1 (`make run` does).",
+        "ユーザーがまだいません。管理者が `kura users add NAME --groups G --admin` で追加するか、"
+        "個人利用なら KURA_SINGLE_USER=1 で起動してください（`make run` はそうします）。",
+    ),
     "language": ("Language", "言語"),
     "admins_only": ("Only administrators can open this page.", "このページは管理者のみ利用できます。"),
     "store_unavailable": ("The document index cannot be opened: {error}", "文書インデックスを開けません: {error}"),
     # ask
     "ask_placeholder": ("Ask about your documents…", "文書について質問してください…"),
-    "demo_model": ("Answers are written by a small local model and can be wrong: each sentence is checked against "
-                   "your documents, and the quoted sources are what to trust.",
-                   "回答は小さなローカルモデルが書いたもので、誤っている可能性があります。各文は文書と照合されます。"
-                   "信頼すべきは引用元の文章です。"),
+    "demo_model": (
+        "Answers are written by a small local model and can be wrong: each sentence is checked against "
+        "your documents, and the quoted sources are what to trust.",
+        "回答は小さなローカルモデルが書いたもので、誤っている可能性があります。各文は文書と照合されます。"
+        "信頼すべきは引用元の文章です。",
+    ),
     "not_found": ("Not found in the documents you can access.", "アクセスできる文書の中には見つかりませんでした。"),
     "model_failed": ("The model could not answer: {error}", "モデルが回答できませんでした: {error}"),
-    "model_unavailable": ("{error} Showing the best passages instead of a written answer.",
-                          "{error} 回答文の代わりに、最も関連する箇所を表示します。"),
-    "sources_heading": ("Sources — the quoted passages are the evidence; check them before relying on the answer.",
-                        "出典 — 引用された文章が根拠です。回答を使う前に確認してください。"),
+    "model_unavailable": (
+        "{error} Showing the best passages instead of a written answer.",
+        "{error} 回答文の代わりに、最も関連する箇所を表示します。",
+    ),
+    "sources_heading": (
+        "Sources — the quoted passages are the evidence; check them before relying on the answer.",
+        "出典 — 引用された文章が根拠です。回答を使う前に確認してください。",
+    ),
     "searched_for": ("Searched for: {query}", "検索した内容: {query}"),
     "page_n": ("page {page}", "{page} ページ"),
     "download_original": ("Download the original", "元のファイルをダウンロード"),
     "original_missing": ("The original file is not available: {error}", "元のファイルを取得できません: {error}"),
     "copy_answer": ("Copy the answer", "回答をコピー"),
     "feedback_comment": ("What was wrong or missing? (optional)", "足りない点や誤りは？（任意）"),
-    "feedback_thanks": ("Thank you, your feedback was recorded.", "フィードバックを記録しました。ありがとうございます。"),
-    "rate_limited": ("Request limit reached ({limit} per minute). Try again in {seconds} s.",
-                     "1 分あたり {limit} 件の上限に達しました。{seconds} 秒後に再度お試しください。"),
+    "feedback_thanks": (
+        "Thank you, your feedback was recorded.",
+        "フィードバックを記録しました。ありがとうございます。",
+    ),
+    "rate_limited": (
+        "Request limit reached ({limit} per minute). Try again in {seconds} s.",
+        "1 分あたり {limit} 件の上限に達しました。{seconds} 秒後に再度お試しください。",
+    ),
     "new_chat": ("New conversation", "新しい会話"),
     # draft
     "ticket_subject": ("Subject", "件名"),
@@ -66,31 +85,53 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tone": ("Tone", "トーン"),
     "effort": ("Reasoning effort", "推論の深さ"),
     "make_draft": ("Draft a reply", "下書きを作成"),
-    "ticket_empty": ("Paste the ticket text or upload a ticket file first.",
-                     "問い合わせ本文を貼り付けるか、ファイルをアップロードしてください。"),
+    "ticket_empty": (
+        "Paste the ticket text or upload a ticket file first.",
+        "問い合わせ本文を貼り付けるか、ファイルをアップロードしてください。",
+    ),
     "draft_reply": ("Reply (edit before approving)", "返信（承認前に編集してください）"),
     "internal_notes": ("Internal notes for the agent", "担当者向けメモ"),
     "approve": ("Approve this reply", "この返信を承認"),
-    "approved_ingested": ("Approved and stored. It is now knowledge for: {groups}.",
-                          "承認して保存しました。次のグループのナレッジになりました: {groups}"),
-    "approved_stored": ("Approved and stored. Not added to the knowledge base: {reason}",
-                        "承認して保存しました。ナレッジには追加していません: {reason}"),
-    "needs_reviewer": ("only a reviewer's approval makes a reply shared knowledge; ask a reviewer to approve it",
-                       "返信を共有ナレッジにできるのはレビュー担当者の承認のみです。レビュー担当者に承認を依頼してください"),
-    "model_queue": ("Waiting for the model: {ahead} question(s) ahead of yours.",
-                    "モデルの順番待ちです。あなたの前に {ahead} 件の質問があります。"),
-    "claims_supported": ("{supported} of {total} sentences supported by your documents",
-                         "{total} 文のうち {supported} 文が文書で裏付けられています"),
-    "claim_unsupported": ("Not found in your documents: “{text}” — {reason}",
-                          "文書で確認できません: 「{text}」 — {reason}"),
-    "confirm_unsupported": ("I have checked the statements the sources do not support",
-                            "文書で裏付けられない記述を確認しました"),
-    "no_common_group": ("its sources have no group in common, so nobody could safely read it.",
-                        "出典に共通のグループがなく、安全に閲覧できる人がいないためです。"),
-    "ingest_disabled": ("adding approved replies is turned off (KURA_INGEST_APPROVED_REPLIES).",
-                        "承認済み返信の取り込みが無効です（KURA_INGEST_APPROVED_REPLIES）。"),
-    "draft_abstained": ("No passage in your documents answers this ticket: the draft is a holding reply.",
-                        "この問い合わせに答える文書が見つからないため、一次返信の下書きです。"),
+    "approved_ingested": (
+        "Approved and stored. It is now knowledge for: {groups}.",
+        "承認して保存しました。次のグループのナレッジになりました: {groups}",
+    ),
+    "approved_stored": (
+        "Approved and stored. Not added to the knowledge base: {reason}",
+        "承認して保存しました。ナレッジには追加していません: {reason}",
+    ),
+    "needs_reviewer": (
+        "only a reviewer's approval makes a reply shared knowledge; ask a reviewer to approve it",
+        "返信を共有ナレッジにできるのはレビュー担当者の承認のみです。レビュー担当者に承認を依頼してください",
+    ),
+    "model_queue": (
+        "Waiting for the model: {ahead} question(s) ahead of yours.",
+        "モデルの順番待ちです。あなたの前に {ahead} 件の質問があります。",
+    ),
+    "claims_supported": (
+        "{supported} of {total} sentences supported by your documents",
+        "{total} 文のうち {supported} 文が文書で裏付けられています",
+    ),
+    "claim_unsupported": (
+        "Not found in your documents: “{text}” — {reason}",
+        "文書で確認できません: 「{text}」 — {reason}",
+    ),
+    "confirm_unsupported": (
+        "I have checked the statements the sources do not support",
+        "文書で裏付けられない記述を確認しました",
+    ),
+    "no_common_group": (
+        "its sources have no group in common, so nobody could safely read it.",
+        "出典に共通のグループがなく、安全に閲覧できる人がいないためです。",
+    ),
+    "ingest_disabled": (
+        "adding approved replies is turned off (KURA_INGEST_APPROVED_REPLIES).",
+        "承認済み返信の取り込みが無効です（KURA_INGEST_APPROVED_REPLIES）。",
+    ),
+    "draft_abstained": (
+        "No passage in your documents answers this ticket: the draft is a holding reply.",
+        "この問い合わせに答える文書が見つからないため、一次返信の下書きです。",
+    ),
     # library
     "upload_files": ("Upload documents", "文書をアップロード"),
     "upload_groups": ("Who may read them (groups, comma-separated)", "閲覧できるグループ（カンマ区切り）"),
@@ -98,50 +139,78 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "resync_folder": ("Re-sync a folder on the server", "サーバー上のフォルダを再同期"),
     "folder_path": ("Folder path", "フォルダのパス"),
     "resync_button": ("Re-sync", "再同期"),
-    "ingesting": ("Ingesting {done}/{total}: {name} · {chunks} passages · {rate:.1f} passages/s · ETA {eta}",
-                  "取り込み中 {done}/{total}: {name} · {chunks} パッセージ · 毎秒 {rate:.1f} · 残り {eta}"),
-    "ingest_done": ("{added} added, {updated} updated, {unchanged} unchanged, {deleted} removed, {failed} failed "
-                    "({chunks} passages).",
-                    "追加 {added}・更新 {updated}・変更なし {unchanged}・削除 {deleted}・失敗 {failed}（{chunks} 箇所）。"),
+    "ingesting": (
+        "Ingesting {done}/{total}: {name} · {chunks} passages · {rate:.1f} passages/s · ETA {eta}",
+        "取り込み中 {done}/{total}: {name} · {chunks} パッセージ · 毎秒 {rate:.1f} · 残り {eta}",
+    ),
+    "ingest_done": (
+        "{added} added, {updated} updated, {unchanged} unchanged, {deleted} removed, {failed} failed "
+        "({chunks} passages).",
+        "追加 {added}・更新 {updated}・変更なし {unchanged}・削除 {deleted}・失敗 {failed}（{chunks} 箇所）。",
+    ),
     "ingest_failed_file": ("{path}: {error}", "{path}: {error}"),
-    "ingest_held": ("{path}: kept readable by {groups} only, not {wanted}. Tick “allow wider access” and re-sync "
-                    "to apply the wider groups.",
-                    "{path}: 閲覧範囲を {groups} のままにしました（{wanted} には広げていません）。広げるには"
-                    "「閲覧範囲の拡大を許可」にチェックして再同期してください。"),
-    "ingest_skipped": ("{path}: left unchanged, because you may not read this document.",
-                       "{path}: あなたが閲覧できない文書のため、変更しませんでした。"),
-    "ingest_acl_warning": ("{path} names no group: nobody can read the documents below it.",
-                           "{path} にグループが書かれていないため、その下の文書は誰も閲覧できません。"),
-    "allow_widening": ("Allow wider access (documents may become readable by more groups; audited)",
-                       "閲覧範囲の拡大を許可（より多くのグループが閲覧できるようになります。監査ログに記録）"),
+    "ingest_held": (
+        "{path}: kept readable by {groups} only, not {wanted}. Tick “allow wider access” and re-sync "
+        "to apply the wider groups.",
+        "{path}: 閲覧範囲を {groups} のままにしました（{wanted} には広げていません）。広げるには"
+        "「閲覧範囲の拡大を許可」にチェックして再同期してください。",
+    ),
+    "ingest_skipped": (
+        "{path}: left unchanged, because you may not read this document.",
+        "{path}: あなたが閲覧できない文書のため、変更しませんでした。",
+    ),
+    "ingest_acl_warning": (
+        "{path} names no group: nobody can read the documents below it.",
+        "{path} にグループが書かれていないため、その下の文書は誰も閲覧できません。",
+    ),
+    "allow_widening": (
+        "Allow wider access (documents may become readable by more groups; audited)",
+        "閲覧範囲の拡大を許可（より多くのグループが閲覧できるようになります。監査ログに記録）",
+    ),
     "documents": ("Documents", "文書一覧"),
     "no_documents": ("No documents yet.", "文書はまだありません。"),
     "delete_document": ("Delete a document from the index", "文書をインデックスから削除"),
     "delete_button": ("Delete", "削除"),
     "deleted": ("Deleted {name}.", "{name} を削除しました。"),
-    "delete_resync_note": ("Files in a synced folder come back on the next re-sync unless removed there.",
-                           "同期フォルダ内のファイルは、元のフォルダから削除しない限り次の再同期で戻ります。"),
-    "upload_type": ("{name}: this file type cannot be ingested (allowed: {allowed}).",
-                    "{name}: このファイル形式は取り込めません（対応形式: {allowed}）。"),
-    "upload_size": ("{name}: larger than the {limit} MB upload limit.", "{name}: アップロード上限 {limit} MB を超えています。"),
+    "delete_resync_note": (
+        "Files in a synced folder come back on the next re-sync unless removed there.",
+        "同期フォルダ内のファイルは、元のフォルダから削除しない限り次の再同期で戻ります。",
+    ),
+    "upload_type": (
+        "{name}: this file type cannot be ingested (allowed: {allowed}).",
+        "{name}: このファイル形式は取り込めません（対応形式: {allowed}）。",
+    ),
+    "upload_size": (
+        "{name}: larger than the {limit} MB upload limit.",
+        "{name}: アップロード上限 {limit} MB を超えています。",
+    ),
     "upload_empty": ("{name}: the file is empty.", "{name}: ファイルが空です。"),
-    "upload_corrupt": ("{name}: the file is damaged (not a valid Office/EPUB archive).",
-                       "{name}: ファイルが壊れています（Office/EPUB 形式として不正）。"),
-    "upload_bomb": ("{name}: it would unpack to more than {limit} MB; refused as a possible zip bomb.",
-                    "{name}: 展開後 {limit} MB を超えるため、zip 爆弾の可能性があり拒否しました。"),
+    "upload_corrupt": (
+        "{name}: the file is damaged (not a valid Office/EPUB archive).",
+        "{name}: ファイルが壊れています（Office/EPUB 形式として不正）。",
+    ),
+    "upload_bomb": (
+        "{name}: it would unpack to more than {limit} MB; refused as a possible zip bomb.",
+        "{name}: 展開後 {limit} MB を超えるため、zip 爆弾の可能性があり拒否しました。",
+    ),
     "folder_missing": ("No folder at {path} on the server.", "サーバー上に {path} というフォルダはありません。"),
     # status
     "status_component": ("Component", "コンポーネント"),
     "status_ok": ("answers", "応答あり"),
     "status_down": ("not answering", "応答なし"),
-    "status_chunks": ("Passages in the index: {count} · Documents: {documents} · Version {version}",
-                      "インデックスの箇所数: {count} ・文書数: {documents} ・バージョン {version}"),
+    "status_chunks": (
+        "Passages in the index: {count} · Documents: {documents} · Version {version}",
+        "インデックスの箇所数: {count} ・文書数: {documents} ・バージョン {version}",
+    ),
     # evaluate
     "gold_file": ("Gold questions (JSON lines)", "評価用の質問（JSON Lines）"),
     "run_eval": ("Run the evaluation", "評価を実行"),
     "eval_compare": ("Change since the last run ({when})", "前回（{when}）からの変化"),
     "eval_first": ("First run: nothing to compare with yet.", "初回の実行のため、比較対象はありません。"),
-    "eval_regression": ("Regression: {metric} fell from {before} to {after}.", "後退: {metric} が {before} から {after} に低下しました。"),
+    "eval_regression": (
+        "Regression: {metric} fell from {before} to {after}.",
+        "後退: {metric} が {before} から {after} に低下しました。",
+    ),
     "eval_bad_file": ("The gold file is not valid: {error}", "評価ファイルが不正です: {error}"),
     # audit
     "audit_user": ("User", "ユーザー"),

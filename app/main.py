@@ -74,8 +74,13 @@ def sign_out() -> None:
 
 def sidebar() -> None:
     with st.sidebar:
-        choice = st.radio(t("language"), list(i18n.LANGUAGES), format_func=i18n.LANGUAGES.get, horizontal=True,
-                          index=list(i18n.LANGUAGES).index(language()))
+        choice = st.radio(
+            t("language"),
+            list(i18n.LANGUAGES),
+            format_func=i18n.LANGUAGES.get,
+            horizontal=True,
+            index=list(i18n.LANGUAGES).index(language()),
+        )
         if choice != st.session_state["language"]:
             st.session_state["language"] = choice
             st.rerun()
@@ -105,12 +110,16 @@ def main() -> None:
         st.session_state.pop("language", None)  # the user's own language preference now applies
         st.rerun()
     sidebar()
-    pages = [st.Page(PAGES / "ask.py", title=t("page_ask"), icon=":material/chat:", default=True),
-             st.Page(PAGES / "draft.py", title=t("page_draft"), icon=":material/mail:")]
+    pages = [
+        st.Page(PAGES / "ask.py", title=t("page_ask"), icon=":material/chat:", default=True),
+        st.Page(PAGES / "draft.py", title=t("page_draft"), icon=":material/mail:"),
+    ]
     if user().admin:
-        pages += [st.Page(PAGES / "library.py", title=t("page_library"), icon=":material/library_books:"),
-                  st.Page(PAGES / "evaluate.py", title=t("page_evaluate"), icon=":material/rule:"),
-                  st.Page(PAGES / "audit.py", title=t("page_audit"), icon=":material/receipt_long:")]
+        pages += [
+            st.Page(PAGES / "library.py", title=t("page_library"), icon=":material/library_books:"),
+            st.Page(PAGES / "evaluate.py", title=t("page_evaluate"), icon=":material/rule:"),
+            st.Page(PAGES / "audit.py", title=t("page_audit"), icon=":material/receipt_long:"),
+        ]
     pages.append(st.Page(PAGES / "status.py", title=t("page_status"), icon=":material/monitor_heart:"))
     st.navigation(pages).run()
 

@@ -8,7 +8,7 @@ import json
 import os
 import re
 import shutil
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from functools import cached_property
 from pathlib import Path
 
@@ -82,17 +82,31 @@ class Kura:
     def ingestor(self) -> Ingestor:
         s = self.settings
         return Ingestor(
-            store=self.store, embedder=self.embedder, sparse=self.sparse, manifest=self.manifest,
+            store=self.store,
+            embedder=self.embedder,
+            sparse=self.sparse,
+            manifest=self.manifest,
             options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap, s.max_chunks_per_file),
-            state_dir=s.home, state_allowed=(self.uploads_dir, self.approved_dir), parse_workers=s.parse_workers,
-            limits=ParseLimits(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb), posix_groups=s.posix_groups,
-            library_roots=tuple(s.library_roots), min_free_mb=s.min_free_mb, public_groups=tuple(s.default_groups),
+            state_dir=s.home,
+            state_allowed=(self.uploads_dir, self.approved_dir),
+            parse_workers=s.parse_workers,
+            limits=ParseLimits(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb),
+            posix_groups=s.posix_groups,
+            library_roots=tuple(s.library_roots),
+            min_free_mb=s.min_free_mb,
+            public_groups=tuple(s.default_groups),
         )
 
     @cached_property
     def retriever(self) -> Retriever:
-        return Retriever(self.store, self.embedder, self.sparse, self.settings.search_mode, self.reranker,
-                         multilingual_embedder=self.settings.embed_multilingual)
+        return Retriever(
+            self.store,
+            self.embedder,
+            self.sparse,
+            self.settings.search_mode,
+            self.reranker,
+            multilingual_embedder=self.settings.embed_multilingual,
+        )
 
     @cached_property
     def reranker(self) -> Reranker | None:
@@ -123,9 +137,14 @@ class Kura:
     def answerer(self, backend: str | None = None) -> Answerer:
         s = self.settings
         options = AnswerOptions(
-            top_k=s.top_k, abstain_below=s.abstain_below, context_below=s.context_below,
-            max_tokens=s.llm_max_tokens, temperature=s.llm_temperature, context_tokens=s.llm_context_tokens,
-            reasoning_effort=s.llm_reasoning_effort or "low", unsupported=s.unsupported,
+            top_k=s.top_k,
+            abstain_below=s.abstain_below,
+            context_below=s.context_below,
+            max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature,
+            context_tokens=s.llm_context_tokens,
+            reasoning_effort=s.llm_reasoning_effort or "low",
+            unsupported=s.unsupported,
         )
         return Answerer(self.retriever, self.embedder, self.backend(backend), options)
 
@@ -146,16 +165,24 @@ class Kura:
         store = open_store(path=folder / "qdrant", dim=self.embedder.dim)
         self._eval_stores.append(store)
         if not complete.exists():
-            ingestor = Ingestor(store=store, embedder=self.embedder, sparse=self.sparse, manifest=None,
-                                options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap))
-            items = [(doc_id, doc_id, ParsedDocument(title, [Section(text)]), (EVAL_GROUP,))
-                     for doc_id, (title, text) in dataset.corpus.items()]
+            ingestor = Ingestor(
+                store=store,
+                embedder=self.embedder,
+                sparse=self.sparse,
+                manifest=None,
+                options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap),
+            )
+            items = [
+                (doc_id, doc_id, ParsedDocument(title, [Section(text)]), (EVAL_GROUP,))
+                for doc_id, (title, text) in dataset.corpus.items()
+            ]
             for start in range(0, len(items), 256):
-                ingestor.index_documents(items[start:start + 256])
+                ingestor.index_documents(items[start : start + 256])
             store.optimize()
             complete.write_text(str(len(items)))
-        return Retriever(store, self.embedder, self.sparse, s.search_mode, self.reranker,
-                         multilingual_embedder=s.embed_multilingual)
+        return Retriever(
+            store, self.embedder, self.sparse, s.search_mode, self.reranker, multilingual_embedder=s.embed_multilingual
+        )
 
     @cached_property
     def _eval_stores(self) -> list[Store]:
@@ -192,7 +219,7 @@ class Kura:
         It becomes knowledge only when approved by a reviewer (KURA_REVIEWER_GROUPS) with KURA_INGEST_APPROVED_REPLIES
         on, and only for the groups that may read every passage the draft was built from (none: stored, not
         ingested). → (file, groups it was ingested for)."""
-        stamp = datetime.now(timezone.utc).strftime("%Y%m%d-%H%M%S-%f")
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
         path = self.approved_dir / f"{stamp}-{slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -200,21 +227,34 @@ class Kura:
         groups = draft.readable_by() if self.settings.ingest_approved_replies and self.is_reviewer(approver) else ()
         if groups:
             self.ingestor.ingest([path], groups=groups, delete_missing=False)
-        edits = "".join(difflib.unified_diff(draft.reply.splitlines(keepends=True), reply.splitlines(keepends=True),
-                                             "draft", "approved"))
-        self.audit.record(approver.name, "approve", subject=ticket.subject, file=str(path), groups=list(groups),
-                          reviewer=self.is_reviewer(approver), edited=bool(edits), diff=edits,
-                          chunk_ids=[h.chunk.chunk_id for h in draft.passages])
+        edits = "".join(
+            difflib.unified_diff(
+                draft.reply.splitlines(keepends=True), reply.splitlines(keepends=True), "draft", "approved"
+            )
+        )
+        self.audit.record(
+            approver.name,
+            "approve",
+            subject=ticket.subject,
+            file=str(path),
+            groups=list(groups),
+            reviewer=self.is_reviewer(approver),
+            edited=bool(edits),
+            diff=edits,
+            chunk_ids=[h.chunk.chunk_id for h in draft.passages],
+        )
         return path, groups
 
     def is_reviewer(self, person: User) -> bool:
         """May approve replies into shared knowledge."""
         return bool(set(person.groups) & set(self.settings.reviewers))
 
-    def eval_qa(self, gold: Path, scope: AccessScope, k: int = 5, backend: str | None = None) -> tuple[dict, dict | None]:
+    def eval_qa(
+        self, gold: Path, scope: AccessScope, k: int = 5, backend: str | None = None
+    ) -> tuple[dict, dict | None]:
         """Runs a gold-question file and records the run → (this run, the previous run of the same file or None)."""
         summary = evaluate_qa(self.answerer(backend), load_gold(gold), scope, k)
-        summary.update(at=datetime.now(timezone.utc).isoformat(timespec="seconds"), gold=Path(gold).name)
+        summary.update(at=datetime.now(UTC).isoformat(timespec="seconds"), gold=Path(gold).name)
         history = self.settings.home / "eval-qa.jsonl"
         previous = None
         if history.is_file():

@@ -10,8 +10,8 @@ from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.embed import EmbedBackend
-from retrieval.urls import redacted
 from retrieval.search import RetrievalMode
+from retrieval.urls import redacted
 
 
 def split_names(text: str) -> list[str]:
@@ -59,11 +59,17 @@ class Settings(BaseSettings):
     # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
     embed_model: Path | None = None
     embed_batch_size: int = 64
-    embed_backend: EmbedBackend = Field("torch", description="onnx-int8: the same model quantised to int8 on ONNX "
-                                        "Runtime, ~1.4× faster on CPU at −0.003 nDCG@10 (msmarco); re-ingest after "
-                                        "switching, vectors differ slightly.")
-    embed_multilingual: bool = Field(False, description="The embedding model understands Japanese (e.g. bge-m3): "
-                                     "Japanese questions then use hybrid search, not BM25 alone.")
+    embed_backend: EmbedBackend = Field(
+        "torch",
+        description="onnx-int8: the same model quantised to int8 on ONNX "
+        "Runtime, ~1.4× faster on CPU at −0.003 nDCG@10 (msmarco); re-ingest after "
+        "switching, vectors differ slightly.",
+    )
+    embed_multilingual: bool = Field(
+        False,
+        description="The embedding model understands Japanese (e.g. bge-m3): "
+        "Japanese questions then use hybrid search, not BM25 alone.",
+    )
 
     # Parsing: each file in its own process, with limits, so one hostile file cannot hang or sink a batch.
     parse_workers: int = Field(2, description="Files parsed at once while earlier ones are embedded.")
@@ -73,8 +79,10 @@ class Settings(BaseSettings):
     max_chunks_per_file: int = Field(5000, description="A file that would make more passages fails with a reason.")
     min_free_mb: int = Field(200, description="Ingest stops with a clear error when the disk of home has less free.")
     library_roots: Annotated[list[Path], NoDecode, BeforeValidator(_names)] = Field(
-        [], description="Library root folders (comma-separated): .kura-acl files are searched up to the root "
-        "holding a file, whatever path is ingested. Folders ingested before count as roots too.")
+        [],
+        description="Library root folders (comma-separated): .kura-acl files are searched up to the root "
+        "holding a file, whatever path is ingested. Folders ingested before count as roots too.",
+    )
 
     # Chunking (tokens of the embedding model's tokenizer).
     chunk_tokens: int = 200
@@ -85,8 +93,9 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
 
     # Search and answers.
-    search_mode: RetrievalMode = Field("hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, "
-                                       "dense or sparse.")
+    search_mode: RetrievalMode = Field(
+        "hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, dense or sparse."
+    )
     top_k: int = 5
     abstain_below: float = Field(0.35, description="Best cosine similarity under which an answer abstains.")
     context_below: float = Field(0.3, description="Passages under this cosine similarity are not shown to the model.")
@@ -97,7 +106,8 @@ class Settings(BaseSettings):
     llm_model_path: Path = Field(
         REPO_ROOT / "models" / "Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
         description="GGUF for the local backend. The default gets 3× more facts right than SmolLM2-135M "
-        "(models/SmolLM2-135M-Instruct.Q4_1.gguf: faster, for small machines); docs/benchmarks.md.")
+        "(models/SmolLM2-135M-Instruct.Q4_1.gguf: faster, for small machines); docs/benchmarks.md.",
+    )
     llm_base_url: str = "http://localhost:8000/v1"
     llm_model: str = "gpt-oss-20b"
     llm_api_key: SecretStr = SecretStr("not-needed")
@@ -109,8 +119,11 @@ class Settings(BaseSettings):
         None, description="gpt-oss reasoning effort for every request; unset = low for answers, medium for drafts."
     )
     unsupported: Literal["flag", "drop"] = Field(
-        "flag", description="Sentences of a generated answer that the passages do not support: flag them, or drop them.")
-    draft_style: Path | None = Field(None, description="House-style TOML for ticket drafts (docs/house-style.example.toml).")
+        "flag", description="Sentences of a generated answer that the passages do not support: flag them, or drop them."
+    )
+    draft_style: Path | None = Field(
+        None, description="House-style TOML for ticket drafts (docs/house-style.example.toml)."
+    )
     show_reasoning: bool = Field(False, description="Admins only: include the model's reasoning (collapsed).")
 
     # Users of the app. OIDC (st.login) is on when .streamlit/secrets.toml has an [auth] section; otherwise
@@ -119,15 +132,20 @@ class Settings(BaseSettings):
     users_file: Path | None = Field(None, description="Local users (bcrypt hashes); default: home/users.json.")
     admin_groups: GroupNames = Field(["kura-admins"], description="Members of these groups may change the library.")
     reviewer_groups: GroupNames | None = Field(
-        None, description="Members may approve ticket replies into shared knowledge; default: the admin groups.")
+        None, description="Members may approve ticket replies into shared knowledge; default: the admin groups."
+    )
     oidc_groups_claim: str = Field("groups", description="The ID-token claim that lists a user's groups.")
     ui_language: Literal["auto", "en", "ja"] = Field("auto", description="auto: follow the browser.")
 
     # Uploads and abuse limits in the app.
     upload_max_mb: int = 50
-    upload_max_unpacked_mb: int = Field(200, description="DOCX/PPTX/XLSX/ODT/EPUB are zip files: cap what they unpack to.")
+    upload_max_unpacked_mb: int = Field(
+        200, description="DOCX/PPTX/XLSX/ODT/EPUB are zip files: cap what they unpack to."
+    )
     rate_limit_per_minute: int = Field(20, description="Questions and drafts per user per minute in the app.")
-    ingest_approved_replies: bool = Field(True, description="Approved ticket replies become knowledge for their groups.")
+    ingest_approved_replies: bool = Field(
+        True, description="Approved ticket replies become knowledge for their groups."
+    )
 
     @property
     def reviewers(self) -> list[str]:

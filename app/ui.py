@@ -54,9 +54,8 @@ def language() -> str:
     if "language" not in st.session_state:
         configured = get_kura().settings.ui_language
         signed_in = st.session_state.get("user")
-        st.session_state["language"] = (
-            (signed_in.language if signed_in else None)
-            or (configured if configured != "auto" else i18n.language_of(st.context.locale))
+        st.session_state["language"] = (signed_in.language if signed_in else None) or (
+            configured if configured != "auto" else i18n.language_of(st.context.locale)
         )
     return st.session_state["language"]
 
@@ -86,8 +85,9 @@ def show_claims(claims: list) -> None:
     if not claims:
         return
     supported = sum(c.supported for c in claims)
-    (st.caption if supported == len(claims) else st.warning)(t("claims_supported", supported=supported,
-                                                               total=len(claims)))
+    (st.caption if supported == len(claims) else st.warning)(
+        t("claims_supported", supported=supported, total=len(claims))
+    )
     for claim in claims:
         if not claim.supported:
             st.error(t("claim_unsupported", text=claim.text, reason=claim.reason), icon=":material/report:")
@@ -123,5 +123,6 @@ def download_original(citation: Citation, key: str) -> None:
         kura.audit.record(who.name, "download", source=citation.source, chunk_id=citation.chunk_id)
         return path.read_bytes()
 
-    st.download_button(t("download_original"), data=fetch, file_name=citation.source.rsplit("/", 1)[-1], key=key,
-                       on_click="ignore")
+    st.download_button(
+        t("download_original"), data=fetch, file_name=citation.source.rsplit("/", 1)[-1], key=key, on_click="ignore"
+    )

@@ -68,8 +68,9 @@ class UserStore:
         if len(password) < 8:
             raise ValueError("passwords need at least 8 characters")
         if len(password.encode()) > MAX_PASSWORD_BYTES:
-            raise ValueError(f"passwords can be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit; about 24 "
-                             "Japanese characters)")
+            raise ValueError(
+                f"passwords can be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit; about 24 Japanese characters)"
+            )
         data = self._load()
         data["users"][name] = {
             "password_hash": bcrypt.hashpw(password.encode(), bcrypt.gensalt()).decode(),

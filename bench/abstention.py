@@ -70,8 +70,10 @@ def main() -> None:
     handbook.ingestor.ingest([HANDBOOK], groups=("everyone",))  # an unchanged re-sync after the first run
     scope = AccessScope(("everyone",))
     print("\nWithin one domain (the handbook):")
-    print_table(best_similarity(handbook.retriever, questions("gold.jsonl"), scope),
-                best_similarity(handbook.retriever, questions("unanswerable.jsonl"), scope))
+    print_table(
+        best_similarity(handbook.retriever, questions("gold.jsonl"), scope),
+        best_similarity(handbook.retriever, questions("unanswerable.jsonl"), scope),
+    )
     handbook.close()
 
 

@@ -54,11 +54,15 @@ def measure(kura: Kura, model: Path, limit: int | None) -> dict:
             first_token.append(first - started)
             if finished > first:
                 rates.append(count_tokens(final.answer) / (finished - first))
-    return {"model": model.name, "questions": len(load_gold(GOLD)[:limit]),
-            "fact_recall_in_answer": round(found / facts, 3) if facts else None,
-            "supported_sentences": round(supported / sentences, 3) if sentences else None,
-            "abstained": abstained, "ttft_p50_s": round(statistics.median(first_token), 2) if first_token else None,
-            "tokens_per_s": round(statistics.median(rates), 1) if rates else None}
+    return {
+        "model": model.name,
+        "questions": len(load_gold(GOLD)[:limit]),
+        "fact_recall_in_answer": round(found / facts, 3) if facts else None,
+        "supported_sentences": round(supported / sentences, 3) if sentences else None,
+        "abstained": abstained,
+        "ttft_p50_s": round(statistics.median(first_token), 2) if first_token else None,
+        "tokens_per_s": round(statistics.median(rates), 1) if rates else None,
+    }
 
 
 def main() -> None:

@@ -64,8 +64,9 @@ def measure(questions: list[GoldQuestion], ranked: list[tuple[list[Chunk], str]]
         "fact@1": share(r is not None and r <= 1 for r in fact_ranks),
         "fact@3": share(r is not None and r <= 3 for r in fact_ranks),
         f"fact@{SLOTS}": share(r is not None for r in fact_ranks),
-        "tokens": round(statistics.mean(
-            sum(embedder.count_tokens(c.text) for c in passages) for passages, _ in ranked)),
+        "tokens": round(
+            statistics.mean(sum(embedder.count_tokens(c.text) for c in passages) for passages, _ in ranked)
+        ),
     }
 
 
@@ -83,8 +84,15 @@ def main() -> None:
     for size in args.sizes:
         for overlap in (o for o in args.overlaps if o < size):
             with tempfile.TemporaryDirectory(prefix="kura-bench-chunking-") as home:
-                kura = Kura(Settings(_env_file=None, home=Path(home), chunk_tokens=size, chunk_overlap=overlap,
-                                     llm_backend="extractive"))
+                kura = Kura(
+                    Settings(
+                        _env_file=None,
+                        home=Path(home),
+                        chunk_tokens=size,
+                        chunk_overlap=overlap,
+                        llm_backend="extractive",
+                    )
+                )
                 kura.__dict__["embedder"] = embedder
                 report = kura.ingestor.ingest([HANDBOOK], groups=SCOPE.groups)
                 hits = {q: kura.retriever.search(q.question, SCOPE, k=3 * SLOTS) for q in questions}
@@ -92,20 +100,29 @@ def main() -> None:
                 if (size, overlap) == default:
                     every = {(c.doc_id, c.position): c for c in kura_chunks(kura)}
                     builds["one passage per document"] = lambda h: diverse(h, SLOTS)
-                    builds["each with its neighbours"] = lambda h: with_neighbours(h, SLOTS, every)
+                    builds["each with its neighbours"] = lambda h, every=every: with_neighbours(h, SLOTS, every)
                 for name, build in builds.items():
                     ranked = [(build(hits[q]), hits[q][0].chunk.source if hits[q] else "") for q in questions]
-                    row = {"chunk_tokens": size, "overlap": overlap, "context": name, "chunks": report.chunks,
-                           **measure(questions, ranked, embedder)}
+                    row = {
+                        "chunk_tokens": size,
+                        "overlap": overlap,
+                        "context": name,
+                        "chunks": report.chunks,
+                        **measure(questions, ranked, embedder),
+                    }
                     rows.append(row)
                     print(json.dumps(row), flush=True)
                 kura.close()
-    print(f"\n| chunk tokens | overlap | chunks | context (5 slots) | source@1 | fact@1 | fact@3 | fact@{SLOTS} "
-          "| tokens in context |")
+    print(
+        f"\n| chunk tokens | overlap | chunks | context (5 slots) | source@1 | fact@1 | fact@3 | fact@{SLOTS} "
+        "| tokens in context |"
+    )
     print("| ---: | ---: | ---: | --- | ---: | ---: | ---: | ---: | ---: |")
     for r in rows:
-        print(f"| {r['chunk_tokens']} | {r['overlap']} | {r['chunks']} | {r['context']} | {r['source@1']:.3f} "
-              f"| {r['fact@1']:.3f} | {r['fact@3']:.3f} | {r[f'fact@{SLOTS}']:.3f} | {r['tokens']} |")
+        print(
+            f"| {r['chunk_tokens']} | {r['overlap']} | {r['chunks']} | {r['context']} | {r['source@1']:.3f} "
+            f"| {r['fact@1']:.3f} | {r['fact@3']:.3f} | {r[f'fact@{SLOTS}']:.3f} | {r['tokens']} |"
+        )
 
 
 def kura_chunks(kura: Kura) -> list[Chunk]:

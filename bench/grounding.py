@@ -34,8 +34,17 @@ def knowledge(home: Path) -> Kura:
     kura = Kura(Settings(home=home, llm_backend="extractive", _env_file=None))
     kura.ingestor.ingest([REPO_ROOT / "samples"], groups=("everyone",))
     articles = [json.loads(line) for line in (DATA / "ja-handbook" / "corpus.jsonl").read_text("utf-8").splitlines()]
-    kura.ingestor.index_documents([(f"ja-{a['_id']}", f"ja-handbook/{a['_id']}", ParsedDocument(a["title"], [
-        Section(a["text"], a["title"])]), ("everyone",)) for a in articles])
+    kura.ingestor.index_documents(
+        [
+            (
+                f"ja-{a['_id']}",
+                f"ja-handbook/{a['_id']}",
+                ParsedDocument(a["title"], [Section(a["text"], a["title"])]),
+                ("everyone",),
+            )
+            for a in articles
+        ]
+    )
     kura.store.optimize()
     return kura
 
@@ -51,8 +60,14 @@ def run(rows: list[dict], kura: Kura) -> list[dict]:
         claims = checker.check(row["claim"], hits)
         seconds = time.perf_counter() - started
         judged = bool(claims) and all(c.supported for c in claims)
-        results.append({**row, "judged_supported": judged, "ms_per_sentence": 1000 * seconds / max(len(claims), 1),
-                        "reason": "; ".join(c.reason for c in claims if not c.supported)})
+        results.append(
+            {
+                **row,
+                "judged_supported": judged,
+                "ms_per_sentence": 1000 * seconds / max(len(claims), 1),
+                "reason": "; ".join(c.reason for c in claims if not c.supported),
+            }
+        )
     return results
 
 
@@ -71,18 +86,28 @@ def summary(results: list[dict]) -> dict:
         by_type[r["type"]].append(r)
         by_language[r["lang"]].append(r)
     return {
-        "sentences": len(results), "unsupported": len(unsupported),
-        "precision_unsupported": rate(flagged, lambda r: not r["supported"]), "recall_unsupported": recall,
+        "sentences": len(results),
+        "unsupported": len(unsupported),
+        "precision_unsupported": rate(flagged, lambda r: not r["supported"]),
+        "recall_unsupported": recall,
         "balanced_accuracy": round((recall + specificity) / 2, 3),
         "changed_numbers_accepted": sum(r["judged_supported"] for r in unsupported if r["type"] == "number"),
         "ms_per_sentence": {"p50": round(times[len(times) // 2], 1), "p95": round(times[int(len(times) * 0.95)], 1)},
-        "judged_as_labelled_by_type": {t: {"n": len(items), "correct": rate(items, lambda r: r["judged_supported"] ==
-                                                                        r["supported"])}
-                                       for t, items in sorted(by_type.items())},
+        "judged_as_labelled_by_type": {
+            t: {"n": len(items), "correct": rate(items, lambda r: r["judged_supported"] == r["supported"])}
+            for t, items in sorted(by_type.items())
+        },
         "balanced_accuracy_by_language": {
-            lang: round((rate([r for r in items if not r["supported"]], lambda r: not r["judged_supported"]) +
-                         rate([r for r in items if r["supported"]], lambda r: r["judged_supported"])) / 2, 3)
-            for lang, items in sorted(by_language.items())},
+            lang: round(
+                (
+                    rate([r for r in items if not r["supported"]], lambda r: not r["judged_supported"])
+                    + rate([r for r in items if r["supported"]], lambda r: r["judged_supported"])
+                )
+                / 2,
+                3,
+            )
+            for lang, items in sorted(by_language.items())
+        },
     }
 
 
@@ -101,8 +126,10 @@ def main() -> None:
     if args.errors:
         for r in results:
             if r["judged_supported"] != r["supported"]:
-                print(f"{r['id']} {r['type']:10} labelled {'supported' if r['supported'] else 'unsupported'}: "
-                      f"{r['claim']}  [{r['reason']}]")
+                print(
+                    f"{r['id']} {r['type']:10} labelled {'supported' if r['supported'] else 'unsupported'}: "
+                    f"{r['claim']}  [{r['reason']}]"
+                )
 
 
 if __name__ == "__main__":

@@ -65,7 +65,8 @@ def run_plain(corpus: Path, store: Path) -> None:
     client = QdrantClient(path=str(store))
     vector_store = QdrantVectorStore(client=client, collection_name="plain")
     VectorStoreIndex.from_documents(
-        documents, storage_context=StorageContext.from_defaults(vector_store=vector_store),
+        documents,
+        storage_context=StorageContext.from_defaults(vector_store=vector_store),
         embed_model=HuggingFaceEmbedding(model_name=str(default_model_path()), device="cpu"),
         transformations=[SentenceSplitter(chunk_size=CHUNK_TOKENS, chunk_overlap=CHUNK_OVERLAP)],
     )
@@ -81,8 +82,11 @@ def timed(command: list[str], env: dict) -> dict:
     _, status, usage = os.wait4(child.pid, 0)
     if status:
         raise SystemExit(f"{command} failed with status {status}")
-    return {"seconds": time.perf_counter() - started, "peak_rss_mib": usage.ru_maxrss / 1024,
-            "output": json.loads(output.strip().splitlines()[-1])}
+    return {
+        "seconds": time.perf_counter() - started,
+        "peak_rss_mib": usage.ru_maxrss / 1024,
+        "output": json.loads(output.strip().splitlines()[-1]),
+    }
 
 
 def ndcg(ranked_ids: dict[str, list[str]]) -> float:
@@ -114,10 +118,13 @@ def quality_plain(store: Path) -> float:
     client = QdrantClient(path=str(store))
     index = VectorStoreIndex.from_vector_store(
         QdrantVectorStore(client=client, collection_name="plain"),
-        embed_model=HuggingFaceEmbedding(model_name=str(default_model_path()), device="cpu"))
+        embed_model=HuggingFaceEmbedding(model_name=str(default_model_path()), device="cpu"),
+    )
     retriever = index.as_retriever(similarity_top_k=30)
-    run = {qid: [Path(n.metadata["file_name"]).stem for n in retriever.retrieve(text)]
-           for qid, text in msmarco().queries.items()}
+    run = {
+        qid: [Path(n.metadata["file_name"]).stem for n in retriever.retrieve(text)]
+        for qid, text in msmarco().queries.items()
+    }
     client.close()
     return ndcg(run)
 
@@ -130,8 +137,10 @@ def quality_kura(home: Path, embed_backend: str = "torch") -> float:
     kura = Kura(Settings(home=home, embed_backend=embed_backend))
     scope = AccessScope(("everyone",))
     try:
-        run = {qid: [Path(h.chunk.source).stem for h in kura.retriever.search(text, scope, k=30)]
-               for qid, text in msmarco().queries.items()}
+        run = {
+            qid: [Path(h.chunk.source).stem for h in kura.retriever.search(text, scope, k=30)]
+            for qid, text in msmarco().queries.items()
+        }
     finally:
         kura.close()
     return ndcg(run)
@@ -155,7 +164,9 @@ def main() -> None:
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "KURA_HOME": str(home)}
     kura_command = [str(Path(sys.executable).parent / "kura"), "ingest", str(corpus), "--json"]
     rows = {
-        "plain LlamaIndex": timed([sys.executable, "-m", "bench.ingest", "--plain", str(corpus), str(plain_store)], env),
+        "plain LlamaIndex": timed(
+            [sys.executable, "-m", "bench.ingest", "--plain", str(corpus), str(plain_store)], env
+        ),
         "kura": timed(kura_command, env),
         "kura re-sync (unchanged)": timed(kura_command, env),
         "kura onnx-int8": timed(kura_command, {**env, "KURA_HOME": str(int8_home), "KURA_EMBED_BACKEND": "onnx-int8"}),
@@ -164,23 +175,32 @@ def main() -> None:
     embedded = {name: count - rows[name]["output"].get("reused", 0) for name, count in chunks.items()}
     resync = rows["kura re-sync (unchanged)"]["output"]
     assert resync["unchanged"] == files and chunks["kura re-sync (unchanged)"] == 0, resync  # zero embeddings
-    quality = {"plain LlamaIndex": quality_plain(plain_store), "kura": quality_kura(home),
-               "kura onnx-int8": quality_kura(int8_home, "onnx-int8")}
+    quality = {
+        "plain LlamaIndex": quality_plain(plain_store),
+        "kura": quality_kura(home),
+        "kura onnx-int8": quality_kura(int8_home, "onnx-int8"),
+    }
 
     baseline = rows["plain LlamaIndex"]["seconds"]
     print(f"\n{files} files ({args.docs} msmarco passages + handbook x{args.handbook_copies}), 2 cores\n")
-    print("| pipeline | seconds | files/s | chunks indexed | of them embedded | chunks/s | peak RSS MiB "
-          "| msmarco nDCG@10 | speed vs plain |")
+    print(
+        "| pipeline | seconds | files/s | chunks indexed | of them embedded | chunks/s | peak RSS MiB "
+        "| msmarco nDCG@10 | speed vs plain |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for name, row in rows.items():
         seconds = row["seconds"]
         score = f"{quality[name]:.4f}" if name in quality else "(same index)"
-        print(f"| {name} | {seconds:.1f} | {files / seconds:.1f} | {chunks[name]:,} | {embedded[name]:,} | "
-              f"{chunks[name] / seconds:.1f} | "
-              f"{row['peak_rss_mib']:.0f} | {score} | {baseline / seconds:.2f}× |")
+        print(
+            f"| {name} | {seconds:.1f} | {files / seconds:.1f} | {chunks[name]:,} | {embedded[name]:,} | "
+            f"{chunks[name] / seconds:.1f} | "
+            f"{row['peak_rss_mib']:.0f} | {score} | {baseline / seconds:.2f}× |"
+        )
     first = rows["kura"]["seconds"]
-    print(f"\nre-sync of the unchanged corpus: {first / rows['kura re-sync (unchanged)']['seconds']:.0f}× faster than "
-          f"kura's first ingest, {embedded['kura re-sync (unchanged)']} chunks embedded")
+    print(
+        f"\nre-sync of the unchanged corpus: {first / rows['kura re-sync (unchanged)']['seconds']:.0f}× faster than "
+        f"kura's first ingest, {embedded['kura re-sync (unchanged)']} chunks embedded"
+    )
 
 
 if __name__ == "__main__":

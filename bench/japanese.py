@@ -45,8 +45,9 @@ def evaluate(dataset: BeirDataset, embedder: DenseEmbedder, sparse, mode: str) -
             store.replace_document(doc_id, [IndexedChunk(chunk, dense, sparse.document(text))])
         run = {}
         for qid, text in dataset.queries.items():
-            hits = store.search(dense=embedder.embed_one(text), sparse=sparse.query(text), mode=mode, scope=SCOPE,
-                                limit=10)
+            hits = store.search(
+                dense=embedder.embed_one(text), sparse=sparse.query(text), mode=mode, scope=SCOPE, limit=10
+            )
             run[qid] = {hit.chunk.doc_id: float(10 - rank) for rank, hit in enumerate(hits)}
         store.close()
     metrics = score(dataset, run)
@@ -63,8 +64,11 @@ def main() -> None:
     variants = [
         ("BM25, Qdrant Word tokenizer (English default)", QdrantBm25(), "sparse"),
         ("BM25, Qdrant Multilingual tokenizer", QdrantBm25(q.Bm25Config(tokenizer=MULTILINGUAL)), "sparse"),
-        ("BM25, Qdrant Multilingual tokenizer, Japanese stopwords",
-         QdrantBm25(q.Bm25Config(tokenizer=MULTILINGUAL, language="japanese")), "sparse"),
+        (
+            "BM25, Qdrant Multilingual tokenizer, Japanese stopwords",
+            QdrantBm25(q.Bm25Config(tokenizer=MULTILINGUAL, language="japanese")),
+            "sparse",
+        ),
         ("BM25, MeCab (fugashi + unidic-lite) surface forms", MecabSurfaces(), "sparse"),
         ("BM25, MeCab dictionary forms, particles dropped (kura)", MecabBm25(), "sparse"),
         ("dense, all-MiniLM-L6-v2 (reference)", SparseEncoder(), "dense"),

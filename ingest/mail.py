@@ -43,8 +43,11 @@ def parse_eml(path: Path) -> ParsedDocument:
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:  # saved as UTF-16
         from ingest.documents import decode_text
 
-        text = decode_text(data, path) if data[:2] in (b"\xff\xfe", b"\xfe\xff") else data.decode(
-            "utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        text = (
+            decode_text(data, path)
+            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
+            else data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
+        )
         message = email.message_from_string(text, policy=email.policy.default)
     else:
         message = email.message_from_bytes(data, policy=email.policy.default)
@@ -87,8 +90,10 @@ def parse_msg(path: Path) -> ParsedDocument:
         raise ParseError("not an Outlook .msg file")
     with olefile.OleFileIO(str(path)) as ole:
         headers = {
-            "From": _msg_string(ole, "__substg1.0_0C1A"), "To": _msg_string(ole, "__substg1.0_0E04"),
-            "Cc": _msg_string(ole, "__substg1.0_0E03"), "Subject": _msg_string(ole, "__substg1.0_0037"),
+            "From": _msg_string(ole, "__substg1.0_0C1A"),
+            "To": _msg_string(ole, "__substg1.0_0E04"),
+            "Cc": _msg_string(ole, "__substg1.0_0E03"),
+            "Subject": _msg_string(ole, "__substg1.0_0037"),
         }
         body = _msg_string(ole, "__substg1.0_1000")
         attachments = []

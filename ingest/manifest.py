@@ -95,7 +95,8 @@ class Manifest:
         except sqlite3.DatabaseError as exc:
             raise ManifestError(
                 f"the ingest manifest {location} is damaged ({exc}). Move it aside and run `kura ingest` on your "
-                "folders again: documents whose passages are still in the store are re-recorded.") from None
+                "folders again: documents whose passages are still in the store are re-recorded."
+            ) from None
 
     def _columns(self) -> set[str]:
         with self._lock:
@@ -126,8 +127,9 @@ class Manifest:
         *head, groups_json, updated_at, index_key = row
         return DocumentRecord(*head, tuple(json.loads(groups_json)), updated_at, index_key)
 
-    _COLUMNS = ("doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, updated_at, "
-                "index_key")
+    _COLUMNS = (
+        "doc_id, path, title, content_hash, size, mtime_ns, status, error, chunks, groups_json, updated_at, index_key"
+    )
 
     def get(self, doc_id: str) -> DocumentRecord | None:
         rows = self._read(f"SELECT {self._COLUMNS} FROM documents WHERE doc_id = ?", (doc_id,))
@@ -138,8 +140,9 @@ class Manifest:
 
     def with_hash(self, content_hash: str) -> list[DocumentRecord]:
         """Ingested documents with this content: duplicates at other paths."""
-        rows = self._read(f"SELECT {self._COLUMNS} FROM documents WHERE content_hash = ? AND status = 'ingested'",
-                          (content_hash,))
+        rows = self._read(
+            f"SELECT {self._COLUMNS} FROM documents WHERE content_hash = ? AND status = 'ingested'", (content_hash,)
+        )
         return [self._record(r) for r in rows]
 
     def under(self, folder: str) -> list[DocumentRecord]:
@@ -147,10 +150,34 @@ class Manifest:
         prefix = folder.rstrip("/") + "/"
         return [r for r in self.all() if r.path.startswith(prefix)]
 
-    def record_ingested(self, *, doc_id: str, path: str, title: str, content_hash: str, size: int, mtime_ns: int,
-                        chunks: int, groups: tuple[str, ...], index_key: str | None = None) -> None:
-        self._write(_UPSERT_INGESTED, (doc_id, path, title, content_hash, size, mtime_ns, chunks,
-                                       json.dumps(list(groups)), time.time(), index_key))
+    def record_ingested(
+        self,
+        *,
+        doc_id: str,
+        path: str,
+        title: str,
+        content_hash: str,
+        size: int,
+        mtime_ns: int,
+        chunks: int,
+        groups: tuple[str, ...],
+        index_key: str | None = None,
+    ) -> None:
+        self._write(
+            _UPSERT_INGESTED,
+            (
+                doc_id,
+                path,
+                title,
+                content_hash,
+                size,
+                mtime_ns,
+                chunks,
+                json.dumps(list(groups)),
+                time.time(),
+                index_key,
+            ),
+        )
 
     def record_failed(self, *, doc_id: str, path: str, error: str, groups: tuple[str, ...]) -> None:
         """Mark a document failed, with the groups its earlier chunks (kept: nothing is lost) now have."""

@@ -75,8 +75,9 @@ def table_sections(name: str, rows: Iterable[Iterable]) -> list[Section]:
         if header is None and number == 1 and all(c and not c.replace(".", "").isdigit() for c in cells if c):
             header = cells
             continue
-        line = " | ".join(f"{header[i]}: {c}" if header and i < len(header) and header[i] else c
-                          for i, c in enumerate(cells) if c)
+        line = " | ".join(
+            f"{header[i]}: {c}" if header and i < len(header) and header[i] else c for i, c in enumerate(cells) if c
+        )
         first = first or number
         block.append(line)
         if len(block) == ROWS_PER_SECTION:
@@ -93,13 +94,18 @@ def parse_xlsx(path: Path) -> ParsedDocument:
     try:
         workbook = load_workbook(str(path), read_only=True, data_only=True)
     except zipfile.BadZipFile as exc:
-        raise ParseError("not a readable XLSX file: it is encrypted with a password or damaged; save an "
-                         "unprotected copy and ingest that") from exc
+        raise ParseError(
+            "not a readable XLSX file: it is encrypted with a password or damaged; save an "
+            "unprotected copy and ingest that"
+        ) from exc
     except Exception as exc:
         raise _broken("XLSX", exc) from exc
     try:
-        sections = [s for sheet in workbook.worksheets
-                    for s in table_sections(f"Sheet {sheet.title}", sheet.iter_rows(values_only=True))]
+        sections = [
+            s
+            for sheet in workbook.worksheets
+            for s in table_sections(f"Sheet {sheet.title}", sheet.iter_rows(values_only=True))
+        ]
         title = (workbook.properties.title or "").strip()
     finally:
         workbook.close()
@@ -113,8 +119,11 @@ def parse_xls(path: Path) -> ParsedDocument:
         book = xlrd.open_workbook(str(path), on_demand=True)
     except Exception as exc:
         raise _broken("XLS", exc) from exc
-    sections = [s for sheet in book.sheets()
-                for s in table_sections(f"Sheet {sheet.name}", (sheet.row_values(i) for i in range(sheet.nrows)))]
+    sections = [
+        s
+        for sheet in book.sheets()
+        for s in table_sections(f"Sheet {sheet.name}", (sheet.row_values(i) for i in range(sheet.nrows)))
+    ]
     return ParsedDocument(path.stem, sections)
 
 
@@ -184,8 +193,9 @@ def parse_epub(path: Path) -> ParsedDocument:
             sections = []
             for href in spine:
                 chapter = html_document(archive.read(posixpath.join(base, href)).decode("utf-8", "replace"), "")
-                sections += [Section(s.text, " > ".join(p for p in (chapter.title, s.heading) if p)) for s in
-                             chapter.sections]
+                sections += [
+                    Section(s.text, " > ".join(p for p in (chapter.title, s.heading) if p)) for s in chapter.sections
+                ]
     except (zipfile.BadZipFile, KeyError, IndexError, etree.XMLSyntaxError) as exc:
         raise _broken("EPUB", exc) from exc
     return ParsedDocument(title or path.stem, sections)

@@ -12,8 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from ingest import mail, office
-from ingest.documents import (ParsedDocument, ParseError, Section, SectionBuilder, cleaned, decode_text,
-                              heading_path)
+from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, cleaned, decode_text, heading_path
 
 
 def parse_markdown(path: Path) -> ParsedDocument:
@@ -126,14 +125,29 @@ def parse_xml(path: Path) -> ParsedDocument:
 
 
 PARSERS: dict[str, Callable[[Path], ParsedDocument]] = {
-    ".md": parse_markdown, ".markdown": parse_markdown,
-    ".txt": parse_text, ".text": parse_text, ".rst": parse_text, ".org": parse_text, ".log": parse_text,
-    ".html": parse_html, ".htm": parse_html, ".xhtml": parse_html, ".xml": parse_xml,
-    ".pdf": parse_pdf, ".docx": parse_docx,
-    ".pptx": office.parse_pptx, ".xlsx": office.parse_xlsx, ".xls": office.parse_xls,
-    ".csv": office.parse_delimited, ".tsv": office.parse_delimited,
-    ".odt": office.parse_odt, ".epub": office.parse_epub, ".rtf": office.parse_rtf,
-    ".eml": mail.parse_eml, ".msg": mail.parse_msg,
+    ".md": parse_markdown,
+    ".markdown": parse_markdown,
+    ".txt": parse_text,
+    ".text": parse_text,
+    ".rst": parse_text,
+    ".org": parse_text,
+    ".log": parse_text,
+    ".html": parse_html,
+    ".htm": parse_html,
+    ".xhtml": parse_html,
+    ".xml": parse_xml,
+    ".pdf": parse_pdf,
+    ".docx": parse_docx,
+    ".pptx": office.parse_pptx,
+    ".xlsx": office.parse_xlsx,
+    ".xls": office.parse_xls,
+    ".csv": office.parse_delimited,
+    ".tsv": office.parse_delimited,
+    ".odt": office.parse_odt,
+    ".epub": office.parse_epub,
+    ".rtf": office.parse_rtf,
+    ".eml": mail.parse_eml,
+    ".msg": mail.parse_msg,
 }
 LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".xlsb": ".xlsx", ".pages": ".docx", ".key": ".pptx"}
 
@@ -142,9 +156,13 @@ def parse(path: Path) -> ParsedDocument:
     """Parse one file by its extension; ParseError with a readable reason when it cannot be read."""
     suffix = path.suffix.lower()
     if suffix in LEGACY:
-        raise ParseError(f"the {suffix} format is not supported: open it in Office or LibreOffice, save it as "
-                         f"{LEGACY[suffix]}, and ingest that")
+        raise ParseError(
+            f"the {suffix} format is not supported: open it in Office or LibreOffice, save it as "
+            f"{LEGACY[suffix]}, and ingest that"
+        )
     parser = PARSERS.get(suffix)
     if parser is None:
-        raise ParseError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(PARSERS))})")
+        raise ParseError(
+            f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(PARSERS))})"
+        )
     return cleaned(parser(path))

@@ -133,8 +133,9 @@ def _hash_file(path: Path) -> str:
     return digest.hexdigest()
 
 
-UNREADABLE_FOLDER = ("permission denied: kura cannot read this folder; the documents indexed from it are kept "
-                     "until it can be read again")
+UNREADABLE_FOLDER = (
+    "permission denied: kura cannot read this folder; the documents indexed from it are kept until it can be read again"
+)
 NOT_YOURS = "you may not read this document, so you may not re-sync or regroup it"
 
 
@@ -148,11 +149,23 @@ class Ingestor:
 
     EMBED_FILES = 32  # files parsed ahead and embedded together: one model call instead of one per small file
 
-    def __init__(self, *, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, manifest: Manifest | None,
-                 options: ChunkingOptions = ChunkingOptions(), state_dir: Path | None = None,
-                 state_allowed: tuple[Path, ...] = (), limits: ParseLimits | None = ParseLimits(),
-                 parse_workers: int = 2, posix_groups: bool = False, library_roots: tuple[Path, ...] = (),
-                 min_free_mb: int = 0, public_groups: tuple[str, ...] = ("everyone",)) -> None:
+    def __init__(
+        self,
+        *,
+        store: Store,
+        embedder: DenseEmbedder,
+        sparse: SparseEncoder,
+        manifest: Manifest | None,
+        options: ChunkingOptions = ChunkingOptions(),
+        state_dir: Path | None = None,
+        state_allowed: tuple[Path, ...] = (),
+        limits: ParseLimits | None = ParseLimits(),
+        parse_workers: int = 2,
+        posix_groups: bool = False,
+        library_roots: tuple[Path, ...] = (),
+        min_free_mb: int = 0,
+        public_groups: tuple[str, ...] = ("everyone",),
+    ) -> None:
         self.limits = limits  # None parses in this process (no isolation)
         self.parse_workers = parse_workers
         self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, except state_allowed
@@ -167,11 +180,20 @@ class Ingestor:
         self.min_free_mb = min_free_mb
         self.public_groups = frozenset(public_groups)  # every user is in them: a public document cannot widen
         self.index_key = hashlib.sha256(
-            f"{embedder.model_id}|{options.chunk_tokens}|{options.chunk_overlap}".encode()).hexdigest()[:16]
+            f"{embedder.model_id}|{options.chunk_tokens}|{options.chunk_overlap}".encode()
+        ).hexdigest()[:16]
 
-    def ingest(self, paths: Iterable[Path], *, groups: tuple[str, ...], delete_missing: bool = True,
-               progress: ProgressCallback | None = None, owner: str | None = None, allow_widening: bool = False,
-               reader: tuple[str, ...] | None = None) -> IngestReport:
+    def ingest(
+        self,
+        paths: Iterable[Path],
+        *,
+        groups: tuple[str, ...],
+        delete_missing: bool = True,
+        progress: ProgressCallback | None = None,
+        owner: str | None = None,
+        allow_widening: bool = False,
+        reader: tuple[str, ...] | None = None,
+    ) -> IngestReport:
         """`groups` apply to files no .kura-acl (or, with posix_groups, no POSIX group) assigns; `owner` (who
         uploaded them) may read them too. A document already indexed never gets wider groups (anyone new able
         to read it) unless `allow_widening`: it keeps the groups both allow, reported under `held`. With `reader`
@@ -196,8 +218,16 @@ class Ingestor:
             nonlocal done
             done += path is not None
             if progress:
-                progress(IngestProgress(done, len(files), report.chunks, len(report.failed),
-                                        str(path) if path else "", time.perf_counter() - started))
+                progress(
+                    IngestProgress(
+                        done,
+                        len(files),
+                        report.chunks,
+                        len(report.failed),
+                        str(path) if path else "",
+                        time.perf_counter() - started,
+                    )
+                )
 
         def finish_batch(draining: bool = False) -> None:
             """The oldest parsed file, with the ones parsed after it, embedded in one batch. While files are still
@@ -231,16 +261,25 @@ class Ingestor:
         report.seconds = round(time.perf_counter() - started, 3)
         return report
 
-    def _delete_vanished(self, folders: list[Path], unreadable: list[Path], present: set[str],
-                         reader: tuple[str, ...] | None, report: IngestReport) -> None:
+    def _delete_vanished(
+        self,
+        folders: list[Path],
+        unreadable: list[Path],
+        present: set[str],
+        reader: tuple[str, ...] | None,
+        report: IngestReport,
+    ) -> None:
         """Documents of the walked folders whose files are gone; never those under a folder that could not be
         read (gone from view is not gone), nor kura's own uploads and approved replies, nor the caller's unreadable."""
         for folder in folders:
             for record in self.manifest.under(str(folder)):
                 path = Path(record.path)
-                kept = (record.path in present or any(path.is_relative_to(u) for u in unreadable)
-                        or (self.state_dir and path.is_relative_to(self.state_dir))
-                        or (reader is not None and not set(record.groups) & set(reader)))
+                kept = (
+                    record.path in present
+                    or any(path.is_relative_to(u) for u in unreadable)
+                    or (self.state_dir and path.is_relative_to(self.state_dir))
+                    or (reader is not None and not set(record.groups) & set(reader))
+                )
                 if not kept:
                     self.store.delete_document(record.doc_id)
                     self.manifest.delete(record.doc_id)
@@ -261,15 +300,18 @@ class Ingestor:
         folder = next(p for p in [self.state_dir, *self.state_dir.parents] if p.exists())
         free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
         if free_mb < self.min_free_mb:
-            raise DiskFullError(f"only {free_mb} MB free on the disk of {self.state_dir}, under the {self.min_free_mb} "
-                                "MB kura keeps free (KURA_MIN_FREE_MB): free some space and run the ingest again; "
-                                "what was ingested so far is kept and the rest resumes")
+            raise DiskFullError(
+                f"only {free_mb} MB free on the disk of {self.state_dir}, under the {self.min_free_mb} "
+                "MB kura keeps free (KURA_MIN_FREE_MB): free some space and run the ingest again; "
+                "what was ingested so far is kept and the rest resumes"
+            )
 
     def _parse(self, path: Path) -> ParsedDocument:
         return parse_isolated(path, self.limits) if self.limits else parse(path)
 
-    def index_documents(self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]],
-                        owner: str | None = None) -> list[int]:
+    def index_documents(
+        self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]], owner: str | None = None
+    ) -> list[int]:
         """(doc_id, source, parsed document, groups) → chunks embedded in one batch and stored, document by
         document. Returns each document's chunk count; a document with no text stores nothing, keeping old chunks."""
         per_document, _ = self._embed([self._chunk(*document, owner) for document in documents])
@@ -278,11 +320,19 @@ class Ingestor:
                 self.store.replace_document(doc_id, indexed)
         return [len(indexed) for indexed in per_document]
 
-    def _chunk(self, doc_id: str, source: str, document: ParsedDocument, groups: tuple[str, ...],
-               owner: str | None) -> list[Chunk]:
-        return chunk_document(document, doc_id=doc_id, source=source, groups=groups, owner=owner,
-                              chunk_tokens=self.options.chunk_tokens, chunk_overlap=self.options.chunk_overlap,
-                              tokenize=self.embedder.tokenize)
+    def _chunk(
+        self, doc_id: str, source: str, document: ParsedDocument, groups: tuple[str, ...], owner: str | None
+    ) -> list[Chunk]:
+        return chunk_document(
+            document,
+            doc_id=doc_id,
+            source=source,
+            groups=groups,
+            owner=owner,
+            chunk_tokens=self.options.chunk_tokens,
+            chunk_overlap=self.options.chunk_overlap,
+            tokenize=self.embedder.tokenize,
+        )
 
     def _embed(self, per_document: list[list[Chunk]]) -> tuple[list[list[IndexedChunk]], int]:
         """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk
@@ -297,7 +347,7 @@ class Ingestor:
         indexed = [IndexedChunk(c, vectors[k], self.sparse.document(t), k) for c, t, k in zip(chunks, texts, keys)]
         result, start = [], 0
         for doc_chunks in per_document:
-            result.append(indexed[start:start + len(doc_chunks)])
+            result.append(indexed[start : start + len(doc_chunks)])
             start += len(doc_chunks)
         return result, len(keys) - len(new)
 
@@ -308,8 +358,9 @@ class Ingestor:
         self.manifest.delete(doc_id)
         return True
 
-    def _plan(self, path: Path, root: Path, rules: AccessRules, policy: _Policy, report: IngestReport,
-              seen: dict[str, str]) -> _Job | None:
+    def _plan(
+        self, path: Path, root: Path, rules: AccessRules, policy: _Policy, report: IngestReport, seen: dict[str, str]
+    ) -> _Job | None:
         """What a file needs: nothing (unchanged; only its groups updated if they changed), or parsing.
         `seen` maps the content hashes met in this run to their first path, to report duplicates."""
         doc_id = doc_id_for(path)
@@ -324,8 +375,12 @@ class Ingestor:
             return None
         try:
             stat = path.stat()
-            ingested = (previous is not None and previous.status == "ingested" and doc_id not in policy.lost
-                        and previous.index_key in (None, self.index_key))
+            ingested = (
+                previous is not None
+                and previous.status == "ingested"
+                and doc_id not in policy.lost
+                and previous.index_key in (None, self.index_key)
+            )
             same_file = ingested and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns
             content_hash = None if same_file else _hash_file(path)
         except OSError as exc:
@@ -335,9 +390,16 @@ class Ingestor:
             if previous.groups != groups:  # only the access rules changed: no parsing, no embedding
                 self.store.set_groups(doc_id, groups)
                 self.manifest.record_ingested(
-                    doc_id=doc_id, path=str(path), title=previous.title, content_hash=previous.content_hash,
-                    size=stat.st_size, mtime_ns=stat.st_mtime_ns, chunks=previous.chunks, groups=groups,
-                    index_key=previous.index_key)
+                    doc_id=doc_id,
+                    path=str(path),
+                    title=previous.title,
+                    content_hash=previous.content_hash,
+                    size=stat.st_size,
+                    mtime_ns=stat.st_mtime_ns,
+                    chunks=previous.chunks,
+                    groups=groups,
+                    index_key=previous.index_key,
+                )
                 report.regrouped += 1
             elif not same_file:
                 self.manifest.touch(doc_id, stat.st_mtime_ns)
@@ -345,26 +407,45 @@ class Ingestor:
             return None
         report.repaired += doc_id in policy.lost
         twin = seen.get(content_hash) or next(
-            (r.path for r in self.manifest.with_hash(content_hash) if r.doc_id != doc_id), None)
+            (r.path for r in self.manifest.with_hash(content_hash) if r.doc_id != doc_id), None
+        )
         if twin is not None:  # kept: each path has its own access groups; reported so it can be cleaned up
             report.duplicates.append({"path": str(path), "same_as": twin})
         seen.setdefault(content_hash, str(path))
         return _Job(path, doc_id, groups, stat.st_size, stat.st_mtime_ns, content_hash, previous)
 
-    def _granted(self, path: Path, previous: DocumentRecord | None, wanted: tuple[str, ...], allow_widening: bool,
-                 report: IngestReport) -> tuple[str, ...]:
+    def _granted(
+        self,
+        path: Path,
+        previous: DocumentRecord | None,
+        wanted: tuple[str, ...],
+        allow_widening: bool,
+        report: IngestReport,
+    ) -> tuple[str, ...]:
         """The groups a document gets: what its rules say, but never readable by anyone new without
         allow_widening (an ACL removed, a subfolder ingested with other --groups): then the groups both allow.
         A public document (readable by a default group, which every user has) cannot be widened."""
-        if (previous is None or allow_widening or set(wanted) <= set(previous.groups)
-                or self.public_groups & set(previous.groups)):
+        if (
+            previous is None
+            or allow_widening
+            or set(wanted) <= set(previous.groups)
+            or self.public_groups & set(previous.groups)
+        ):
             return wanted
         kept = tuple(g for g in previous.groups if g in wanted)
         report.held.append({"path": str(path), "groups": list(kept), "wanted": list(wanted)})
         return kept
 
-    def _fail(self, doc_id: str, path: Path, groups: tuple[str, ...], reason: str, report: IngestReport,
-              previous: DocumentRecord | None = None, hide: bool = False) -> None:
+    def _fail(
+        self,
+        doc_id: str,
+        path: Path,
+        groups: tuple[str, ...],
+        reason: str,
+        report: IngestReport,
+        previous: DocumentRecord | None = None,
+        hide: bool = False,
+    ) -> None:
         """Records the failure. An earlier version's chunks stay searchable, but under the groups the file has now
         (an ACL tightened while the new version fails to parse tightens the old chunks too), or by nobody (hide)."""
         if previous is not None and previous.chunks and (hide or previous.groups != groups):
@@ -382,8 +463,7 @@ class Ingestor:
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
         self._index_parsed(parsed, report, owner)
 
-    def _index_parsed(self, parsed: list[tuple[_Job, ParsedDocument]], report: IngestReport,
-                      owner: str | None) -> None:
+    def _index_parsed(self, parsed: list[tuple[_Job, ParsedDocument]], report: IngestReport, owner: str | None) -> None:
         """Chunks each parsed file (a file that cannot be chunked fails alone), embeds them all in one call, then
         stores and records each: the manifest commits only after its chunks are in."""
         chunked = []
@@ -395,9 +475,16 @@ class Ingestor:
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
                 continue
             if len(chunks) > limit:
-                self._fail(job.doc_id, job.path, job.groups, f"the file makes {len(chunks)} passages, more than the "
-                           f"{limit} allowed per file (KURA_MAX_CHUNKS_PER_FILE): split it into smaller files or "
-                           "raise the limit", report, job.previous)
+                self._fail(
+                    job.doc_id,
+                    job.path,
+                    job.groups,
+                    f"the file makes {len(chunks)} passages, more than the "
+                    f"{limit} allowed per file (KURA_MAX_CHUNKS_PER_FILE): split it into smaller files or "
+                    "raise the limit",
+                    report,
+                    job.previous,
+                )
                 continue
             chunked.append((job, document, chunks))
         parsed = [(job, document) for job, document, _ in chunked]
@@ -427,8 +514,15 @@ class Ingestor:
 
     def _record(self, job: _Job, document: ParsedDocument, chunk_count: int, report: IngestReport) -> None:
         self.manifest.record_ingested(
-            doc_id=job.doc_id, path=str(job.path), title=document.title, content_hash=job.content_hash,
-            size=job.size, mtime_ns=job.mtime_ns, chunks=chunk_count, groups=job.groups, index_key=self.index_key,
+            doc_id=job.doc_id,
+            path=str(job.path),
+            title=document.title,
+            content_hash=job.content_hash,
+            size=job.size,
+            mtime_ns=job.mtime_ns,
+            chunks=chunk_count,
+            groups=job.groups,
+            index_key=self.index_key,
         )
         report.chunks += chunk_count
         previous = job.previous

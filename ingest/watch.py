@@ -18,9 +18,14 @@ from retrieval.store import StoreError
 class FolderWatcher:
     """Calls `sync()` after changes under `folder` settle. start()/stop(), or use as a context manager."""
 
-    def __init__(self, folder: Path, sync: Callable[[], IngestReport], quiet_s: float = 2.0,
-                 on_report: Callable[[IngestReport], None] | None = None,
-                 on_error: Callable[[Exception], None] | None = None) -> None:
+    def __init__(
+        self,
+        folder: Path,
+        sync: Callable[[], IngestReport],
+        quiet_s: float = 2.0,
+        on_report: Callable[[IngestReport], None] | None = None,
+        on_error: Callable[[Exception], None] | None = None,
+    ) -> None:
         from watchdog.events import FileSystemEventHandler
         from watchdog.observers import Observer
 

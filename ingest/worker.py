@@ -52,8 +52,19 @@ def _parse_in_child(path: str, memory_mb: int, connection) -> None:
         connection.close()
 
 
-PARSER_LIBRARIES = ("llama_index.core.node_parser", "pypdf", "docx", "pptx", "openpyxl", "bs4", "lxml.etree",
-                    "charset_normalizer", "olefile", "xlrd", "striprtf.striprtf")
+PARSER_LIBRARIES = (
+    "llama_index.core.node_parser",
+    "pypdf",
+    "docx",
+    "pptx",
+    "openpyxl",
+    "bs4",
+    "lxml.etree",
+    "charset_normalizer",
+    "olefile",
+    "xlrd",
+    "striprtf.striprtf",
+)
 
 
 _LOADING_PARSERS = threading.Lock()
@@ -100,12 +111,15 @@ def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
     sender.close()
     try:
         if not receiver.poll(limits.timeout_s):
-            raise ParseError(f"reading it took longer than {limits.timeout_s:g} s (KURA_PARSE_TIMEOUT_S); "
-                             "the file may be malformed or hostile")
+            raise ParseError(
+                f"reading it took longer than {limits.timeout_s:g} s (KURA_PARSE_TIMEOUT_S); "
+                "the file may be malformed or hostile"
+            )
         kind, value = receiver.recv()
     except EOFError:
-        raise ParseError("the parser crashed on this file (it ran out of memory or hit a bug); "
-                         "the file may be malformed") from None
+        raise ParseError(
+            "the parser crashed on this file (it ran out of memory or hit a bug); the file may be malformed"
+        ) from None
     finally:
         receiver.close()
         if process.is_alive():

@@ -92,12 +92,14 @@ def _strongest(evidence: list[Evidence]) -> list[Evidence]:
 
 def _citation(n: int, hit: SearchHit, quote: str) -> Citation:
     c = hit.chunk
-    return Citation(n=n, source=c.source, page=c.page, heading=c.heading, chunk_id=c.chunk_id, quote=quote,
-                    title=c.title)
+    return Citation(
+        n=n, source=c.source, page=c.page, heading=c.heading, chunk_id=c.chunk_id, quote=quote, title=c.title
+    )
 
 
-def fit_to_budget(question: str, hits: list[SearchHit], options: AnswerOptions,
-                  instruction: str | None = None) -> list[SearchHit]:
+def fit_to_budget(
+    question: str, hits: list[SearchHit], options: AnswerOptions, instruction: str | None = None
+) -> list[SearchHit]:
     """The most relevant passages whose prompt fits the model's context with room for the answer (at least one)."""
     kept: list[SearchHit] = []
     budget = options.context_tokens - options.max_tokens - PROMPT_OVERHEAD_TOKENS
@@ -112,8 +114,13 @@ def fit_to_budget(question: str, hits: list[SearchHit], options: AnswerOptions,
 class Answerer:
     """Owns no resources: retriever, embedder and backend are passed in. backend=None is the extractive mode."""
 
-    def __init__(self, retriever: Retriever, embedder: DenseEmbedder, backend: ChatBackend | None,
-                 options: AnswerOptions = AnswerOptions()) -> None:
+    def __init__(
+        self,
+        retriever: Retriever,
+        embedder: DenseEmbedder,
+        backend: ChatBackend | None,
+        options: AnswerOptions = AnswerOptions(),
+    ) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
@@ -124,9 +131,16 @@ class Answerer:
     def backend_name(self) -> str:
         return self.backend.name if self.backend else "extractive"
 
-    def stream(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None,
-               stream: bool = True, instruction: str | None = None,
-               rank: Callable[[list[SearchHit]], list[SearchHit]] | None = None) -> Iterator[str | Answer]:
+    def stream(
+        self,
+        question: str,
+        scope: AccessScope,
+        *,
+        reasoning_effort: Effort | None = None,
+        stream: bool = True,
+        instruction: str | None = None,
+        rank: Callable[[list[SearchHit]], list[SearchHit]] | None = None,
+    ) -> Iterator[str | Answer]:
         """Yields answer text as it is produced, then the final Answer.
 
         `instruction` replaces the question as the model's task (ticket drafts); `rank` reorders the relevant
@@ -148,21 +162,25 @@ class Answerer:
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
         if self.backend is None:
             text = yield from self._extractive(evidence)
-            result = Answer(text, False, self._citations(relevant, evidence, text), "extractive", timings,
-                            passages=relevant)
+            result = Answer(
+                text, False, self._citations(relevant, evidence, text), "extractive", timings, passages=relevant
+            )
         else:
             used = fit_to_budget(question, relevant, self.options, instruction)
             mark = time.perf_counter()
-            result = yield from self._generate(build_messages(question, used, instruction),
-                                               reasoning_effort or self.options.reasoning_effort, stream)
+            result = yield from self._generate(
+                build_messages(question, used, instruction), reasoning_effort or self.options.reasoning_effort, stream
+            )
             result.passages = used
             timings["generation_s"] = round(time.perf_counter() - mark, 4)
             result.timings = timings
             result.citations = self._citations(used, evidence, result.answer)
             result.context = {"sources_used": len(used), "sources_dropped": len(relevant) - len(used)}
             if len(used) < len(relevant):
-                result.warnings.append(f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
-                                       f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens}).")
+                result.warnings.append(
+                    f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
+                    f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens})."
+                )
         if self.backend is not None and result.answer.strip():
             mark = time.perf_counter()
             self._check(result, evidence)
@@ -183,12 +201,16 @@ class Answerer:
         kept = [c for c in result.claims if c.supported]
         if kept:
             result.answer = " ".join(f"{c.text} [{c.citations[0]}]" for c in kept)
-            result.warnings.append(f"{len(result.claims) - len(kept)} sentence(s) of the model's answer were removed: "
-                                   "your documents do not support them (KURA_UNSUPPORTED=drop).")
+            result.warnings.append(
+                f"{len(result.claims) - len(kept)} sentence(s) of the model's answer were removed: "
+                "your documents do not support them (KURA_UNSUPPORTED=drop)."
+            )
         else:
             result.answer = "\n".join(f"“{e.quote}” [{e.n}]" for e in _strongest(evidence))
-            result.warnings.append("No sentence of the model's answer is supported by your documents, so the answer "
-                                   "is the passages' own words instead (KURA_UNSUPPORTED=drop).")
+            result.warnings.append(
+                "No sentence of the model's answer is supported by your documents, so the answer "
+                "is the passages' own words instead (KURA_UNSUPPORTED=drop)."
+            )
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
         self._cite_support(result, evidence)
@@ -219,9 +241,13 @@ class Answerer:
         finish_reason = None
         error = None
         try:
-            for delta in self.backend.generate(messages, max_tokens=self.options.max_tokens,
-                                               temperature=self.options.temperature, reasoning_effort=effort,
-                                               stream=stream):
+            for delta in self.backend.generate(
+                messages,
+                max_tokens=self.options.max_tokens,
+                temperature=self.options.temperature,
+                reasoning_effort=effort,
+                stream=stream,
+            ):
                 text, thought = harmony.feed(delta.text)
                 reasoning.extend((delta.reasoning, thought))
                 finish_reason = delta.finish_reason or finish_reason
@@ -241,14 +267,14 @@ class Answerer:
             error = (
                 "The model reasoned but returned no answer text (a known gpt-oss/vLLM failure: `content: null`). "
                 "The sources below are still valid; ask again, or raise KURA_LLM_MAX_TOKENS."
-                if thinking else
-                "The model returned an empty answer. The sources below are still valid; ask again."
+                if thinking
+                else "The model returned an empty answer. The sources below are still valid; ask again."
             )
         elif finish_reason == "length":
-            warnings.append(f"The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS="
-                            f"{self.options.max_tokens}).")
-        return Answer(answer, False, [], self.backend.name, error=error, warnings=warnings,
-                      reasoning=thinking or None)
+            warnings.append(
+                f"The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS={self.options.max_tokens})."
+            )
+        return Answer(answer, False, [], self.backend.name, error=error, warnings=warnings, reasoning=thinking or None)
 
     @staticmethod
     def _citations(hits: list[SearchHit], evidence: list[Evidence], answer: str) -> list[Citation]:

@@ -36,8 +36,15 @@ class ChatBackend(Protocol):
     name: str
     description: str
 
-    def generate(self, messages: list[dict], *, max_tokens: int, temperature: float,
-                 reasoning_effort: Effort | None = None, stream: bool = True) -> Iterator[Delta]: ...
+    def generate(
+        self,
+        messages: list[dict],
+        *,
+        max_tokens: int,
+        temperature: float,
+        reasoning_effort: Effort | None = None,
+        stream: bool = True,
+    ) -> Iterator[Delta]: ...
 
 
 class LocalLlamaBackend:
@@ -76,8 +83,8 @@ class LocalLlamaBackend:
         try:
             with self._turn:  # released when the reply ends, fails or is abandoned (generator closed)
                 chunks = self._llama.create_chat_completion(
-                    messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.1,
-                    stream=True)
+                    messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.1, stream=True
+                )
                 for chunk in chunks:
                     choice = chunk["choices"][0]
                     yield Delta(text=choice["delta"].get("content") or "", finish_reason=choice.get("finish_reason"))
@@ -104,8 +111,7 @@ class OpenAIBackend:
     name = "openai"
     RETRY_PAUSE_S = 0.5
 
-    def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0,
-                 max_retries: int = 2) -> None:
+    def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0, max_retries: int = 2) -> None:
         import openai
 
         self._openai = openai
@@ -124,14 +130,15 @@ class OpenAIBackend:
             try:
                 return self._client.chat.completions.create(**request, timeout=max(left, 0.001))
             except (errors.APIConnectionError, errors.RateLimitError, errors.InternalServerError):
-                pause = self.RETRY_PAUSE_S * 2 ** attempt
+                pause = self.RETRY_PAUSE_S * 2**attempt
                 if attempt == self.max_retries or deadline - time.monotonic() <= pause:
                     raise
                 time.sleep(pause)
 
     def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
-        request = dict(model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature,
-                       stream=stream)
+        request = dict(
+            model=self.model, messages=messages, max_tokens=max_tokens, temperature=temperature, stream=stream
+        )
         if reasoning_effort:
             request["reasoning_effort"] = reasoning_effort
         deadline = time.monotonic() + self.timeout_s
@@ -152,15 +159,20 @@ class OpenAIBackend:
                     delta = choice.delta
                     answered = True
                     finished = finished or bool(choice.finish_reason)
-                    yield Delta((delta.content or "") if delta else "", _reasoning_of(delta) if delta else "",
-                                choice.finish_reason)
+                    yield Delta(
+                        (delta.content or "") if delta else "",
+                        _reasoning_of(delta) if delta else "",
+                        choice.finish_reason,
+                    )
             if time.monotonic() >= deadline and not finished:
                 raise LLMError(self._too_slow())
             if not answered:
                 raise ValueError("the reply is not a chat completion stream (no choices in it)")
             if not finished:
-                raise LLMError(f"The model server at {self.base_url} ended the answer stream before the model "
-                               "finished (connection cut or server restarted). The partial answer is shown; ask again.")
+                raise LLMError(
+                    f"The model server at {self.base_url} ended the answer stream before the model "
+                    "finished (connection cut or server restarted). The partial answer is shown; ask again."
+                )
         except LLMError:
             raise
         except Exception as exc:
@@ -175,20 +187,28 @@ class OpenAIBackend:
         if isinstance(exc, errors.APITimeoutError) or time.monotonic() >= deadline:
             return LLMError(self._too_slow())
         if isinstance(exc, errors.APIConnectionError):
-            return LLMError(f"The model server at {self.base_url} is not answering. Check that it is running "
-                            "(`docker compose ps vllm`) and that KURA_LLM_BASE_URL is right.")
+            return LLMError(
+                f"The model server at {self.base_url} is not answering. Check that it is running "
+                "(`docker compose ps vllm`) and that KURA_LLM_BASE_URL is right."
+            )
         if isinstance(exc, errors.APIStatusError):
-            return LLMError(f"The model server at {self.base_url} refused the request (HTTP {exc.status_code}: "
-                            f"{str(exc.message)[:200]}). Check KURA_LLM_MODEL and KURA_LLM_API_KEY, and the "
-                            "server's log (`docker compose logs vllm`).")
+            return LLMError(
+                f"The model server at {self.base_url} refused the request (HTTP {exc.status_code}: "
+                f"{str(exc.message)[:200]}). Check KURA_LLM_MODEL and KURA_LLM_API_KEY, and the "
+                "server's log (`docker compose logs vllm`)."
+            )
         # not a chat completion: HTML, `{}`, no choices, a cut-off JSON body
-        return LLMError(f"The model server at {self.base_url} sent a malformed response ({type(exc).__name__}: "
-                        f"{str(exc)[:200]}). Check the server's version and log (`docker compose logs vllm`).")
+        return LLMError(
+            f"The model server at {self.base_url} sent a malformed response ({type(exc).__name__}: "
+            f"{str(exc)[:200]}). Check the server's version and log (`docker compose logs vllm`)."
+        )
 
     def _too_slow(self) -> str:
-        return (f"The model server at {self.base_url} did not answer in time: no complete answer within "
-                f"{self.timeout_s:g} s (KURA_LLM_TIMEOUT_S, retries included). Check that it is running and not "
-                "overloaded (`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S.")
+        return (
+            f"The model server at {self.base_url} did not answer in time: no complete answer within "
+            f"{self.timeout_s:g} s (KURA_LLM_TIMEOUT_S, retries included). Check that it is running and not "
+            "overloaded (`docker compose ps vllm`), or raise KURA_LLM_TIMEOUT_S."
+        )
 
 
 def _choices(reply) -> list:

@@ -29,49 +29,281 @@ UNRELATED_BELOW = 0.45  # cosine under which the closest source sentence is abou
 COVERED_ENOUGH = 0.5  # share of the sentence's content words (numbers aside) found in the source
 
 _NUMBER_WORDS = {
-    "zero": 0, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9,
-    "ten": 10, "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16,
-    "seventeen": 17, "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50,
-    "sixty": 60, "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "a dozen": 12, "half": 0.5,
+    "zero": 0,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "a dozen": 12,
+    "half": 0.5,
 }
 _NUMBER_STEMS = frozenset(word[:5] for word in _NUMBER_WORDS)
 _KANJI_SCALE = {"万": 10_000, "億": 100_000_000, "千": 1_000}
 _QUANTITY = re.compile(
     r"(?P<number>\d+(?:[.,]\d+)*(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-"
-    r"(?:one|two|three|four|five|six|seven|eight|nine)|\b(?:" + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
+    r"(?:one|two|three|four|five|six|seven|eight|nine)|\b(?:"
+    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
     + r")\b)"
     r"\s*(?P<scale>万|億|千|thousand|million|billion)?\s*-?\s*(?P<unit>%|percent|円|yen|ドル|dollars?|usd|eur|euros?|"
     r"days?|日間?|weeks?|週間?|months?|か月|ヶ月|カ月|years?|年間?|hours?|時間|minutes?|分|gb|tb|mb|ポイント|"
     r"percent|times?|回|人|名|件|pages?|ページ)?",
-    re.IGNORECASE)
-_UNITS = {"percent": "%", "円": "yen", "dollar": "usd", "dollars": "usd", "ドル": "usd", "euro": "eur", "euros": "eur",
-          "day": "day", "days": "day", "日": "day", "日間": "day", "week": "week", "weeks": "week", "週": "week",
-          "週間": "week", "month": "month", "months": "month", "か月": "month", "ヶ月": "month", "カ月": "month",
-          "year": "year", "years": "year", "年": "year", "年間": "year", "hour": "hour", "hours": "hour",
-          "時間": "hour", "minute": "minute", "minutes": "minute", "分": "minute", "time": "times", "回": "times",
-          "page": "page", "pages": "page", "ページ": "page", "名": "people", "人": "people"}
+    re.IGNORECASE,
+)
+_UNITS = {
+    "percent": "%",
+    "円": "yen",
+    "dollar": "usd",
+    "dollars": "usd",
+    "ドル": "usd",
+    "euro": "eur",
+    "euros": "eur",
+    "day": "day",
+    "days": "day",
+    "日": "day",
+    "日間": "day",
+    "week": "week",
+    "weeks": "week",
+    "週": "week",
+    "週間": "week",
+    "month": "month",
+    "months": "month",
+    "か月": "month",
+    "ヶ月": "month",
+    "カ月": "month",
+    "year": "year",
+    "years": "year",
+    "年": "year",
+    "年間": "year",
+    "hour": "hour",
+    "hours": "hour",
+    "時間": "hour",
+    "minute": "minute",
+    "minutes": "minute",
+    "分": "minute",
+    "time": "times",
+    "回": "times",
+    "page": "page",
+    "pages": "page",
+    "ページ": "page",
+    "名": "people",
+    "人": "people",
+}
 _SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, **_KANJI_SCALE}
-_MONTHS = ("january february march april may june july august september october november december").split()
-_NEGATION_EN = re.compile(r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|don't|doesn't|didn't|without|"
-                          r"neither|nor|none|nothing|unable|non-refundable|nonrefundable)\b|n't\b", re.IGNORECASE)
+_MONTHS = [
+    "january",
+    "february",
+    "march",
+    "april",
+    "may",
+    "june",
+    "july",
+    "august",
+    "september",
+    "october",
+    "november",
+    "december",
+]
+_NEGATION_EN = re.compile(
+    r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|don't|doesn't|didn't|without|"
+    r"neither|nor|none|nothing|unable|non-refundable|nonrefundable)\b|n't\b",
+    re.IGNORECASE,
+)
 _NEGATION_JA = re.compile(r"ない|ません|ず(?:に|、|。)|不可|できません|禁止|対象外|なし|無し")
-_ABSOLUTES = re.compile(r"\b(?:only|always|never|optional|immediately|free|unlimited|anyone|automatically)\b|"
-                        r"のみ|だけ|不要|誰でも|いつでも|無料|直後|必ず|自由に", re.IGNORECASE)
-_PERIODS = {"月額": "month", "毎月": "month", "per month": "month", "a month": "month", "monthly": "month",
-            "年額": "year", "毎年": "year", "per year": "year", "a year": "year", "yearly": "year", "annual": "year",
-            "annually": "year", "日額": "day", "per day": "day", "a day": "day", "daily": "day", "1日あたり": "day",
-            "per night": "night", "1泊": "night", "a night": "night", "週": "week", "per week": "week", "weekly": "week"}
+_ABSOLUTES = re.compile(
+    r"\b(?:only|always|never|optional|immediately|free|unlimited|anyone|automatically)\b|"
+    r"のみ|だけ|不要|誰でも|いつでも|無料|直後|必ず|自由に",
+    re.IGNORECASE,
+)
+_PERIODS = {
+    "月額": "month",
+    "毎月": "month",
+    "per month": "month",
+    "a month": "month",
+    "monthly": "month",
+    "年額": "year",
+    "毎年": "year",
+    "per year": "year",
+    "a year": "year",
+    "yearly": "year",
+    "annual": "year",
+    "annually": "year",
+    "日額": "day",
+    "per day": "day",
+    "a day": "day",
+    "daily": "day",
+    "1日あたり": "day",
+    "per night": "night",
+    "1泊": "night",
+    "a night": "night",
+    "週": "week",
+    "per week": "week",
+    "weekly": "week",
+}
 _PERIOD = re.compile("|".join(re.escape(p) for p in sorted(_PERIODS, key=len, reverse=True)), re.IGNORECASE)
-_ROLES = ("ceo cfo cto coo cio president chairman chairwoman director manager lead head supervisor officer "
-          "administrator admin owner founder partner vice intern contractor auditor").split()
-_ROLES_JA = ("社長", "副社長", "会長", "部長", "課長", "係長", "主任", "取締役", "役員", "執行役員", "本部長", "室長",
-             "店長", "担当者", "上長", "人事", "総務", "経理")
+_ROLES = [
+    "ceo",
+    "cfo",
+    "cto",
+    "coo",
+    "cio",
+    "president",
+    "chairman",
+    "chairwoman",
+    "director",
+    "manager",
+    "lead",
+    "head",
+    "supervisor",
+    "officer",
+    "administrator",
+    "admin",
+    "owner",
+    "founder",
+    "partner",
+    "vice",
+    "intern",
+    "contractor",
+    "auditor",
+]
+_ROLES_JA = (
+    "社長",
+    "副社長",
+    "会長",
+    "部長",
+    "課長",
+    "係長",
+    "主任",
+    "取締役",
+    "役員",
+    "執行役員",
+    "本部長",
+    "室長",
+    "店長",
+    "担当者",
+    "上長",
+    "人事",
+    "総務",
+    "経理",
+)
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOP = frozenset(
-    "the a an and or for are was were can could how what when where which who why does did with from that this "
-    "these those into have has had you your our per any all not but its may must will would should about also "
-    "there their they them then than each every more most such only just very some other both is be been being "
-    "of to in on at by as it we us if so do get gets got up out over under within after before".split())
+    [
+        "the",
+        "a",
+        "an",
+        "and",
+        "or",
+        "for",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "does",
+        "did",
+        "with",
+        "from",
+        "that",
+        "this",
+        "these",
+        "those",
+        "into",
+        "have",
+        "has",
+        "had",
+        "you",
+        "your",
+        "our",
+        "per",
+        "any",
+        "all",
+        "not",
+        "but",
+        "its",
+        "may",
+        "must",
+        "will",
+        "would",
+        "should",
+        "about",
+        "also",
+        "there",
+        "their",
+        "they",
+        "them",
+        "then",
+        "than",
+        "each",
+        "every",
+        "more",
+        "most",
+        "such",
+        "only",
+        "just",
+        "very",
+        "some",
+        "other",
+        "both",
+        "is",
+        "be",
+        "been",
+        "being",
+        "of",
+        "to",
+        "in",
+        "on",
+        "at",
+        "by",
+        "as",
+        "it",
+        "we",
+        "us",
+        "if",
+        "so",
+        "do",
+        "get",
+        "gets",
+        "got",
+        "up",
+        "out",
+        "over",
+        "under",
+        "within",
+        "after",
+        "before",
+    ]
+)
 
 
 @dataclass
@@ -142,12 +374,17 @@ def _differing_quantities(claim: str, source: str) -> list[tuple[float, str]]:
     number with any unit; one with a unit needs that unit (10 GB is not 10 users or 10 TB)."""
     stated = quantities(source)
     values = {value for value, _ in stated}
-    return [(value, unit) for value, unit in quantities(claim)
-            if (value, unit) not in stated and not (unit == "" and value in values)]
+    return [
+        (value, unit)
+        for value, unit in quantities(claim)
+        if (value, unit) not in stated and not (unit == "" and value in values)
+    ]
 
 
-_NOT_NEGATION_JA = re.compile(r"なければならない|なくてはならない|ねばならない|なければなりません|にかかわらず|かかわらず|"
-                              r"問わず|少なくとも|に限らず")
+_NOT_NEGATION_JA = re.compile(
+    r"なければならない|なくてはならない|ねばならない|なければなりません|にかかわらず|かかわらず|"
+    r"問わず|少なくとも|に限らず"
+)
 
 
 def _negated(text: str) -> bool:
@@ -184,8 +421,13 @@ def content_words(text: str) -> frozenset[str]:
     return frozenset(w for w in words if not w[0].isdigit() and w not in _NUMBER_STEMS)  # numbers: on their own
 
 
-def _problem(claim: str, source: str, similarity: float, names: frozenset[str] = frozenset(),
-             common: frozenset[str] = frozenset()) -> str:
+def _problem(
+    claim: str,
+    source: str,
+    similarity: float,
+    names: frozenset[str] = frozenset(),
+    common: frozenset[str] = frozenset(),
+) -> str:
     """Why `source` does not support `claim`, or "" when it does. `names` are the proper names the passages use
     (plans, products, companies) and `common` the words they use in lower case: a capitalised word of the claim,
     even at the start of a sentence, is a name unless the passages use it as a plain word, and it must be in
@@ -204,14 +446,19 @@ def _problem(claim: str, source: str, similarity: float, names: frozenset[str] =
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
         return f"the sources do not name {', '.join(sorted(extra_roles))} here"
-    mentioned = _names(claim) | {w for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim)
-                                 if w in names or (common and w.lower() not in common and w.lower() not in _STOP)}
+    mentioned = _names(claim) | {
+        w
+        for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim)
+        if w in names or (common and w.lower() not in common and w.lower() not in _STOP)
+    }
     extra_names = {n for n in mentioned if n.lower()[:5] not in source.lower()}
     if extra_names:
         return f"the sources do not mention {', '.join(sorted(extra_names))}"
     words = content_words(claim)
     covered = len(words & content_words(source)) / len(words) if words else 1.0
-    periods = {_PERIODS[p.lower()] for p in _PERIOD.findall(claim)} - {_PERIODS[p.lower()] for p in _PERIOD.findall(source)}
+    periods = {_PERIODS[p.lower()] for p in _PERIOD.findall(claim)} - {
+        _PERIODS[p.lower()] for p in _PERIOD.findall(source)
+    }
     if periods and _PERIOD.search(source):
         said = sorted({_PERIODS[p.lower()] for p in _PERIOD.findall(source)})
         return f"the sources say per {' or per '.join(said)}, not per {sorted(periods)[0]}"
@@ -274,12 +521,20 @@ class ClaimChecker:
         vectors = self.embedder.embed(claims_text + in_context)
         count = len(sentences)
         similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
-        return [self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names, common)
-                for sentence, text, row in zip(sentences, claims_text, similarities)]
+        return [
+            self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names, common)
+            for sentence, text, row in zip(sentences, claims_text, similarities)
+        ]
 
     @staticmethod
-    def _decide(text: str, cited: list[int], similarities: np.ndarray, sources: list[tuple[int, str]],
-                names: frozenset[str], common: frozenset[str]) -> Claim:
+    def _decide(
+        text: str,
+        cited: list[int],
+        similarities: np.ndarray,
+        sources: list[tuple[int, str]],
+        names: frozenset[str],
+        common: frozenset[str],
+    ) -> Claim:
         """The source sentence closest in meaning speaks first: if it contradicts the claim (another number, the
         opposite polarity, another role or name), the claim is unsupported, whatever a looser match elsewhere
         says. Otherwise it is supported by a source sentence it cites if one passes, else by any passage (the
@@ -292,8 +547,9 @@ class ClaimChecker:
         def verdict(index: int) -> tuple[str, Claim]:
             n, source = sources[index]
             problem = _problem(text, source, float(similarities[index]), names, common)
-            return problem, Claim(text, not problem, [] if problem else [n], source,
-                                  round(float(similarities[index]), 3), problem)
+            return problem, Claim(
+                text, not problem, [] if problem else [n], source, round(float(similarities[index]), 3), problem
+            )
 
         problem, claim = verdict(closest)
         if not problem or problem.startswith(CONTRADICTIONS):

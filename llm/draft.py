@@ -37,8 +37,9 @@ class Ticket:
             key, _, value = lines.pop(0).partition(":")
             fields[key.strip().lower()] = value.strip()
         body = "\n".join(lines).strip()
-        return cls(fields.get("subject", ""), body, fields.get("customer", fields.get("from", "")),
-                   fields.get("product", ""))
+        return cls(
+            fields.get("subject", ""), body, fields.get("customer", fields.get("from", "")), fields.get("product", "")
+        )
 
     @classmethod
     def from_file(cls, path: Path) -> Ticket:
@@ -61,10 +62,16 @@ class Ticket:
         return cls(str(message.get("Subject", "")), body.strip(), name)
 
 
-_GREETING = re.compile(r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|to whom)\b.*$|"
-                       r"^\s*(お世話になっております|こんにちは|いつもお世話になっております).*$", re.IGNORECASE)
-_SIGN_OFF = re.compile(r"^\s*(--\s*$|best( regards)?|kind regards|regards|thanks|thank you|cheers|sincerely|"
-                       r"sent from my|よろしくお願いします|よろしくお願いいたします)\b", re.IGNORECASE)
+_GREETING = re.compile(
+    r"^\s*(hi|hello|hey|dear|good (morning|afternoon|evening)|greetings|to whom)\b.*$|"
+    r"^\s*(お世話になっております|こんにちは|いつもお世話になっております).*$",
+    re.IGNORECASE,
+)
+_SIGN_OFF = re.compile(
+    r"^\s*(--\s*$|best( regards)?|kind regards|regards|thanks|thank you|cheers|sincerely|"
+    r"sent from my|よろしくお願いします|よろしくお願いいたします)\b",
+    re.IGNORECASE,
+)
 
 
 def without_greeting_and_signature(text: str) -> str:
@@ -81,8 +88,9 @@ def without_greeting_and_signature(text: str) -> str:
 
 def ticket_query(ticket: Ticket) -> str:
     """What the customer is asking about: subject and body without greeting, signature and quoted mail."""
-    return "\n".join(part for part in (ticket.subject, without_greeting_and_signature(ticket.body), ticket.product)
-                     if part)
+    return "\n".join(
+        part for part in (ticket.subject, without_greeting_and_signature(ticket.body), ticket.product) if part
+    )
 
 
 APPROVED_REPLY_MARKER = "Approved reply:"
@@ -92,8 +100,10 @@ _CITATION_MARK = re.compile(r" ?\[\d{1,2}\]")  # [n] points into the old draft's
 def approved_reply_document(ticket: Ticket, reply: str) -> str:
     """An approved reply as a knowledge-base document: the question and the reply's substance in one section,
     so a short pair is one passage and the next similar ticket retrieves the answer with its question."""
-    return (f"# Approved reply: {ticket.subject or 'support ticket'}\n\nCustomer question:\n{ticket_query(ticket)}\n\n"
-            f"{APPROVED_REPLY_MARKER}\n{_CITATION_MARK.sub('', without_greeting_and_signature(reply))}\n")
+    return (
+        f"# Approved reply: {ticket.subject or 'support ticket'}\n\nCustomer question:\n{ticket_query(ticket)}\n\n"
+        f"{APPROVED_REPLY_MARKER}\n{_CITATION_MARK.sub('', without_greeting_and_signature(reply))}\n"
+    )
 
 
 @dataclass(frozen=True)
@@ -167,18 +177,29 @@ class Drafter:
 
     def _prefer(self, hits: list[SearchHit]) -> list[SearchHit]:
         """Approved replies, then support articles, then everything else; by score within each."""
+
         def rank(hit: SearchHit) -> int:
-            return next((i for i, part in enumerate(self.style.prefer_sources) if part in hit.chunk.source),
-                        len(self.style.prefer_sources))
+            return next(
+                (i for i, part in enumerate(self.style.prefer_sources) if part in hit.chunk.source),
+                len(self.style.prefer_sources),
+            )
+
         return sorted(hits, key=rank)
 
-    def stream(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium",
-               stream: bool = True) -> Iterator[str | Draft]:
+    def stream(
+        self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium", stream: bool = True
+    ) -> Iterator[str | Draft]:
         """Yields the reply body as it is written, then the final Draft."""
         question = ticket_query(ticket)
         result = None
-        for event in self.answerer.stream(question, scope, reasoning_effort=reasoning_effort, stream=stream,
-                                          instruction=_drafting_prompt(self.style, ticket), rank=self._prefer):
+        for event in self.answerer.stream(
+            question,
+            scope,
+            reasoning_effort=reasoning_effort,
+            stream=stream,
+            instruction=_drafting_prompt(self.style, ticket),
+            rank=self._prefer,
+        ):
             if isinstance(event, str):
                 if not self.answerer.backend:
                     continue  # the extractive body is rebuilt below as a reply, not streamed as quotes
@@ -189,8 +210,10 @@ class Drafter:
         if not ticket.customer:
             notes.append("No customer name in the ticket: the reply uses a generic greeting.")
         if result.abstained:
-            body = ("Thank you for your message. We are looking into your question and will get back to you "
-                    "as soon as we can.")
+            body = (
+                "Thank you for your message. We are looking into your question and will get back to you "
+                "as soon as we can."
+            )
             notes.append("No knowledge-base passage answers this ticket: research it or escalate before replying.")
         elif self.answerer.backend is None:
             # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
@@ -199,8 +222,10 @@ class Drafter:
             passage = passage.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: reuse its answer, not its question
             text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
             body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
-            notes.append("Drafted without a language model: the body quotes the best knowledge-base passage; "
-                         "rephrase it and remove what does not apply.")
+            notes.append(
+                "Drafted without a language model: the body quotes the best knowledge-base passage; "
+                "rephrase it and remove what does not apply."
+            )
         else:
             body = result.answer
         if result.error:
@@ -209,9 +234,20 @@ class Drafter:
         for claim in result.unsupported:  # every sentence the model wrote, checked against its passages
             notes.append(f"Not in the sources: “{claim.text}” — {claim.reason}. Verify or remove it before sending.")
         for citation in result.citations:
-            notes.append(f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}")
-        yield Draft(self.style.frame(ticket, body), notes, result.citations, result.abstained, result.backend,
-                    result.error, result.passages, result.claims, result.grounded)
+            notes.append(
+                f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}"
+            )
+        yield Draft(
+            self.style.frame(ticket, body),
+            notes,
+            result.citations,
+            result.abstained,
+            result.backend,
+            result.error,
+            result.passages,
+            result.claims,
+            result.grounded,
+        )
 
     def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium") -> Draft:
         *_, final = self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False)

@@ -32,8 +32,10 @@ def load_gold(path: Path) -> list[GoldQuestion]:
             row = json.loads(line)
             questions.append(GoldQuestion(row["question"], row.get("expected_source"), tuple(row.get("facts", ()))))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(f"{path}, line {number}: not a gold question ({exc}); expected "
-                             '{"question": ..., "expected_source": ..., "facts": [...]}') from None
+            raise ValueError(
+                f"{path}, line {number}: not a gold question ({exc}); expected "
+                '{"question": ..., "expected_source": ..., "facts": [...]}'
+            ) from None
     if not questions:
         raise ValueError(f"{path} has no questions")
     return questions
@@ -56,14 +58,21 @@ def evaluate_qa(answerer: Answerer, questions: list[GoldQuestion], scope: Access
         said = _normalise(answer.answer)
         text = said + " " + _normalise(" ".join(c.quote for c in answer.citations))
         found = [fact for fact in gold.facts if _normalise(fact) in text]
-        rows.append({
-            "question": gold.question, "expected_source": gold.expected_source, "rank": rank,
-            "hit": rank is not None and rank <= k, "cited": any(gold.expected_source and gold.expected_source
-                                                                in c.source for c in answer.citations),
-            "facts": len(gold.facts), "facts_found": found, "abstained": answer.abstained,
-            "facts_in_answer": [fact for fact in gold.facts if _normalise(fact) in said],
-            "sentences": len(answer.claims), "supported": sum(c.supported for c in answer.claims),
-        })
+        rows.append(
+            {
+                "question": gold.question,
+                "expected_source": gold.expected_source,
+                "rank": rank,
+                "hit": rank is not None and rank <= k,
+                "cited": any(gold.expected_source and gold.expected_source in c.source for c in answer.citations),
+                "facts": len(gold.facts),
+                "facts_found": found,
+                "abstained": answer.abstained,
+                "facts_in_answer": [fact for fact in gold.facts if _normalise(fact) in said],
+                "sentences": len(answer.claims),
+                "supported": sum(c.supported for c in answer.claims),
+            }
+        )
     answerable = [r for r in rows if r["expected_source"]]
     abstained = [r for r in rows if r["abstained"]]
     should_abstain = [r for r in rows if not r["expected_source"]]

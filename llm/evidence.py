@@ -39,8 +39,48 @@ def split_sentences(text: str) -> list[str]:
 
 _WORD = re.compile(r"\w+")
 _STOPWORDS = frozenset(
-    "the and for are was were can could how what when where which who why does did with from that this into "
-    "have has had you your our per any all not but its may must will would should about".split()
+    [
+        "the",
+        "and",
+        "for",
+        "are",
+        "was",
+        "were",
+        "can",
+        "could",
+        "how",
+        "what",
+        "when",
+        "where",
+        "which",
+        "who",
+        "why",
+        "does",
+        "did",
+        "with",
+        "from",
+        "that",
+        "this",
+        "into",
+        "have",
+        "has",
+        "had",
+        "you",
+        "your",
+        "our",
+        "per",
+        "any",
+        "all",
+        "not",
+        "but",
+        "its",
+        "may",
+        "must",
+        "will",
+        "would",
+        "should",
+        "about",
+    ]
 )
 LEXICAL_WEIGHT = 0.3
 QUOTE_MARGIN = 0.1

@@ -39,7 +39,7 @@ class HarmonyFilter:
         reasoning: list[str] = []
         position = 0
         for match in _TOKEN.finditer(text):
-            self._emit(text[position:match.start()], answer, reasoning)
+            self._emit(text[position : match.start()], answer, reasoning)
             token = match.group(1)
             if token in ("start", "channel"):
                 self._header = (self._header or "") + (" channel:" if token == "channel" else " ")

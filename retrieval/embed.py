@@ -33,8 +33,13 @@ class DenseEmbedder:
     The model (and torch) load on first use: a re-sync that finds nothing changed never pays for them.
     Backend `onnx-int8` runs the same model quantised (retrieval/onnx.py), its graph built once in `cache_dir`."""
 
-    def __init__(self, model_path: Path | None = None, batch_size: int = 64, backend: EmbedBackend = "torch",
-                 cache_dir: Path | None = None) -> None:
+    def __init__(
+        self,
+        model_path: Path | None = None,
+        batch_size: int = 64,
+        backend: EmbedBackend = "torch",
+        cache_dir: Path | None = None,
+    ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not (self.model_path / "config.json").exists() and not (self.model_path / "modules.json").exists():
             raise FileNotFoundError(
@@ -62,9 +67,13 @@ class DenseEmbedder:
         """Read from the folder's module configs (the last Pooling or Dense layer) so opening a store loads no model."""
         try:
             modules = json.loads((self.model_path / "modules.json").read_text())
-            sizes = [json.loads(config.read_text()) for config in
-                     (self.model_path / module["path"] / "config.json" for module in modules if module.get("path"))
-                     if config.exists()]
+            sizes = [
+                json.loads(config.read_text())
+                for config in (
+                    self.model_path / module["path"] / "config.json" for module in modules if module.get("path")
+                )
+                if config.exists()
+            ]
             dims = [size.get("out_features") or size.get("word_embedding_dimension") for size in sizes]
             if dims and dims[-1]:
                 return int(dims[-1])
@@ -134,8 +143,11 @@ class MecabBm25:
 
     def __init__(self) -> None:
         self._local = threading.local()
-        self._bm25 = QdrantBm25(qdrant_edge.Bm25Config(
-            tokenizer=qdrant_edge.TokenizerType.Whitespace, stemmer=qdrant_edge.DisabledStemmer(), lowercase=True))
+        self._bm25 = QdrantBm25(
+            qdrant_edge.Bm25Config(
+                tokenizer=qdrant_edge.TokenizerType.Whitespace, stemmer=qdrant_edge.DisabledStemmer(), lowercase=True
+            )
+        )
 
     def words(self, text: str) -> list[str]:
         tagger = getattr(self._local, "tagger", None)

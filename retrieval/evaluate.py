@@ -13,12 +13,14 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.search import Retriever
-from retrieval.search import RetrievalMode
+from retrieval.search import RetrievalMode, Retriever
 from retrieval.types import AccessScope
+
 
 def metric_names(k: int = 10) -> tuple[str, ...]:
     return (f"ndcg@{k}", f"recall@{k}", "recall@100", f"mrr@{k}")
+
+
 EVAL_GROUP = "eval"
 
 
@@ -79,7 +81,7 @@ def run_queries(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode,
         latencies.append((time.perf_counter() - started) * 1000)
         ranked = list(dict.fromkeys(hit.chunk.doc_id for hit in first))
         deeper = (hit.chunk.doc_id for hit in retriever.search(text, scope, k=depth * 2, mode=mode))
-        ranked += [doc_id for doc_id in dict.fromkeys(deeper) if doc_id not in ranked][:depth - len(ranked)]
+        ranked += [doc_id for doc_id in dict.fromkeys(deeper) if doc_id not in ranked][: depth - len(ranked)]
         run[qid] = {doc_id: float(depth - rank) for rank, doc_id in enumerate(ranked)}  # rank-based: comparable
     return run, latencies
 
@@ -93,12 +95,15 @@ def score(dataset: BeirDataset, run: dict[str, dict[str, float]], k: int = 10) -
     return {metric: round(float(results[metric]), 4) for metric in metrics}
 
 
-def evaluate_retrieval(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode,
-                       k: int = 10) -> tuple[RetrievalReport, dict]:
+def evaluate_retrieval(
+    retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, k: int = 10
+) -> tuple[RetrievalReport, dict]:
     run, latencies = run_queries(retriever, dataset, mode, k)
     ordered = sorted(latencies)
-    latency = {"p50": round(statistics.median(ordered), 2),
-               "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2)}
+    latency = {
+        "p50": round(statistics.median(ordered), 2),
+        "p95": round(ordered[min(len(ordered) - 1, int(len(ordered) * 0.95))], 2),
+    }
     return RetrievalReport(dataset.name, mode, len(dataset.queries), score(dataset, run, k), latency), run
 
 

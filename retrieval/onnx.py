@@ -38,15 +38,22 @@ class Int8Encoder:
         with the sequence length and dimension it needs saved beside it; afterwards the model is never loaded."""
         graph, layout = cache / "model-int8.onnx", cache / "layout.json"
         if not (model_path / "tokenizer.json").exists():
-            raise ValueError(f"KURA_EMBED_BACKEND=onnx-int8 needs a fast tokenizer (tokenizer.json) in {model_path}: "
-                             "set KURA_EMBED_BACKEND=torch for this model.")
+            raise ValueError(
+                f"KURA_EMBED_BACKEND=onnx-int8 needs a fast tokenizer (tokenizer.json) in {model_path}: "
+                "set KURA_EMBED_BACKEND=torch for this model."
+            )
         if not graph.exists():
             model = load_model()
             modules = [type(module).__name__ for module in model]
-            if modules[:2] != ["Transformer", "Pooling"] or getattr(model[1], "pooling_mode", None) != "mean" \
-                    or modules[2:] not in ([], ["Normalize"]):
-                raise ValueError("KURA_EMBED_BACKEND=onnx-int8 supports mean-pooled BERT-style models such as MiniLM, "
-                                 f"not {' → '.join(modules)}: set KURA_EMBED_BACKEND=torch for this model.")
+            if (
+                modules[:2] != ["Transformer", "Pooling"]
+                or getattr(model[1], "pooling_mode", None) != "mean"
+                or modules[2:] not in ([], ["Normalize"])
+            ):
+                raise ValueError(
+                    "KURA_EMBED_BACKEND=onnx-int8 supports mean-pooled BERT-style models such as MiniLM, "
+                    f"not {' → '.join(modules)}: set KURA_EMBED_BACKEND=torch for this model."
+                )
             cache.mkdir(parents=True, exist_ok=True)
             layout.write_text(json.dumps({"max_length": model.max_seq_length, "dim": model.get_embedding_dimension()}))
             _export_int8(model[0].auto_model, model.tokenizer, graph)  # last: the graph's presence means complete
@@ -64,7 +71,7 @@ class Int8Encoder:
         arrays = {name: np.zeros((len(texts), width), dtype=np.int64) for name in INPUTS}
         for row, e in enumerate(encodings):
             for name, values in zip(INPUTS, (e.ids, e.attention_mask, e.type_ids)):
-                arrays[name][row, :len(values)] = values
+                arrays[name][row, : len(values)] = values
         return arrays
 
     def encode(self, texts: list[str], batch_size: int) -> np.ndarray:
@@ -72,7 +79,7 @@ class Int8Encoder:
         order = np.argsort([len(text) for text in texts], kind="stable")
         result = np.zeros((len(texts), self.dim), dtype=np.float32)
         for start in range(0, len(texts), batch_size):
-            rows = order[start:start + batch_size]
+            rows = order[start : start + batch_size]
             batch = self._batch([texts[i] for i in rows])
             hidden = self.session.run(None, {name: batch[name] for name in self.inputs})[0]
             mask = batch["attention_mask"][..., None].astype(np.float32)
@@ -93,16 +100,25 @@ def _export_int8(transformer, tokenizer, graph: Path) -> None:
             self.transformer = transformer
 
         def forward(self, input_ids, attention_mask, token_type_ids):
-            return self.transformer(input_ids=input_ids, attention_mask=attention_mask,
-                                    token_type_ids=token_type_ids).last_hidden_state
+            return self.transformer(
+                input_ids=input_ids, attention_mask=attention_mask, token_type_ids=token_type_ids
+            ).last_hidden_state
 
     example = tokenizer(["an example sentence", "another"], padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
     with tempfile.TemporaryDirectory(dir=graph.parent) as scratch:
         fp32, int8 = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
-        torch.onnx.export(LastHiddenState().eval(), tuple(example[name] for name in INPUTS), str(fp32),
-                          input_names=list(INPUTS), output_names=["last_hidden_state"], dynamic_axes=axes,
-                          opset_version=17, dynamo=False)
-        quantize_dynamic(str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8,
-                         op_types_to_quantize=["MatMul"])
+        torch.onnx.export(
+            LastHiddenState().eval(),
+            tuple(example[name] for name in INPUTS),
+            str(fp32),
+            input_names=list(INPUTS),
+            output_names=["last_hidden_state"],
+            dynamic_axes=axes,
+            opset_version=17,
+            dynamo=False,
+        )
+        quantize_dynamic(
+            str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
+        )
         os.replace(int8, graph)

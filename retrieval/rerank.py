@@ -17,8 +17,10 @@ class Reranker:
 
         self.model_path = Path(model_path)
         if not (self.model_path / "config.json").exists():
-            raise FileNotFoundError(f"No cross-encoder model at {self.model_path}. Set KURA_RERANKER_MODEL to a "
-                                    "local folder (e.g. a copy of cross-encoder/ms-marco-MiniLM-L-6-v2).")
+            raise FileNotFoundError(
+                f"No cross-encoder model at {self.model_path}. Set KURA_RERANKER_MODEL to a "
+                "local folder (e.g. a copy of cross-encoder/ms-marco-MiniLM-L-6-v2)."
+            )
         self.model = CrossEncoder(str(self.model_path), device="cpu", local_files_only=True)
         self.candidates = candidates
 

@@ -26,7 +26,7 @@ class Feedback:
     weight: float = 2.0
 
     def expand(self, query: np.ndarray, vectors: list[np.ndarray]) -> np.ndarray:
-        vectors = vectors[:self.passages]
+        vectors = vectors[: self.passages]
         if not vectors:
             return query
         moved = query + self.weight * np.mean(vectors, axis=0)
@@ -36,9 +36,16 @@ class Feedback:
 class Retriever:
     """Embeds a query both ways and asks the store, always within the caller's AccessScope."""
 
-    def __init__(self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, mode: RetrievalMode = "hybrid",
-                 reranker: Reranker | None = None, multilingual_embedder: bool = False,
-                 feedback: Feedback = Feedback()):
+    def __init__(
+        self,
+        store: Store,
+        embedder: DenseEmbedder,
+        sparse: SparseEncoder,
+        mode: RetrievalMode = "hybrid",
+        reranker: Reranker | None = None,
+        multilingual_embedder: bool = False,
+        feedback: Feedback = Feedback(),
+    ):
         # An English-only embedder (the default MiniLM) adds noise to Japanese queries: they use BM25 alone.
         self.multilingual_embedder = multilingual_embedder
         self.reranker = reranker  # when set, it reorders the filtered candidates
@@ -48,8 +55,7 @@ class Retriever:
         self.mode = mode
         self.feedback = feedback
 
-    def search(self, query: str, scope: AccessScope, k: int = 10,
-               mode: RetrievalMode | None = None) -> list[SearchHit]:
+    def search(self, query: str, scope: AccessScope, k: int = 10, mode: RetrievalMode | None = None) -> list[SearchHit]:
         if not isinstance(scope, AccessScope):
             raise TypeError("search needs an AccessScope: there is no search without the caller's groups")
         if not query.strip():
@@ -61,18 +67,26 @@ class Retriever:
         hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
 
-    def store_passes(self, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int,
-                     mode: RetrievalMode = "hybrid") -> list[SearchHit]:
+    def store_passes(
+        self, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int, mode: RetrievalMode = "hybrid"
+    ) -> list[SearchHit]:
         """The store queries for an embedded question: one, or for hybrid the fused candidates (ids only) and then
         those candidates ranked by the moved query; re-ranking the pool finds what a second full search would
         (msmarco, docs/benchmarks.md) at a fraction of its cost."""
         if mode != "hybrid":
             return self.store.search(dense=dense, sparse=sparse, mode=mode, scope=scope, limit=limit)
-        pool = self.store.candidates(dense=dense, sparse=sparse, scope=scope, limit=limit,
-                                     vectors=self.feedback.passages)
+        pool = self.store.candidates(
+            dense=dense, sparse=sparse, scope=scope, limit=limit, vectors=self.feedback.passages
+        )
         if not pool.ids:
             return []
-        hits = self.store.search(dense=self.feedback.expand(dense, pool.top_vectors), sparse=sparse, mode="dense",
-                                 scope=scope, limit=limit, among=pool.ids)
+        hits = self.store.search(
+            dense=self.feedback.expand(dense, pool.top_vectors),
+            sparse=sparse,
+            mode="dense",
+            scope=scope,
+            limit=limit,
+            among=pool.ids,
+        )
         # similarity stays the cosine to the question as asked: abstention compares it to a threshold
         return [dataclasses.replace(hit, similarity=float(np.dot(dense, hit.vector))) for hit in hits]

@@ -21,8 +21,8 @@ from typing import Literal, Protocol
 
 import numpy as np
 
-from retrieval.urls import redacted
 from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SparseVector
+from retrieval.urls import redacted
 
 SearchMode = Literal["rrf", "dense", "sparse"]  # rrf: dense and BM25 prefetches fused by Qdrant
 INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")
@@ -55,7 +55,13 @@ class Store(Protocol):
         """Change who may read a document, on every chunk at once, without re-embedding it."""
 
     def search(
-        self, *, dense: np.ndarray, sparse: SparseVector, mode: SearchMode, scope: AccessScope, limit: int,
+        self,
+        *,
+        dense: np.ndarray,
+        sparse: SparseVector,
+        mode: SearchMode,
+        scope: AccessScope,
+        limit: int,
         among: Sequence[str] | None = None,
     ) -> list[SearchHit]:
         """The best `limit` readable chunks; `among` narrows the search to these chunk ids (a CandidatePool's)."""
@@ -99,8 +105,11 @@ def _hits(points, query: np.ndarray) -> list[SearchHit]:
 
 
 def conditions(
-    scope: AccessScope | None = None, doc_id: str | None = None, min_position: int | None = None,
-    text_keys: Sequence[str] | None = None, chunk_ids: Sequence[str] | None = None,
+    scope: AccessScope | None = None,
+    doc_id: str | None = None,
+    min_position: int | None = None,
+    text_keys: Sequence[str] | None = None,
+    chunk_ids: Sequence[str] | None = None,
 ) -> list[tuple[str, str, object]]:
     """The filter for any store operation, engine-neutral. Access rules live here and only here:
     a scope always restricts to the caller's groups (an empty group list matches nothing)."""
@@ -147,14 +156,26 @@ class CollectionLayout:
     write_consistency: int = 1
 
 
-def open_store(*, path: Path | None = None, url: str | None = None, api_key: str | None = None,
-               collection: str = "kura", dim: int, layout: CollectionLayout = CollectionLayout()) -> Store:
+def open_store(
+    *,
+    path: Path | None = None,
+    url: str | None = None,
+    api_key: str | None = None,
+    collection: str = "kura",
+    dim: int,
+    layout: CollectionLayout = CollectionLayout(),
+) -> Store:
     """Qdrant Edge at `path` (embedded default), or the Qdrant server at `url` when one is given."""
     if url:
         from qdrant_client import QdrantClient
 
-        return ServerStore(QdrantClient(url=url, api_key=api_key, timeout=30), collection, dim,
-                           description=redacted(url), layout=layout)
+        return ServerStore(
+            QdrantClient(url=url, api_key=api_key, timeout=30),
+            collection,
+            dim,
+            description=redacted(url),
+            layout=layout,
+        )
     if path is None:
         raise StoreError("Give either a store path (embedded Qdrant Edge) or KURA_QDRANT_URL (Qdrant server).")
     return EdgeStore(Path(path), dim)
@@ -230,7 +251,9 @@ class EdgeStore:
         with self._lock:
             if points:
                 self._shard.update(q.UpdateOperation.upsert_points(points))
-            self._shard.update(q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id, min_position=len(points))))
+            self._shard.update(
+                q.UpdateOperation.delete_points_by_filter(self._filter(doc_id=doc_id, min_position=len(points)))
+            )
 
     def delete_document(self, doc_id: str) -> None:
         with self._lock:
@@ -240,8 +263,9 @@ class EdgeStore:
         q = self._q
 
         def scroll(keys, limit):
-            request = q.ScrollRequest(limit=limit, filter=self._filter(text_keys=keys), with_payload=["text_key"],
-                                      with_vector=["dense"])
+            request = q.ScrollRequest(
+                limit=limit, filter=self._filter(text_keys=keys), with_payload=["text_key"], with_vector=["dense"]
+            )
             with self._lock:
                 return self._shard.scroll(request)[0]
 
@@ -255,8 +279,10 @@ class EdgeStore:
     def _nearest(self, dense, sparse) -> dict[str, object]:
         """The dense and the BM25 query of a search, by the vector they search."""
         q = self._q
-        return {"dense": q.Query.Nearest([float(x) for x in dense], using="dense"),
-                "sparse": q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse")}
+        return {
+            "dense": q.Query.Nearest([float(x) for x in dense], using="dense"),
+            "sparse": q.Query.Nearest(q.SparseVector(sparse.indices, sparse.values), using="sparse"),
+        }
 
     def _fused(self, dense, sparse, flt, limit: int, pool: bool):
         """The rrf request: a dense and a BM25 prefetch, fused by Qdrant; for a pool, every candidate, ids only."""
@@ -264,8 +290,9 @@ class EdgeStore:
         prefetch = _prefetch_limit(limit)
         return q.QueryRequest(
             limit=2 * prefetch if pool else limit,
-            prefetches=[q.Prefetch(limit=prefetch, query=query, filter=flt)
-                        for query in self._nearest(dense, sparse).values()],
+            prefetches=[
+                q.Prefetch(limit=prefetch, query=query, filter=flt) for query in self._nearest(dense, sparse).values()
+            ],
             query=q.Fusion.Rrf(k=RRF_K),
             filter=flt,
             with_payload=not pool,
@@ -278,8 +305,13 @@ class EdgeStore:
         if mode == "rrf":
             request = self._fused(dense, sparse, flt, limit, pool=False)
         else:
-            request = q.QueryRequest(limit=limit, query=self._nearest(dense, sparse)[mode], filter=flt,
-                                     with_payload=True, with_vector=["dense"])
+            request = q.QueryRequest(
+                limit=limit,
+                query=self._nearest(dense, sparse)[mode],
+                filter=flt,
+                with_payload=True,
+                with_vector=["dense"],
+            )
         with self._lock:
             points = self._shard.query(request)
         return _hits(points, dense)
@@ -289,8 +321,9 @@ class EdgeStore:
         with self._lock:
             ids = [point.id for point in self._shard.query(request)]
             # the ids come from the scoped query above: their vectors are the caller's to use
-            records = self._shard.retrieve(ids[:vectors], with_payload=False,
-                                           with_vector=["dense"]) if ids[:vectors] else []
+            records = (
+                self._shard.retrieve(ids[:vectors], with_payload=False, with_vector=["dense"]) if ids[:vectors] else []
+            )
         return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
     def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
@@ -315,8 +348,9 @@ class EdgeStore:
 class ServerStore:
     """A Qdrant server (or qdrant-client's local mode, which speaks the same API) through qdrant-client."""
 
-    def __init__(self, client, collection: str, dim: int, description: str,
-                 layout: CollectionLayout = CollectionLayout()) -> None:
+    def __init__(
+        self, client, collection: str, dim: int, description: str, layout: CollectionLayout = CollectionLayout()
+    ) -> None:
         from qdrant_client import models as m
 
         self._m = m
@@ -355,8 +389,10 @@ class ServerStore:
         try:
             yield
         except (ResponseHandlingException, UnexpectedResponse, ConnectionError, TimeoutError) as exc:
-            raise StoreError(f"{self.description} stopped answering ({exc}). Nothing half-written is recorded: "
-                             "run the same command again once Qdrant is back, and it resumes.") from exc
+            raise StoreError(
+                f"{self.description} stopped answering ({exc}). Nothing half-written is recorded: "
+                "run the same command again once Qdrant is back, and it resumes."
+            ) from exc
 
     def _filter(self, **criteria):
         m = self._m
@@ -401,28 +437,44 @@ class ServerStore:
     def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
         def scroll(keys, limit):
             with self._answering():
-                return self._client.scroll(self.collection, scroll_filter=self._filter(text_keys=keys), limit=limit,
-                                           with_payload=["text_key"], with_vectors=["dense"])[0]
+                return self._client.scroll(
+                    self.collection,
+                    scroll_filter=self._filter(text_keys=keys),
+                    limit=limit,
+                    with_payload=["text_key"],
+                    with_vectors=["dense"],
+                )[0]
 
         return collect_vectors(text_keys, scroll)
 
     def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
         m = self._m
         with self._answering():
-            self._client.set_payload(self.collection, payload={"groups": list(groups)},
-                                     points=m.FilterSelector(filter=self._filter(doc_id=doc_id)), wait=True)
+            self._client.set_payload(
+                self.collection,
+                payload={"groups": list(groups)},
+                points=m.FilterSelector(filter=self._filter(doc_id=doc_id)),
+                wait=True,
+            )
 
     def _nearest(self, dense, sparse) -> dict[str, object]:
         """The dense and the BM25 query of a search, by the vector they search."""
-        return {"dense": [float(x) for x in dense],
-                "sparse": self._m.SparseVector(indices=sparse.indices, values=sparse.values)}
+        return {
+            "dense": [float(x) for x in dense],
+            "sparse": self._m.SparseVector(indices=sparse.indices, values=sparse.values),
+        }
 
     def _fused(self, dense, sparse, flt, limit: int) -> dict:
         m = self._m
         prefetch = _prefetch_limit(limit)
-        return dict(prefetch=[m.Prefetch(query=query, using=using, limit=prefetch, filter=flt)
-                              for using, query in self._nearest(dense, sparse).items()],
-                    query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)), query_filter=flt)
+        return dict(
+            prefetch=[
+                m.Prefetch(query=query, using=using, limit=prefetch, filter=flt)
+                for using, query in self._nearest(dense, sparse).items()
+            ],
+            query=m.RrfQuery(rrf=m.Rrf(k=RRF_K)),
+            query_filter=flt,
+        )
 
     def search(self, *, dense, sparse, mode, scope, limit, among=None):
         flt = self._filter(scope=scope, chunk_ids=among)
@@ -431,19 +483,24 @@ class ServerStore:
         else:
             request = dict(query=self._nearest(dense, sparse)[mode], using=mode, query_filter=flt)
         with self._answering():
-            response = self._client.query_points(self.collection, **request, limit=limit, with_payload=True,
-                                                 with_vectors=["dense"])
+            response = self._client.query_points(
+                self.collection, **request, limit=limit, with_payload=True, with_vectors=["dense"]
+            )
         return _hits(response.points, dense)
 
     def candidates(self, *, dense, sparse, scope, limit, vectors):
         request = self._fused(dense, sparse, self._filter(scope=scope), limit)
         with self._answering():
-            points = self._client.query_points(self.collection, **request, limit=2 * _prefetch_limit(limit),
-                                               with_payload=False, with_vectors=False).points
+            points = self._client.query_points(
+                self.collection, **request, limit=2 * _prefetch_limit(limit), with_payload=False, with_vectors=False
+            ).points
             ids = [point.id for point in points]
             # the ids come from the scoped query above: their vectors are the caller's to use
-            records = self._client.retrieve(self.collection, ids=ids[:vectors], with_payload=False,
-                                            with_vectors=["dense"]) if ids[:vectors] else []
+            records = (
+                self._client.retrieve(self.collection, ids=ids[:vectors], with_payload=False, with_vectors=["dense"])
+                if ids[:vectors]
+                else []
+            )
         return _pool(ids, {r.id: r.vector["dense"] for r in records}, vectors)
 
     def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:

@@ -20,8 +20,13 @@ def redacted(url: str | None) -> str | None:
             userinfo, host = netloc.rsplit("@", 1)
             user = userinfo.split(":", 1)[0]
             netloc = f"{user}:{MASK}@{host}" if ":" in userinfo else f"{MASK}@{host}"
-        query = urlencode([(name, MASK if any(s in name.lower() for s in _SECRET_PARAMETERS) else value)
-                           for name, value in parse_qsl(parts.query, keep_blank_values=True)], safe="*")
+        query = urlencode(
+            [
+                (name, MASK if any(s in name.lower() for s in _SECRET_PARAMETERS) else value)
+                for name, value in parse_qsl(parts.query, keep_blank_values=True)
+            ],
+            safe="*",
+        )
         return urlunsplit((parts.scheme, netloc, parts.path, query, parts.fragment))
     except ValueError:  # not a URL at all: show nothing of it
         return MASK

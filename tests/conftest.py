@@ -7,9 +7,9 @@ import glob
 import os
 import shutil
 import socket
-import tempfile
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -17,10 +17,10 @@ import httpx
 import pytest
 
 import app  # noqa: F401  (turns on offline mode before any model library loads)
-from tests import network_guard
 from app.services import Kura
 from app.settings import REPO_ROOT, Settings
 from retrieval import DenseEmbedder
+from tests import network_guard
 
 network_guard.install()
 
@@ -73,8 +73,15 @@ def tiny_embedder(tmp_path_factory) -> Path:
     folder = tmp_path_factory.mktemp("tiny-embedder")
     tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
     torch.manual_seed(0)
-    BertModel(BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1,
-                         num_attention_heads=2, intermediate_size=64)).save_pretrained(folder / "bert")
+    BertModel(
+        BertConfig(
+            vocab_size=tokenizer.vocab_size,
+            hidden_size=32,
+            num_hidden_layers=1,
+            num_attention_heads=2,
+            intermediate_size=64,
+        )
+    ).save_pretrained(folder / "bert")
     tokenizer.save_pretrained(folder / "bert")
     transformer = models.Transformer(str(folder / "bert"), max_seq_length=256)
     SentenceTransformer(modules=[transformer, models.Pooling(32, "mean")]).save(str(folder / "model"))
@@ -98,8 +105,7 @@ def kura(settings: Settings, embedder: DenseEmbedder):
 @pytest.fixture(scope="session")
 def ingested_samples(tmp_path_factory, embedder):
     """The sample knowledge base ingested once into its own store; tests only read from it."""
-    settings = Settings(home=tmp_path_factory.mktemp("samples") / "kura-home", llm_backend="extractive",
-                        _env_file=None)
+    settings = Settings(home=tmp_path_factory.mktemp("samples") / "kura-home", llm_backend="extractive", _env_file=None)
     instance = Kura(settings)
     instance.__dict__["embedder"] = embedder
     report = instance.ingestor.ingest([SAMPLES], groups=("everyone",))
@@ -147,8 +153,21 @@ def llama_server(tmp_path_factory) -> str:
     model = require_gguf()
     port = free_port()
     base_url = f"http://127.0.0.1:{port}/v1"
-    command = [sys.executable, "-m", "llama_cpp.server", "--model", str(model), "--host", "127.0.0.1",
-               "--port", str(port), "--n_ctx", "4096", "--model_alias", "smollm2"]
+    command = [
+        sys.executable,
+        "-m",
+        "llama_cpp.server",
+        "--model",
+        str(model),
+        "--host",
+        "127.0.0.1",
+        "--port",
+        str(port),
+        "--n_ctx",
+        "4096",
+        "--model_alias",
+        "smollm2",
+    ]
     with running_server(command, base_url + "/models", tmp_path_factory.mktemp("llama-server") / "server.log"):
         yield base_url
 
@@ -166,11 +185,17 @@ def postgres_url():
         shutil.chown(root, "postgres", "postgres")
         as_postgres = ["runuser", "-u", "postgres", "--"]
     data, port = root / "data", free_port()
-    subprocess.run([*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "kura"],
-                   check=True, capture_output=True)
+    subprocess.run(
+        [*as_postgres, str(bindir / "initdb"), "-D", str(data), "-A", "trust", "-U", "kura"],
+        check=True,
+        capture_output=True,
+    )
     pg_ctl = [*as_postgres, str(bindir / "pg_ctl"), "-D", str(data)]
-    subprocess.run([*pg_ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "-l", str(root / "log"),
-                    "-w", "start"], check=True, capture_output=True)
+    subprocess.run(
+        [*pg_ctl, "-o", f"-p {port} -k {root} -c listen_addresses=127.0.0.1", "-l", str(root / "log"), "-w", "start"],
+        check=True,
+        capture_output=True,
+    )
     try:
         yield f"postgresql://kura@127.0.0.1:{port}/postgres"
     finally:

@@ -67,11 +67,18 @@ def test_ingest_ask_and_app_work_with_no_network_at_all(tmp_path):
     probe = subprocess.run(["unshare", "-n", "true"], capture_output=True)
     if probe.returncode != 0:
         pytest.skip(f"cannot create a network namespace here: {probe.stderr.decode().strip()}")
-    env = {"WORK": str(tmp_path), "SAMPLES": str(SAMPLES), "GGUF": str(require_gguf()),
-           "KURA_LLM_MODEL_PATH": str(require_gguf()), "BIN": str(Path(sys.executable).parent),
-           "HOME": str(tmp_path), "PATH": "/usr/sbin:/usr/bin:/sbin:/bin"}
-    done = subprocess.run(["unshare", "-n", "bash", "-c", textwrap.dedent(SESSION)], env=env,
-                          capture_output=True, text=True, timeout=900)
+    env = {
+        "WORK": str(tmp_path),
+        "SAMPLES": str(SAMPLES),
+        "GGUF": str(require_gguf()),
+        "KURA_LLM_MODEL_PATH": str(require_gguf()),
+        "BIN": str(Path(sys.executable).parent),
+        "HOME": str(tmp_path),
+        "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+    }
+    done = subprocess.run(
+        ["unshare", "-n", "bash", "-c", textwrap.dedent(SESSION)], env=env, capture_output=True, text=True, timeout=900
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads((tmp_path / "ingest.json").read_text())["added"] == 8
     local = json.loads((tmp_path / "local.json").read_text())
@@ -89,8 +96,9 @@ def test_the_offline_bundle_installs_and_answers_without_network(tmp_path):
     from app.settings import REPO_ROOT
 
     bundle = tmp_path / "bundle"
-    made = subprocess.run(["make", "-C", str(REPO_ROOT), "bundle", f"BUNDLE_DIR={bundle}"],
-                          capture_output=True, text=True, timeout=1800)
+    made = subprocess.run(
+        ["make", "-C", str(REPO_ROOT), "bundle", f"BUNDLE_DIR={bundle}"], capture_output=True, text=True, timeout=1800
+    )
     assert made.returncode == 0, made.stdout[-2000:] + made.stderr[-2000:]
     assert (bundle / "wheelhouse").is_dir() and any(bundle.glob("wheelhouse/llama_cpp_python-*.whl"))
     target = tmp_path / "installed"
@@ -103,9 +111,17 @@ def test_the_offline_bundle_installs_and_answers_without_network(tmp_path):
         {target}/.venv/bin/kura ingest {target}/samples --json > {tmp_path}/ingest.json
         {target}/.venv/bin/kura ask "How many weeks of parental leave do parents get?" --json > {tmp_path}/ask.json
     """
-    done = subprocess.run(["unshare", "-n", "bash", "-c", textwrap.dedent(script)], capture_output=True, text=True,
-                          env={"PATH": "/usr/sbin:/usr/bin:/sbin:/bin", "HOME": str(tmp_path),
-                               "PYTHON": str(Path(sys.base_prefix) / "bin" / "python3")}, timeout=1800)
+    done = subprocess.run(
+        ["unshare", "-n", "bash", "-c", textwrap.dedent(script)],
+        capture_output=True,
+        text=True,
+        env={
+            "PATH": "/usr/sbin:/usr/bin:/sbin:/bin",
+            "HOME": str(tmp_path),
+            "PYTHON": str(Path(sys.base_prefix) / "bin" / "python3"),
+        },
+        timeout=1800,
+    )
     assert done.returncode == 0, done.stderr[-3000:]
     assert json.loads((tmp_path / "ingest.json").read_text())["added"] == 8
     answer = json.loads((tmp_path / "ask.json").read_text())

@@ -51,8 +51,11 @@ def test_either_model_server_answers_the_app_as_llm(config):
 
 
 def test_cluster_profile_bootstraps_two_more_qdrant_nodes(tmp_path):
-    done = compose_config(BASE, env={"QDRANT_API_KEY": "k", "QDRANT_CLUSTER": "true", "QDRANT_SHARDS": "3",
-                                     "QDRANT_REPLICATION": "2"}, profiles=("cluster",))
+    done = compose_config(
+        BASE,
+        env={"QDRANT_API_KEY": "k", "QDRANT_CLUSTER": "true", "QDRANT_SHARDS": "3", "QDRANT_REPLICATION": "2"},
+        profiles=("cluster",),
+    )
     services = yaml.safe_load(done.stdout)["services"]
     for node in ("qdrant", "qdrant-2", "qdrant-3"):
         assert services[node]["environment"]["QDRANT__CLUSTER__ENABLED"] == "true"

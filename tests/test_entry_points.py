@@ -42,7 +42,7 @@ REVIEWED = {
     ("retrieval/store.py", "candidates", "retrieve"): "dense vectors (no text) of ids the scoped query returned",
     ("llm/answer.py", "stream", "search"): "Answerer.stream: the caller's scope, required",
     ("retrieval/store.py", "scroll", "scroll"): "vectors_for (ingest only): returns dense vectors and text keys, "
-                                                "never passage text or sources",
+    "never passage text or sources",
 }
 STAFF = ("staff", "everyone")
 
@@ -76,8 +76,12 @@ def store_reads() -> set[tuple[str, str, str]]:
             for function in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
                 if isinstance(function, (ast.FunctionDef, ast.AsyncFunctionDef)):
                     for call in calls_in(function):
-                        if isinstance(call.func, ast.Attribute) and call.func.attr in READS \
-                                and receiver(call) not in NOT_STORES and not receiver(call).lstrip("_").isupper():
+                        if (
+                            isinstance(call.func, ast.Attribute)
+                            and call.func.attr in READS
+                            and receiver(call) not in NOT_STORES
+                            and not receiver(call).lstrip("_").isupper()
+                        ):
                             found.add((str(path.relative_to(REPO_ROOT)), function.name, call.func.attr))
     return found
 
@@ -94,8 +98,17 @@ def test_searches_have_no_default_scope():
     from retrieval import Retriever
     from retrieval.store import ServerStore
 
-    for function in (Retriever.search, Answerer.stream, Answerer.ask, Drafter.stream, Drafter.draft, EdgeStore.search,
-                     ServerStore.search, EdgeStore.candidates, ServerStore.candidates):
+    for function in (
+        Retriever.search,
+        Answerer.stream,
+        Answerer.ask,
+        Drafter.stream,
+        Drafter.draft,
+        EdgeStore.search,
+        ServerStore.search,
+        EdgeStore.candidates,
+        ServerStore.candidates,
+    ):
         parameter = inspect.signature(function).parameters["scope"]
         assert parameter.default is inspect.Parameter.empty, f"{function.__qualname__} must not default its scope"
 
@@ -164,8 +177,12 @@ def test_cli_entry_points_pass_the_callers_scope(home, recorded, monkeypatch, tm
     gold = tmp_path / "gold.jsonl"
     gold.write_text(json.dumps({"question": "parental leave", "expected_source": "leave"}))
     groups = ",".join(STAFF)
-    for args in (["search", "leave", "--groups", groups], ["ask", "leave", "--groups", groups],
-                 ["draft", str(ticket), "--groups", groups], ["eval", "qa", str(gold), "--groups", groups]):
+    for args in (
+        ["search", "leave", "--groups", groups],
+        ["ask", "leave", "--groups", groups],
+        ["draft", str(ticket), "--groups", groups],
+        ["eval", "qa", str(gold), "--groups", groups],
+    ):
         before = len(recorded)
         result = CliRunner().invoke(cli, args)
         assert result.exit_code == 0, result.output

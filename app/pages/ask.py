@@ -18,8 +18,14 @@ history: list[dict] = st.session_state.setdefault("chat", [])
 def record_feedback(turn: dict) -> None:
     rating = st.session_state.get(f"rating-{turn['id']}")
     comment = st.session_state.get(f"comment-{turn['id']}", "")
-    kura.audit.record(user().name, "feedback", turn=turn["id"], question=turn["question"],
-                      rating=None if rating is None else ("up" if rating == 1 else "down"), comment=comment)
+    kura.audit.record(
+        user().name,
+        "feedback",
+        turn=turn["id"],
+        question=turn["question"],
+        rating=None if rating is None else ("up" if rating == 1 else "down"),
+        comment=comment,
+    )
 
 
 def show_turn(turn: dict) -> None:
@@ -71,13 +77,29 @@ def answer(question: str) -> None:
                 text += event
                 placeholder.text(text)
         placeholder.empty()
-    turn = {"id": uuid.uuid4().hex[:12], "question": question, "query": query, "answer": result.answer,
-            "abstained": result.abstained, "error": result.error, "warnings": result.warnings, "notice": notice,
-            "citations": result.citations, "claims": result.claims}
+    turn = {
+        "id": uuid.uuid4().hex[:12],
+        "question": question,
+        "query": query,
+        "answer": result.answer,
+        "abstained": result.abstained,
+        "error": result.error,
+        "warnings": result.warnings,
+        "notice": notice,
+        "citations": result.citations,
+        "claims": result.claims,
+    }
     history.append(turn)
-    kura.audit.record(user().name, "ask", turn=turn["id"], question=question, query=query,
-                      backend=result.backend, abstained=result.abstained,
-                      chunk_ids=[c.chunk_id for c in result.citations])
+    kura.audit.record(
+        user().name,
+        "ask",
+        turn=turn["id"],
+        question=question,
+        query=query,
+        backend=result.backend,
+        abstained=result.abstained,
+        chunk_ids=[c.chunk_id for c in result.citations],
+    )
 
 
 st.header(t("page_ask"))

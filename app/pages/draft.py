@@ -10,8 +10,12 @@ from llm import LLMError
 from llm.draft import Draft, Ticket
 
 TONES = ("friendly, clear and concise", "formal and polite", "short and direct", "empathetic and reassuring")
-TONES_JA = {"friendly, clear and concise": "親しみやすく明快に", "formal and polite": "丁寧でフォーマルに",
-            "short and direct": "短く端的に", "empathetic and reassuring": "共感を示し安心感を与える"}
+TONES_JA = {
+    "friendly, clear and concise": "親しみやすく明快に",
+    "formal and polite": "丁寧でフォーマルに",
+    "short and direct": "短く端的に",
+    "empathetic and reassuring": "共感を示し安心感を与える",
+}
 
 kura = get_kura()
 
@@ -21,8 +25,9 @@ def ticket_from_inputs() -> Ticket | None:
     if uploaded is not None:
         ticket = Ticket.from_bytes(uploaded.getvalue(), "." + uploaded.name.rsplit(".", 1)[-1])
     else:
-        ticket = Ticket(st.session_state.get("ticket_subject", "").strip(),
-                        st.session_state.get("ticket_body", "").strip())
+        ticket = Ticket(
+            st.session_state.get("ticket_subject", "").strip(), st.session_state.get("ticket_body", "").strip()
+        )
     customer = st.session_state.get("ticket_customer", "").strip()
     product = st.session_state.get("ticket_product", "").strip()
     ticket = Ticket(ticket.subject, ticket.body, customer or ticket.customer, product or ticket.product)
@@ -37,8 +42,14 @@ def make_draft(ticket: Ticket, tone: str, effort: str) -> Draft:
         drafter = kura.drafter("extractive", tone=tone)
     with st.spinner():
         draft = drafter.draft(ticket, scope(), reasoning_effort=effort)
-    kura.audit.record(user().name, "draft", subject=ticket.subject, backend=draft.backend,
-                      abstained=draft.abstained, chunk_ids=[c.chunk_id for c in draft.citations])
+    kura.audit.record(
+        user().name,
+        "draft",
+        subject=ticket.subject,
+        backend=draft.backend,
+        abstained=draft.abstained,
+        chunk_ids=[c.chunk_id for c in draft.citations],
+    )
     return draft
 
 
@@ -48,8 +59,13 @@ def approve(ticket: Ticket, draft: Draft) -> None:
     if groups:
         st.session_state["approved_message"] = ("success", t("approved_ingested", groups=", ".join(groups)))
     else:
-        reason = (t("ingest_disabled") if not kura.settings.ingest_approved_replies else
-                  t("needs_reviewer") if not kura.is_reviewer(user()) else t("no_common_group"))
+        reason = (
+            t("ingest_disabled")
+            if not kura.settings.ingest_approved_replies
+            else t("needs_reviewer")
+            if not kura.is_reviewer(user())
+            else t("no_common_group")
+        )
         st.session_state["approved_message"] = ("info", t("approved_stored", reason=reason))
 
 
@@ -63,8 +79,12 @@ with left:
     st.text_input(t("ticket_customer"), key="ticket_customer")
     st.text_input(t("ticket_product"), key="ticket_product")
     st.file_uploader(t("ticket_file"), type=["txt", "eml"], key="ticket_file")
-    tone = st.selectbox(t("tone"), TONES, key="tone",
-                        format_func=lambda tone: TONES_JA[tone] if st.session_state.get("language") == "ja" else tone)
+    tone = st.selectbox(
+        t("tone"),
+        TONES,
+        key="tone",
+        format_func=lambda tone: TONES_JA[tone] if st.session_state.get("language") == "ja" else tone,
+    )
     effort = st.segmented_control(t("effort"), ["low", "medium", "high"], default="medium", key="effort")
     if st.button(t("make_draft"), type="primary", key="make_draft"):
         ticket = ticket_from_inputs()

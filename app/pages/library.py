@@ -17,29 +17,63 @@ kura = get_kura()
 settings = kura.settings
 
 
-def ingest_with_progress(paths: list[Path], groups: tuple[str, ...], delete_missing: bool,
-                         owner: str | None = None, allow_widening: bool = False) -> IngestReport:
+def ingest_with_progress(
+    paths: list[Path],
+    groups: tuple[str, ...],
+    delete_missing: bool,
+    owner: str | None = None,
+    allow_widening: bool = False,
+) -> IngestReport:
     bar = st.progress(0.0)
 
     def progress(now: IngestProgress) -> None:
-        text = t("ingesting", done=now.files_done, total=now.files_total, name=Path(now.current).name,
-                 chunks=now.chunks, rate=now.chunks_per_s, eta=now.eta_clock)
+        text = t(
+            "ingesting",
+            done=now.files_done,
+            total=now.files_total,
+            name=Path(now.current).name,
+            chunks=now.chunks,
+            rate=now.chunks_per_s,
+            eta=now.eta_clock,
+        )
         bar.progress(now.files_done / now.files_total if now.files_total else 1.0, text=text if now.current else None)
 
-    report = kura.ingestor.ingest(paths, groups=groups, delete_missing=delete_missing, progress=progress,
-                                  owner=owner, allow_widening=allow_widening, reader=user().groups)
+    report = kura.ingestor.ingest(
+        paths,
+        groups=groups,
+        delete_missing=delete_missing,
+        progress=progress,
+        owner=owner,
+        allow_widening=allow_widening,
+        reader=user().groups,
+    )
     bar.empty()
     return report
 
 
 def show_report(report: IngestReport) -> None:
-    st.success(t("ingest_done", added=report.added, updated=report.updated, unchanged=report.unchanged,
-                 deleted=report.deleted, failed=len(report.failed), chunks=report.chunks))
+    st.success(
+        t(
+            "ingest_done",
+            added=report.added,
+            updated=report.updated,
+            unchanged=report.unchanged,
+            deleted=report.deleted,
+            failed=len(report.failed),
+            chunks=report.chunks,
+        )
+    )
     for failure in report.failed:
         st.error(t("ingest_failed_file", path=Path(failure["path"]).name, error=failure["error"]))
     for held in report.held:
-        st.warning(t("ingest_held", path=Path(held["path"]).name, groups=", ".join(held["groups"]) or "—",
-                     wanted=", ".join(held["wanted"])))
+        st.warning(
+            t(
+                "ingest_held",
+                path=Path(held["path"]).name,
+                groups=", ".join(held["groups"]) or "—",
+                wanted=", ".join(held["wanted"]),
+            )
+        )
     for skipped in report.skipped:
         st.warning(t("ingest_skipped", path=Path(skipped["path"]).name))
     for warning in report.warnings:
@@ -51,8 +85,9 @@ def upload(files, groups: tuple[str, ...]) -> None:
     for file in files:
         data = file.getvalue()
         try:
-            name = check_upload(file.name, data, max_mb=settings.upload_max_mb,
-                                max_unpacked_mb=settings.upload_max_unpacked_mb)
+            name = check_upload(
+                file.name, data, max_mb=settings.upload_max_mb, max_unpacked_mb=settings.upload_max_unpacked_mb
+            )
         except UploadRejected as rejected:
             st.error(t(rejected.key, **rejected.params))
             kura.audit.record(user().name, "upload_rejected", name=file.name, reason=rejected.key)
@@ -63,8 +98,9 @@ def upload(files, groups: tuple[str, ...]) -> None:
         accepted.append(target)
     if accepted:
         report = ingest_with_progress(accepted, groups, delete_missing=False, owner=user().name)
-        kura.audit.record(user().name, "upload", files=[str(p) for p in accepted], groups=list(groups),
-                          report=report.to_json())
+        kura.audit.record(
+            user().name, "upload", files=[str(p) for p in accepted], groups=list(groups), report=report.to_json()
+        )
         show_report(report)
 
 
@@ -74,8 +110,14 @@ def resync(folder: str, groups: tuple[str, ...], allow_widening: bool) -> None:
         st.error(t("folder_missing", path=folder))
         return
     report = ingest_with_progress([path], groups, delete_missing=True, allow_widening=allow_widening)
-    kura.audit.record(user().name, "resync", folder=str(path.resolve()), groups=list(groups),
-                      allow_widening=allow_widening, report=report.to_json())
+    kura.audit.record(
+        user().name,
+        "resync",
+        folder=str(path.resolve()),
+        groups=list(groups),
+        allow_widening=allow_widening,
+        report=report.to_json(),
+    )
     show_report(report)
 
 
@@ -102,9 +144,19 @@ if not records:
     st.caption(t("no_documents"))
 else:
     st.dataframe(
-        [{"title": r.title, "file": r.path, "status": r.status, "passages": r.chunks, "groups": ", ".join(r.groups),
-          "error": r.error or ""} for r in records],
-        width="stretch", hide_index=True,
+        [
+            {
+                "title": r.title,
+                "file": r.path,
+                "status": r.status,
+                "passages": r.chunks,
+                "groups": ", ".join(r.groups),
+                "error": r.error or "",
+            }
+            for r in records
+        ],
+        width="stretch",
+        hide_index=True,
     )
     by_path = {r.path: r for r in records}
     with st.form("delete"):

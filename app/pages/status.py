@@ -13,10 +13,16 @@ report = check_health(kura)
 st.text(t("status_chunks", count=report["chunks"], documents=report["documents"], version=version()))
 # Everyone may see whether each part answers; only admins see addresses, model files and settings.
 st.dataframe(
-    [{t("status_component"): part, "": t("status_ok") if state["ok"] else t("status_down"),
-      **({"detail": state["detail"]} if user().admin else {})}
-     for part, state in report["health"].items()],
-    width="stretch", hide_index=True,
+    [
+        {
+            t("status_component"): part,
+            "": t("status_ok") if state["ok"] else t("status_down"),
+            **({"detail": state["detail"]} if user().admin else {}),
+        }
+        for part, state in report["health"].items()
+    ],
+    width="stretch",
+    hide_index=True,
 )
 if user().admin:
     with st.expander("Settings"):

@@ -19,9 +19,16 @@ def chromium(*extra_args: str):
         pytest.skip(f"{CHROMIUM} is missing: apt-get install chromium (.ci/run does)")
     with playwright_api.sync_playwright() as playwright:
         browser = playwright.chromium.launch(
-            executable_path=CHROMIUM, headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-background-networking", "--disable-dev-shm-usage",
-                  *extra_args])
+            executable_path=CHROMIUM,
+            headless=True,
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-dev-shm-usage",
+                *extra_args,
+            ],
+        )
         try:
             yield browser
         finally:

@@ -76,8 +76,12 @@ def test_group_settings_read_as_comma_lists_or_json(monkeypatch):
 
 def test_an_invalid_setting_is_named_without_a_traceback(env, monkeypatch):
     monkeypatch.setenv("KURA_TOP_K", "ten")
-    result = subprocess.run([sys.executable, "-c", "from app.cli import main; main()", "status"],
-                            capture_output=True, text=True, timeout=120)
+    result = subprocess.run(
+        [sys.executable, "-c", "from app.cli import main; main()", "status"],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
     assert result.returncode == 2 and "Traceback" not in result.stdout + result.stderr
     said = " ".join((result.stdout + result.stderr).split())
     assert "KURA_ setting is invalid" in said and "top_k" in said
@@ -124,8 +128,10 @@ def test_batch_answers_one_json_line_per_question(env, tmp_path):
     result = runner.invoke(cli, ["ask", "--batch", str(questions), "--json"])
     assert result.exit_code == 0, result.output
     lines = [json.loads(line) for line in result.stdout.splitlines()]
-    assert [line["question"] for line in lines] == ["How long are deleted files kept on Starter?",
-                                                    "What is the maximum file size?"]
+    assert [line["question"] for line in lines] == [
+        "How long are deleted files kept on Starter?",
+        "What is the maximum file size?",
+    ]
     assert "30 days" in lines[0]["citations"][0]["quote"] and "50 GB" in lines[1]["citations"][0]["quote"]
 
 
@@ -140,7 +146,7 @@ def test_status_masks_secrets(env, monkeypatch):
 
 def test_store_in_use_exits_with_a_clear_message(env, kura, monkeypatch):
     monkeypatch.setenv("KURA_HOME", str(kura.settings.home))
-    kura.store  # this process now owns the embedded store
+    _ = kura.store  # this process now owns the embedded store
     result = runner.invoke(cli, ["search", "anything"])
     assert result.exit_code == 2
     assert "in use by process" in result.stderr
@@ -148,8 +154,13 @@ def test_store_in_use_exits_with_a_clear_message(env, kura, monkeypatch):
 
 def test_console_script_runs_as_a_separate_process(env, tmp_path):
     kura = shutil.which("kura", path=str(sys.prefix + "/bin"))
-    done = subprocess.run([kura, "ingest", str(env / "support"), "--json"], capture_output=True, text=True,
-                          env={"KURA_HOME": str(tmp_path / "proc"), "PATH": "/usr/bin:/bin"}, timeout=300)
+    done = subprocess.run(
+        [kura, "ingest", str(env / "support"), "--json"],
+        capture_output=True,
+        text=True,
+        env={"KURA_HOME": str(tmp_path / "proc"), "PATH": "/usr/bin:/bin"},
+        timeout=300,
+    )
     assert done.returncode == 0, done.stderr
     assert json.loads(done.stdout)["added"] == 2
 
@@ -176,10 +187,17 @@ def test_every_cli_use_case_is_audited_as_the_os_user(env, tmp_path):
     ticket = tmp_path / "ticket.txt"
     ticket.write_text("Subject: Refund\n\nCan I get a refund for my annual plan?")
     gold = tmp_path / "gold.jsonl"
-    gold.write_text('{"question": "How many weeks of parental leave?", "expected_source": "leave-and-time-off.md", '
-                    '"facts": ["16 weeks"]}\n')
-    for args in (["ingest", str(env)], ["search", "parental leave"], ["ask", "How long is parental leave?"],
-                 ["draft", str(ticket)], ["eval", "qa", str(gold)]):
+    gold.write_text(
+        '{"question": "How many weeks of parental leave?", "expected_source": "leave-and-time-off.md", '
+        '"facts": ["16 weeks"]}\n'
+    )
+    for args in (
+        ["ingest", str(env)],
+        ["search", "parental leave"],
+        ["ask", "How long is parental leave?"],
+        ["draft", str(ticket)],
+        ["eval", "qa", str(gold)],
+    ):
         assert runner.invoke(cli, [*args, "--json"]).exit_code == 0, args
     entries = AuditLog(Settings().audit_path).read()
     assert [e["action"] for e in reversed(entries)] == ["ingest", "search", "ask", "draft", "eval_qa"]

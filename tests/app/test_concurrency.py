@@ -21,8 +21,12 @@ from tests.app.conftest import chromium
 from tests.conftest import free_port, require_gguf, running_server
 
 pytestmark = pytest.mark.slow
-QUESTIONS = ["How many weeks of parental leave do parents get?", "What is the hotel limit per night in Tokyo?",
-             "How long are deleted files kept on Starter?", "What should I do when sync is stuck?"]
+QUESTIONS = [
+    "How many weeks of parental leave do parents get?",
+    "What is the hotel limit per night in Tokyo?",
+    "How long are deleted files kept on Starter?",
+    "What should I do when sync is stuck?",
+]
 
 
 def test_sixteen_threads_share_one_local_model_without_a_crash(ingested_samples):
@@ -57,11 +61,18 @@ def personal_copy(tmp_path_factory):
     require_gguf()
     home = tmp_path_factory.mktemp("personal") / "home"
     port = free_port()
-    env = {**os.environ, "KURA_HOME": str(home), "KURA_LLM_BACKEND": "local", "KURA_SINGLE_USER": "1",
-           "KURA_LLM_MAX_TOKENS": "24", "KURA_RATE_LIMIT_PER_MINUTE": "100"}
+    env = {
+        **os.environ,
+        "KURA_HOME": str(home),
+        "KURA_LLM_BACKEND": "local",
+        "KURA_SINGLE_USER": "1",
+        "KURA_LLM_MAX_TOKENS": "24",
+        "KURA_RATE_LIMIT_PER_MINUTE": "100",
+    }
     command = [str(Path(sys.executable).parent / "kura"), "app", "--port", str(port)]
-    with running_server(command, f"http://127.0.0.1:{port}/_stcore/health", home.parent / "app.log", env=env,
-                        cwd=REPO_ROOT) as process:
+    with running_server(
+        command, f"http://127.0.0.1:{port}/_stcore/health", home.parent / "app.log", env=env, cwd=REPO_ROOT
+    ) as process:
         yield port, process
 
 

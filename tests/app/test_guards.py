@@ -11,15 +11,18 @@ import pytest
 from app.guards import RateLimiter, UploadRejected, check_upload, is_local_request, sanitise_filename
 
 
-@pytest.mark.parametrize("name, safe", [
-    ("../../etc/passwd.md", "passwd.md"),
-    ("..\\..\\windows\\system.ini.txt", "system.ini.txt"),
-    (".bashrc.md", "bashrc.md"),
-    ("report; rm -rf ~.PDF", "report_ rm -rf _.pdf"),
-    ("経費精算規程.md", "経費精算規程.md"),
-    ("ｆｕｌｌｗｉｄｔｈ.md", "fullwidth.md"),
-    ("", "upload"),
-])
+@pytest.mark.parametrize(
+    "name, safe",
+    [
+        ("../../etc/passwd.md", "passwd.md"),
+        ("..\\..\\windows\\system.ini.txt", "system.ini.txt"),
+        (".bashrc.md", "bashrc.md"),
+        ("report; rm -rf ~.PDF", "report_ rm -rf _.pdf"),
+        ("経費精算規程.md", "経費精算規程.md"),
+        ("ｆｕｌｌｗｉｄｔｈ.md", "fullwidth.md"),
+        ("", "upload"),
+    ],
+)
 def test_file_names_cannot_escape_the_upload_folder(name, safe):
     assert sanitise_filename(name) == safe
 
@@ -68,13 +71,19 @@ def test_rate_limit_counts_a_sliding_minute_per_user():
     assert limiter.allow("mei", now=60.5) == 0
 
 
-@pytest.mark.parametrize("headers, local", [
-    ({"Host": "localhost:8501"}, True), ({"Host": "127.0.0.1:8501"}, True), ({"Host": "[::1]:8501"}, True),
-    ({"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
-    ({"Host": "attacker.example:8501"}, False), ({"Host": "localhost.attacker.example"}, False),
-    ({"Host": "localhost:8501", "Origin": "http://attacker.example:8501"}, False),
-    ({"Host": "10.0.0.5:8501"}, False),
-])
+@pytest.mark.parametrize(
+    "headers, local",
+    [
+        ({"Host": "localhost:8501"}, True),
+        ({"Host": "127.0.0.1:8501"}, True),
+        ({"Host": "[::1]:8501"}, True),
+        ({"Host": "localhost:8501", "Origin": "http://localhost:8501"}, True),
+        ({"Host": "attacker.example:8501"}, False),
+        ({"Host": "localhost.attacker.example"}, False),
+        ({"Host": "localhost:8501", "Origin": "http://attacker.example:8501"}, False),
+        ({"Host": "10.0.0.5:8501"}, False),
+    ],
+)
 def test_single_user_mode_answers_only_requests_to_and_from_localhost(headers, local):
     """DNS rebinding: a remote page whose name now resolves to 127.0.0.1 sends its own Host and Origin."""
     assert is_local_request(headers) is local

@@ -104,8 +104,9 @@ def test_an_employee_asks_and_sees_the_cited_passage(home):
 def test_a_follow_up_is_searched_with_the_question_it_follows(home):
     at = ask(open_app(AGENT), "How many weeks of parental leave do parents get?")
     at = ask(at, "Can it be split?")
-    assert any("Searched for: How many weeks of parental leave do parents get? Can it be split?" in c.value
-               for c in at.caption)
+    assert any(
+        "Searched for: How many weeks of parental leave do parents get? Can it be split?" in c.value for c in at.caption
+    )
     assert "three blocks" in texts(at)
 
 
@@ -125,7 +126,9 @@ def test_thumbs_down_with_a_comment_is_recorded(home):
 def test_an_agent_drafts_approves_and_the_next_ticket_finds_the_approved_reply(home):
     at = open_app(AGENT, "draft")
     at.text_input(key="ticket_subject").input("Sync stuck")
-    at.text_area(key="ticket_body").input("Hello,\nmy Kumo Sync client has been stuck at 99% for two days.\nThanks, Mei")
+    at.text_area(key="ticket_body").input(
+        "Hello,\nmy Kumo Sync client has been stuck at 99% for two days.\nThanks, Mei"
+    )
     at.text_input(key="ticket_customer").input("Mei")
     at.button(key="make_draft").click().run()
     assert not at.exception, at.exception
@@ -149,11 +152,13 @@ def test_an_agent_drafts_approves_and_the_next_ticket_finds_the_approved_reply(h
 
 def test_an_admin_uploads_documents_and_bad_ones_are_refused_with_a_reason(home):
     at = open_app(ADMIN, "library")
-    at.file_uploader(key="upload_files").set_value([
-        ("経費精算規程.md", EXPENSES_JA.encode(), "text/markdown"),
-        ("../../etc/evil.exe", b"MZ...", "application/octet-stream"),
-        ("bomb.docx", b"not a zip at all", "application/octet-stream"),
-    ])
+    at.file_uploader(key="upload_files").set_value(
+        [
+            ("経費精算規程.md", EXPENSES_JA.encode(), "text/markdown"),
+            ("../../etc/evil.exe", b"MZ...", "application/octet-stream"),
+            ("bomb.docx", b"not a zip at all", "application/octet-stream"),
+        ]
+    )
     at.text_input(key="upload_groups").input("everyone, finance")
     at.button[0].click().run()
     assert not at.exception, at.exception
@@ -209,14 +214,23 @@ def test_status_page_reports_each_component(home):
 
 
 def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
-    gold = "\n".join(json.dumps(row) for row in [
-        {"question": "How many weeks of parental leave do parents get?", "expected_source": "leave-and-time-off.md",
-         "facts": ["16 weeks"]},
-        {"question": "What is the hotel limit per night in Tokyo?", "expected_source": "expenses-and-travel.md",
-         "facts": ["18,000 yen"]},
-        {"question": "Who won the 1998 football world cup?", "expected_source": None},
-    ]).encode()
-    for run in range(2):
+    gold = "\n".join(
+        json.dumps(row)
+        for row in [
+            {
+                "question": "How many weeks of parental leave do parents get?",
+                "expected_source": "leave-and-time-off.md",
+                "facts": ["16 weeks"],
+            },
+            {
+                "question": "What is the hotel limit per night in Tokyo?",
+                "expected_source": "expenses-and-travel.md",
+                "facts": ["18,000 yen"],
+            },
+            {"question": "Who won the 1998 football world cup?", "expected_source": None},
+        ]
+    ).encode()
+    for _ in range(2):
         at = open_app(ADMIN, "evaluate")
         at.file_uploader(key="gold_file").set_value(("gold.jsonl", gold, "application/json")).run()
         at.button(key="run_eval").click().run()
@@ -256,9 +270,13 @@ def test_without_a_model_the_ask_page_still_shows_the_passages(tmp_path, monkeyp
 
 def test_with_an_identity_provider_configured_sign_in_goes_through_it(home):
     at = AppTest.from_file(MAIN, default_timeout=180)
-    at.secrets["auth"] = {"redirect_uri": "http://localhost:8501/oauth2callback", "cookie_secret": "x" * 32,
-                          "client_id": "kura", "client_secret": "s3cret",
-                          "server_metadata_url": "https://idp.example/.well-known/openid-configuration"}
+    at.secrets["auth"] = {
+        "redirect_uri": "http://localhost:8501/oauth2callback",
+        "cookie_secret": "x" * 32,
+        "client_id": "kura",
+        "client_secret": "s3cret",
+        "server_metadata_url": "https://idp.example/.well-known/openid-configuration",
+    }
     at.run()
     assert not at.exception, at.exception
     assert [b.label for b in at.button] == ["Sign in with your company account"]

@@ -56,8 +56,9 @@ def test_oidc_claims_become_groups_and_language():
 
 def test_the_cli_adds_users_without_the_password_on_the_command_line(tmp_path, monkeypatch):
     monkeypatch.setenv("KURA_HOME", str(tmp_path))
-    result = CliRunner().invoke(cli, ["users", "add", "ken", "--groups", "sales", "--admin", "--password-stdin"],
-                                input="a long password\n")
+    result = CliRunner().invoke(
+        cli, ["users", "add", "ken", "--groups", "sales", "--admin", "--password-stdin"], input="a long password\n"
+    )
     assert result.exit_code == 0, result.output
     assert "groups sales, kura-admins (admin)" in result.output
     assert UserStore(tmp_path / "users.json", ADMIN_GROUPS).authenticate("ken", "a long password").admin

@@ -51,8 +51,11 @@ def test_changing_an_acl_regroups_without_reembedding(kura, tmp_path):
     (folder / "policies" / ".kura-acl").write_text("hr\n")
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert (report.regrouped, report.updated, report.chunks) == (5, 0, 0), "no document was parsed or embedded"
-    leave = [h for h in kura.retriever.search("parental leave weeks", AccessScope(("everyone",)), k=10)
-             if "policies" in h.chunk.source]
+    leave = [
+        h
+        for h in kura.retriever.search("parental leave weeks", AccessScope(("everyone",)), k=10)
+        if "policies" in h.chunk.source
+    ]
     assert leave == [], "revoked on the very next query"
     hits = kura.retriever.search("parental leave weeks", AccessScope(("hr",)), k=3)
     assert hits and all(h.chunk.groups == ("hr",) for h in hits)
@@ -120,7 +123,8 @@ def test_links_never_carry_a_file_into_other_groups_or_out_of_the_library(kura, 
     assert str(kb / "exec" / "board.md") in paths and str(public / "board-link.md") not in paths
     assert "KESTREL" not in readable(kura, ("everyone",)) and "root:" not in readable(kura, ("everyone",), "root bin")
     assert "bcrypt" not in readable(kura, ("everyone",), "password_hash mei") and "90 million" not in readable(
-        kura, ("everyone",), "CEO salary")
+        kura, ("everyone",), "CEO salary"
+    )
     assert "KESTREL" in readable(kura, ("exec",))
 
     # ingesting the public folder alone: the link now leaves what is ingested
@@ -158,8 +162,9 @@ def test_other_groups_on_a_resync_never_widen_a_document_silently(kura, tmp_path
     kb = library(tmp_path)
     kura.ingestor.ingest([kb / "public"], groups=("staff",))
     report = kura.ingestor.ingest([kb / "public"], groups=("staff", "contractors"))
-    assert report.held == [{"path": str(kb / "public" / "cafeteria.md"), "groups": ["staff"],
-                            "wanted": ["staff", "contractors"]}]
+    assert report.held == [
+        {"path": str(kb / "public" / "cafeteria.md"), "groups": ["staff"], "wanted": ["staff", "contractors"]}
+    ]
     assert "miso" not in readable(kura, ("contractors",), "cafeteria miso soup")
     report = kura.ingestor.ingest([kb / "public"], groups=("staff", "contractors"), allow_widening=True)
     assert report.regrouped == 1 and "miso" in readable(kura, ("contractors",), "cafeteria miso soup")
@@ -211,8 +216,13 @@ def test_an_acl_that_cannot_be_read_fails_closed_for_its_folder(kura, tmp_path, 
     else:  # root reads everything: the refusal a normal user gets is injected
         acl.write_text("exec\n")
         real_read = Path.read_bytes
-        monkeypatch.setattr(Path, "read_bytes", lambda self: (_ for _ in ()).throw(PermissionError(13, "denied"))
-                            if self.name == ".kura-acl" else real_read(self))
+        monkeypatch.setattr(
+            Path,
+            "read_bytes",
+            lambda self: (
+                (_ for _ in ()).throw(PermissionError(13, "denied")) if self.name == ".kura-acl" else real_read(self)
+            ),
+        )
     report = kura.ingestor.ingest([kb], groups=("everyone",), allow_widening=True)
     failed = failures(report)
     assert set(failed) == {"board.md", "plans.md"} and all(".kura-acl" in reason for reason in failed.values())
@@ -230,7 +240,10 @@ def test_an_acl_that_names_no_group_is_warned_about(kura, tmp_path):
     kb = library(tmp_path)
     (kb / "public" / ".kura-acl").write_text("# nobody yet\n")
     report = kura.ingestor.ingest([kb], groups=("everyone",))
-    assert report.warnings == [{"path": str(kb / "public" / ".kura-acl"),
-                                "warning": "this access rules file names no group: nobody can read the documents "
-                                           "below it"}]
+    assert report.warnings == [
+        {
+            "path": str(kb / "public" / ".kura-acl"),
+            "warning": "this access rules file names no group: nobody can read the documents below it",
+        }
+    ]
     assert "miso" not in readable(kura, ("everyone",), "cafeteria miso soup")

@@ -9,12 +9,19 @@ from tests.conftest import SAMPLES
 
 def test_offsets_point_into_the_full_text(embedder):
     doc = parse(SAMPLES / "product" / "kumo-sync-faq.md")
-    chunks = chunk_document(doc, doc_id="d1", source="faq.md", groups=("everyone",), chunk_tokens=60,
-                            chunk_overlap=10, tokenize=embedder.model.tokenizer.tokenize)
+    chunks = chunk_document(
+        doc,
+        doc_id="d1",
+        source="faq.md",
+        groups=("everyone",),
+        chunk_tokens=60,
+        chunk_overlap=10,
+        tokenize=embedder.model.tokenizer.tokenize,
+    )
     text = full_text(doc)
     assert len(chunks) > len(doc.sections) / 2
     for chunk in chunks:
-        assert text[chunk.start:chunk.end] == chunk.text
+        assert text[chunk.start : chunk.end] == chunk.text
         assert chunk.groups == ("everyone",)
     assert [c.position for c in chunks] == list(range(len(chunks)))
 
@@ -22,8 +29,15 @@ def test_offsets_point_into_the_full_text(embedder):
 def test_long_sections_are_split_within_the_token_budget(embedder):
     sentence = "Every employee receives a company laptop with full-disk encryption enabled. "
     doc = ParsedDocument("Long", [Section(sentence * 60, heading="Long > Laptops", page=3)])
-    chunks = chunk_document(doc, doc_id="d2", source="long.md", groups=(), chunk_tokens=100, chunk_overlap=20,
-                            tokenize=embedder.model.tokenizer.tokenize)
+    chunks = chunk_document(
+        doc,
+        doc_id="d2",
+        source="long.md",
+        groups=(),
+        chunk_tokens=100,
+        chunk_overlap=20,
+        tokenize=embedder.model.tokenizer.tokenize,
+    )
     assert len(chunks) >= 8
     assert all(embedder.count_tokens(c.text) <= 100 for c in chunks)
     assert {c.page for c in chunks} == {3} and {c.heading for c in chunks} == {"Long > Laptops"}
@@ -31,6 +45,13 @@ def test_long_sections_are_split_within_the_token_budget(embedder):
 
 def test_chunk_ids_are_deterministic(embedder):
     doc = parse(SAMPLES / "support" / "sync-stuck.md")
-    make = lambda: chunk_document(doc, doc_id="same", source="s.md", groups=(), chunk_tokens=80, chunk_overlap=10,  # noqa: E731
-                                  tokenize=embedder.model.tokenizer.tokenize)
+    make = lambda: chunk_document(
+        doc,
+        doc_id="same",
+        source="s.md",
+        groups=(),
+        chunk_tokens=80,
+        chunk_overlap=10,  # noqa: E731
+        tokenize=embedder.model.tokenizer.tokenize,
+    )
     assert [c.chunk_id for c in make()] == [c.chunk_id for c in make()]

@@ -25,8 +25,12 @@ KURA = str(Path(sys.executable).parent / "kura")
 
 
 def ingest(home: Path, folder: Path) -> subprocess.Popen:
-    return subprocess.Popen([KURA, "ingest", str(folder), "--json"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)})
+    return subprocess.Popen(
+        [KURA, "ingest", str(folder), "--json"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+    )
 
 
 def finished(home: Path, folder: Path) -> dict:
@@ -41,8 +45,12 @@ def state(home: Path) -> tuple[dict, int]:
     manifest = Manifest(home / "manifest.sqlite3")
     documents = {r.path: (r.status, r.chunks) for r in manifest.all()}
     manifest.close()
-    status = subprocess.run([KURA, "status", "--json"], capture_output=True, text=True,
-                            env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)})
+    status = subprocess.run(
+        [KURA, "status", "--json"],
+        capture_output=True,
+        text=True,
+        env={"KURA_HOME": str(home), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+    )
     return documents, json.loads(status.stdout)["chunks"]
 
 
@@ -51,8 +59,9 @@ def new_versions(folder: Path, round_: int) -> None:
     leave = folder / "policies" / "leave-and-time-off.md"
     leave.write_text(f"# Leave and Time Off (v{round_})\n\nShort now: ask HR.\n")
     faq = folder / "product" / "kumo-sync-faq.md"
-    faq.write_text(faq.read_text() + "\n" + "\n".join(f"## Extra {round_}.{i}\n\nMore answers {i}. " * 3
-                                                      for i in range(20)))
+    faq.write_text(
+        faq.read_text() + "\n" + "\n".join(f"## Extra {round_}.{i}\n\nMore answers {i}. " * 3 for i in range(20))
+    )
     (folder / f"notes-{round_}.md").write_text(f"# Notes {round_}\n\n" + "A line of notes. " * 400)
 
 

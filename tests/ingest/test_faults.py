@@ -44,11 +44,20 @@ def test_a_file_name_that_is_not_utf8_fails_alone(kura, tmp_path):
 
 def test_a_file_with_too_many_passages_fails_with_a_reason_and_the_batch_goes_on(kura, tmp_path):
     folder = copy_samples(tmp_path)
-    (folder / "huge.md").write_text("# Huge\n\n" + "\n\n".join(f"Paragraph {i} says something new about topic {i} "
-                                                                 "in enough words to fill a passage." * 8
-                                                                 for i in range(40)))
-    limited = Ingestor(store=kura.store, embedder=kura.embedder, sparse=kura.sparse, manifest=kura.manifest,
-                       options=ChunkingOptions(200, 40, max_chunks_per_file=20))
+    (folder / "huge.md").write_text(
+        "# Huge\n\n"
+        + "\n\n".join(
+            f"Paragraph {i} says something new about topic {i} in enough words to fill a passage." * 8
+            for i in range(40)
+        )
+    )
+    limited = Ingestor(
+        store=kura.store,
+        embedder=kura.embedder,
+        sparse=kura.sparse,
+        manifest=kura.manifest,
+        options=ChunkingOptions(200, 40, max_chunks_per_file=20),
+    )
     report = limited.ingest([folder], groups=("everyone",))
     assert report.added == 8 and [Path(f["path"]).name for f in report.failed] == ["huge.md"]
     assert "more than the 20 allowed per file (KURA_MAX_CHUNKS_PER_FILE)" in report.failed[0]["error"]
@@ -68,15 +77,26 @@ def test_an_unreadable_subfolder_is_an_error_never_a_deletion(kura, tmp_path, mo
     monkeypatch.setattr(os, "scandir", scandir)
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert report.deleted == 0
-    assert report.failed == [{"path": policies, "error": "permission denied: kura cannot read this folder; the "
-                              "documents indexed from it are kept until it can be read again"}]
+    assert report.failed == [
+        {
+            "path": policies,
+            "error": "permission denied: kura cannot read this folder; the "
+            "documents indexed from it are kept until it can be read again",
+        }
+    ]
     assert any("policies" in h.chunk.source for h in kura.retriever.search("parental leave", EVERYONE, k=5))
 
 
 def test_too_little_free_disk_stops_before_writing_with_a_clear_message(kura, tmp_path):
     folder = copy_samples(tmp_path)
-    cramped = Ingestor(store=kura.store, embedder=kura.embedder, sparse=kura.sparse, manifest=kura.manifest,
-                       state_dir=kura.settings.home, min_free_mb=10 ** 9)  # a petabyte: never free
+    cramped = Ingestor(
+        store=kura.store,
+        embedder=kura.embedder,
+        sparse=kura.sparse,
+        manifest=kura.manifest,
+        state_dir=kura.settings.home,
+        min_free_mb=10**9,
+    )  # a petabyte: never free
     with pytest.raises(DiskFullError, match=r"MB free on the disk of .*KURA_MIN_FREE_MB.*free some space"):
         cramped.ingest([folder], groups=("everyone",))
     assert kura.manifest.all() == [] and kura.store.count() == 0, "nothing half-written"
@@ -117,8 +137,9 @@ def test_an_empty_server_behind_an_old_manifest_is_filled_again(kura, tmp_path):
     folder = copy_samples(tmp_path)
     kura.ingestor.ingest([folder], groups=("everyone",))
     empty = ServerStore(QdrantClient(path=str(tmp_path / "new-server")), "kura", kura.embedder.dim, "new server")
-    report = Ingestor(store=empty, embedder=kura.embedder, sparse=kura.sparse,
-                      manifest=kura.manifest).ingest([folder], groups=("everyone",))
+    report = Ingestor(store=empty, embedder=kura.embedder, sparse=kura.sparse, manifest=kura.manifest).ingest(
+        [folder], groups=("everyone",)
+    )
     assert report.repaired == 8 and empty.count() == sum(r.chunks for r in kura.manifest.all())
     empty.close()
 
@@ -126,8 +147,13 @@ def test_an_empty_server_behind_an_old_manifest_is_filled_again(kura, tmp_path):
 def test_new_chunking_settings_reindex_what_they_shape(kura, tmp_path):
     folder = copy_samples(tmp_path)
     first = kura.ingestor.ingest([folder], groups=("everyone",))
-    smaller = Ingestor(store=kura.store, embedder=kura.embedder, sparse=kura.sparse, manifest=kura.manifest,
-                       options=ChunkingOptions(chunk_tokens=100, chunk_overlap=20))
+    smaller = Ingestor(
+        store=kura.store,
+        embedder=kura.embedder,
+        sparse=kura.sparse,
+        manifest=kura.manifest,
+        options=ChunkingOptions(chunk_tokens=100, chunk_overlap=20),
+    )
     report = smaller.ingest([folder], groups=("everyone",))
     assert report.updated == 8 and report.chunks > first.chunks
     assert smaller.ingest([folder], groups=("everyone",)).unchanged == 8

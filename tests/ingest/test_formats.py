@@ -44,23 +44,29 @@ def test_spreadsheet_rows_keep_their_column_names_and_sheet(tmp_path):
         sheet.append([f"City {i}", i, 2000 + i % 20])
     book.save(tmp_path / "offices.xlsx")
     sections = parse(tmp_path / "offices.xlsx").sections
-    assert [s.heading for s in sections] == ["Sheet Offices > rows 2-41", "Sheet Offices > rows 42-81",
-                                             "Sheet Offices > rows 82-91"]
+    assert [s.heading for s in sections] == [
+        "Sheet Offices > rows 2-41",
+        "Sheet Offices > rows 42-81",
+        "Sheet Offices > rows 82-91",
+    ]
     assert sections[0].text.splitlines()[0] == "City: City 0 | Staff: 0 | Opened: 2000"
 
 
-@pytest.mark.parametrize("name, content", [("prices.csv", "plan;price\nTeam;1200\n"),
-                                           ("prices.tsv", "plan\tprice\nTeam\t1200\n")])
+@pytest.mark.parametrize(
+    "name, content", [("prices.csv", "plan;price\nTeam;1200\n"), ("prices.tsv", "plan\tprice\nTeam\t1200\n")]
+)
 def test_csv_and_tsv_are_read_with_their_delimiter(tmp_path, name, content):
     (tmp_path / name).write_text(content, encoding="cp1252")
     assert parse(tmp_path / name).sections[0].text == "plan: Team | price: 1200"
 
 
 def test_odt_headings_and_paragraphs(tmp_path):
-    content = ('<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
-               'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
-               '<text:h text:outline-level="1">Travel</text:h><text:p>Book trains early.</text:p>'
-               '</office:text></office:body></office:document-content>')
+    content = (
+        '<office:document-content xmlns:office="urn:oasis:names:tc:opendocument:xmlns:office:1.0" '
+        'xmlns:text="urn:oasis:names:tc:opendocument:xmlns:text:1.0"><office:body><office:text>'
+        '<text:h text:outline-level="1">Travel</text:h><text:p>Book trains early.</text:p>'
+        "</office:text></office:body></office:document-content>"
+    )
     with zipfile.ZipFile(tmp_path / "travel.odt", "w") as archive:
         archive.writestr("content.xml", content)
     (section,) = parse(tmp_path / "travel.odt").sections
@@ -69,11 +75,16 @@ def test_odt_headings_and_paragraphs(tmp_path):
 
 def test_epub_chapters_in_reading_order(tmp_path):
     with zipfile.ZipFile(tmp_path / "book.epub", "w") as archive:
-        archive.writestr("META-INF/container.xml", '<container><rootfiles><rootfile full-path="OEBPS/book.opf"/>'
-                                                   '</rootfiles></container>')
-        archive.writestr("OEBPS/book.opf", '<package><metadata><title>Guide</title></metadata><manifest>'
-                                           '<item id="b" href="b.xhtml"/><item id="a" href="a.xhtml"/></manifest>'
-                                           '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>')
+        archive.writestr(
+            "META-INF/container.xml",
+            '<container><rootfiles><rootfile full-path="OEBPS/book.opf"/></rootfiles></container>',
+        )
+        archive.writestr(
+            "OEBPS/book.opf",
+            "<package><metadata><title>Guide</title></metadata><manifest>"
+            '<item id="b" href="b.xhtml"/><item id="a" href="a.xhtml"/></manifest>'
+            '<spine><itemref idref="a"/><itemref idref="b"/></spine></package>',
+        )
         archive.writestr("OEBPS/a.xhtml", "<html><body><h1>One</h1><p>First chapter.</p></body></html>")
         archive.writestr("OEBPS/b.xhtml", "<html><body><h1>Two</h1><p>Second chapter.</p></body></html>")
     document = parse(tmp_path / "book.epub")

@@ -19,15 +19,22 @@ pytestmark = [pytest.mark.slow, pytest.mark.timeout(1500)]
 
 
 def kura(home: Path, embedder: Path, *args: str) -> subprocess.CompletedProcess:
-    return subprocess.run([str(Path(sys.executable).parent / "kura"), *args], capture_output=True, text=True,
-                          env={"KURA_HOME": str(home), "KURA_EMBED_MODEL": str(embedder), "PATH": "/usr/bin:/bin",
-                               "HOME": str(home)}, timeout=1500)
+    return subprocess.run(
+        [str(Path(sys.executable).parent / "kura"), *args],
+        capture_output=True,
+        text=True,
+        env={"KURA_HOME": str(home), "KURA_EMBED_MODEL": str(embedder), "PATH": "/usr/bin:/bin", "HOME": str(home)},
+        timeout=1500,
+    )
 
 
 def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp_path, tiny_embedder):
     corpus = shared_path("corpora/formats")
-    files = [p for p in corpus.rglob("*") if p.is_file() and not any(part.startswith(".") for part in
-                                                                     p.relative_to(corpus).parts)]
+    files = [
+        p
+        for p in corpus.rglob("*")
+        if p.is_file() and not any(part.startswith(".") for part in p.relative_to(corpus).parts)
+    ]
     first = kura(tmp_path, tiny_embedder, "ingest", str(corpus), "--json")
     assert first.returncode == 1, first.stderr[-3000:]  # the batch went on; the failed files are listed
     assert "Traceback" not in first.stdout + first.stderr

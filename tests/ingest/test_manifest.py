@@ -29,8 +29,16 @@ def manifest(request, tmp_path):
 
 
 def test_ingested_failed_and_deleted_records(manifest):
-    manifest.record_ingested(doc_id="a", path="/kb/a.md", title="A", content_hash="h1", size=10,
-                             mtime_ns=1_700_000_000_000_000_000, chunks=3, groups=("hr",))
+    manifest.record_ingested(
+        doc_id="a",
+        path="/kb/a.md",
+        title="A",
+        content_hash="h1",
+        size=10,
+        mtime_ns=1_700_000_000_000_000_000,
+        chunks=3,
+        groups=("hr",),
+    )
     manifest.record_failed(doc_id="b", path="/kb/b.pdf", error="the PDF is encrypted", groups=("everyone",))
     a, b = manifest.all()
     assert (a.status, a.chunks, a.groups, a.mtime_ns) == ("ingested", 3, ("hr",), 1_700_000_000_000_000_000)
@@ -39,8 +47,9 @@ def test_ingested_failed_and_deleted_records(manifest):
     manifest.record_failed(doc_id="a", path="/kb/a.md", error="now unreadable", groups=("hr",))
     failed = manifest.get("a")
     assert failed.status == "failed" and failed.content_hash == "h1", "the good version's record is kept"
-    manifest.record_ingested(doc_id="a", path="/kb/a.md", title="A2", content_hash="h2", size=11, mtime_ns=2,
-                             chunks=4, groups=("hr",))
+    manifest.record_ingested(
+        doc_id="a", path="/kb/a.md", title="A2", content_hash="h2", size=11, mtime_ns=2, chunks=4, groups=("hr",)
+    )
     assert (manifest.get("a").status, manifest.get("a").error, manifest.get("a").title) == ("ingested", None, "A2")
     manifest.touch("a", 5)
     assert manifest.get("a").mtime_ns == 5
@@ -65,8 +74,10 @@ def test_two_workers_share_one_postgresql_manifest(postgres_url, tmp_path, embed
     def work(n, path):
         reports[n] = workers[n].ingest([path], groups=("everyone",))
 
-    threads = [threading.Thread(target=work, args=(0, folder / "policies")),
-               threading.Thread(target=work, args=(1, folder / "support"))]
+    threads = [
+        threading.Thread(target=work, args=(0, folder / "policies")),
+        threading.Thread(target=work, args=(1, folder / "support")),
+    ]
     for t in threads:
         t.start()
     for t in threads:

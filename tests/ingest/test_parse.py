@@ -55,8 +55,10 @@ def test_text_in_utf16_and_cp1252_is_decoded(tmp_path):
     utf16 = tmp_path / "notes.txt"
     utf16.write_bytes("Résumé du congé: 25 jours".encode("utf-16"))
     assert "Résumé du congé" in parse(utf16).sections[0].text
-    french = ("Le café crème est servi à la cafétéria du siège. Les employés reçoivent vingt-cinq jours de congés "
-              "payés par année civile; les congés non utilisés peuvent être reportés. Très bien, merci à tous.")
+    french = (
+        "Le café crème est servi à la cafétéria du siège. Les employés reçoivent vingt-cinq jours de congés "
+        "payés par année civile; les congés non utilisés peuvent être reportés. Très bien, merci à tous."
+    )
     assert decode_text(french.encode("cp1252"), utf16) == french
 
 

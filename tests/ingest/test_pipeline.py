@@ -53,8 +53,10 @@ def test_opening_the_embedder_loads_neither_torch_nor_the_model():
     import subprocess
     import sys
 
-    probe = ("import sys; from retrieval.embed import DenseEmbedder; assert DenseEmbedder().dim == 384; "
-             "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules")
+    probe = (
+        "import sys; from retrieval.embed import DenseEmbedder; assert DenseEmbedder().dim == 384; "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
+    )
     subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
 
 
@@ -141,7 +143,9 @@ def test_text_already_indexed_is_never_embedded_again(kura, tmp_path, monkeypatc
 
     assert any("20 weeks" in t for t in texts_for(kura, "how many weeks of parental leave"))
     assert {h.chunk.source for h in kura.retriever.search("ramen canteen", EVERYONE, k=5)} >= {
-        str(folder / "canteen.md"), str(folder / "canteen-copy.md")}
+        str(folder / "canteen.md"),
+        str(folder / "canteen-copy.md"),
+    }
 
 
 def test_deleted_files_leave_the_index_unless_no_delete(kura, tmp_path):
@@ -211,8 +215,9 @@ def test_files_are_embedded_in_batches_and_one_bad_document_fails_alone(kura, tm
 
     assert report.added == 7 and [Path(f["path"]).name for f in report.failed] == ["security-and-devices.md"]
     assert "a chunker bug" in report.failed[0]["error"]
-    assert max(batches) > max(d.chunks for d in kura.manifest.under(str(folder)) if d.status == "ingested"), \
+    assert max(batches) > max(d.chunks for d in kura.manifest.under(str(folder)) if d.status == "ingested"), (
         "several files share one embedding call"
+    )
 
 
 def test_small_text_files_are_read_in_process_and_everything_else_in_a_child(tmp_path, monkeypatch):
@@ -242,7 +247,8 @@ def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_p
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert report.added == 2, "each path may carry different access groups, so both are indexed"
     assert [(Path(d["path"]).name, Path(d["same_as"]).name) for d in report.duplicates] == [
-        ("policy.md", "copy-of-policy.md")]
+        ("policy.md", "copy-of-policy.md")
+    ]
 
 
 def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path, monkeypatch):
@@ -286,7 +292,7 @@ def test_groups_are_stored_on_every_chunk(kura, tmp_path):
 def test_kuras_own_state_is_never_ingested(kura, tmp_path):
     """The fixture's KURA_HOME lives inside tmp_path: ingesting tmp_path must skip it."""
     (tmp_path / "note.md").write_text("# Note\n\nThe canteen serves ramen on Thursdays.\n")
-    kura.store  # creates the embedded store and manifest under KURA_HOME
+    _ = kura.store  # creates the embedded store and manifest under KURA_HOME
     report = kura.ingestor.ingest([tmp_path], groups=("everyone",))
     assert (report.added, report.failed) == (1, [])
 
@@ -370,8 +376,9 @@ def test_parser_libraries_load_before_the_parse_threads_start(tmp_path, tiny_emb
 
     def ingest() -> tuple[dict, dict]:
         """The ingest report, and which thread imported each parser module."""
-        done = subprocess.run([sys.executable, "-c", IMPORTS_BY_THREAD, folder], env=env,
-                              capture_output=True, text=True, timeout=300)
+        done = subprocess.run(
+            [sys.executable, "-c", IMPORTS_BY_THREAD, folder], env=env, capture_output=True, text=True, timeout=300
+        )
         assert done.returncode == 0, done.stderr[-2000:]
         report, importers = done.stdout.strip().splitlines()[-2:]
         return json.loads(report), json.loads(importers)

@@ -52,8 +52,11 @@ def test_resync_of_thousands_of_files_mirrors_the_folder(tmp_path, tiny_embedder
         remaining = FILES - 600 + 150
         assert kura.store.count() == remaining == len([r for r in kura.manifest.all() if r.status == "ingested"])
         gone, changed = sorted(deleted)[0], sorted(edited)[0]
-        assert not [h for h in kura.retriever.search(f"note{gone}x", EVERYONE, k=5, mode="sparse")
-                    if h.chunk.text.count(f"note{gone}x")]
+        assert not [
+            h
+            for h in kura.retriever.search(f"note{gone}x", EVERYONE, k=5, mode="sparse")
+            if h.chunk.text.count(f"note{gone}x")
+        ]
         assert kura.retriever.search(f"note{changed}xv2", EVERYONE, k=1, mode="sparse")[0].chunk.text.count("xv2")
 
         third = kura.ingestor.ingest([folder], groups=("everyone",))

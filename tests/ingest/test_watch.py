@@ -47,8 +47,9 @@ def test_a_watched_folder_follows_additions_edits_and_deletions(kura, tmp_path):
         assert all(not r.failed for r in reports)
 
         note.write_text("# Canteen\n\nThe canteen serves curry on Fridays.\n")
-        assert wait_for(lambda: any("curry" in h.chunk.text for h in
-                                    kura.retriever.search("canteen curry", EVERYONE, k=3)))
+        assert wait_for(
+            lambda: any("curry" in h.chunk.text for h in kura.retriever.search("canteen curry", EVERYONE, k=3))
+        )
         note.unlink()
         assert wait_for(lambda: "canteen.md" not in sources(kura, "what does the canteen serve"))
 
@@ -63,12 +64,16 @@ def test_kura_watch_reports_each_sync_and_stops_on_ctrl_c(tmp_path):
     folder = tmp_path / "kb"
     folder.mkdir()
     (folder / "a.md").write_text("# A\n\nAlpha.\n")
-    process = subprocess.Popen([str(Path(sys.executable).parent / "kura"), "watch", str(folder), "--quiet", "0.5"],
-                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
-                               env={"KURA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"},
-                               # as from a terminal: a run started in the background (nohup, CI) ignores SIGINT,
-                               # and children would inherit that and never see the Ctrl-C this test sends
-                               preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL))
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "kura"), "watch", str(folder), "--quiet", "0.5"],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+        env={"KURA_HOME": str(tmp_path / "home"), "PATH": "/usr/bin:/bin"},
+        # as from a terminal: a run started in the background (nohup, CI) ignores SIGINT,
+        # and children would inherit that and never see the Ctrl-C this test sends
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
+    )
     try:
         first = json.loads(process.stdout.readline())
         assert first["event"] == "synced" and first["added"] == 1

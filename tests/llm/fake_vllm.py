@@ -20,8 +20,10 @@ RECORDINGS = Path(__file__).parent / "recordings"
 BROKEN_REPLIES = {
     "not-json": ("text/html", b"<html><body>502 Bad Gateway</body></html>"),
     "empty-object": ("application/json", b"{}"),
-    "no-choices": ("application/json", b'{"id": "x", "object": "chat.completion", "created": 0, "model": "m", '
-                                       b'"choices": []}'),
+    "no-choices": (
+        "application/json",
+        b'{"id": "x", "object": "chat.completion", "created": 0, "model": "m", "choices": []}',
+    ),
 }
 
 
@@ -62,8 +64,11 @@ class _Handler(BaseHTTPRequestHandler):
         if model == "http-500":
             return self._send(500, "application/json", b'{"error":{"message":"CUDA out of memory","code":500}}')
         if model == "missing-model":
-            return self._send(404, "application/json",
-                              b'{"object":"error","message":"The model `missing-model` does not exist.","code":404}')
+            return self._send(
+                404,
+                "application/json",
+                b'{"object":"error","message":"The model `missing-model` does not exist.","code":404}',
+            )
         if model == "slow":
             time.sleep(self.server.slow_seconds)
             return self._send(200, "application/json", b"{}")
@@ -83,11 +88,18 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _say(self, text: str, stream: bool) -> None:
         if not stream:
-            reply = {"id": "say", "object": "chat.completion", "created": 0, "model": "say", "choices": [
-                {"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}]}
+            reply = {
+                "id": "say",
+                "object": "chat.completion",
+                "created": 0,
+                "model": "say",
+                "choices": [{"index": 0, "message": {"role": "assistant", "content": text}, "finish_reason": "stop"}],
+            }
             return self._send(200, "application/json", json.dumps(reply).encode())
-        events = [{"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]},
-                  {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}]
+        events = [
+            {"choices": [{"index": 0, "delta": {"content": text}, "finish_reason": None}]},
+            {"choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]},
+        ]
         chunk = {"id": "say", "object": "chat.completion.chunk", "created": 0, "model": "say"}
         payload = "".join(f"data: {json.dumps({**chunk, **event})}\n\n" for event in events) + "data: [DONE]\n\n"
         return self._send(200, "text/event-stream", payload.encode())

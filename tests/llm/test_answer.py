@@ -25,8 +25,9 @@ class FailingBackend:
 
 
 def test_extractive_answer_quotes_and_cites_the_right_sentence(ingested_samples):
-    answer = ingested_samples.answerer("extractive").ask("How many days of paid time off do full-time employees get?",
-                                                         EVERYONE)
+    answer = ingested_samples.answerer("extractive").ask(
+        "How many days of paid time off do full-time employees get?", EVERYONE
+    )
     assert not answer.abstained and answer.backend == "extractive"
     first = answer.citations[0]
     assert first.source.endswith("leave-and-time-off.md")
@@ -43,8 +44,9 @@ def test_citations_from_a_pdf_carry_the_page(ingested_samples):
 
 def test_unrelated_question_abstains_without_calling_the_model(ingested_samples):
     FailingBackend.calls = 0
-    answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, FailingBackend(),
-                        AnswerOptions(abstain_below=0.3))
+    answerer = Answerer(
+        ingested_samples.retriever, ingested_samples.embedder, FailingBackend(), AnswerOptions(abstain_below=0.3)
+    )
     answer = answerer.ask("What is the boiling point of liquid nitrogen on Neptune?", EVERYONE)
     assert answer.abstained and answer.answer == ABSTAIN_MESSAGE and answer.citations == []
     assert FailingBackend.calls == 0
@@ -59,8 +61,12 @@ def test_abstaining_looks_at_the_best_passage_and_the_context_keeps_weaker_suppo
     assert best > support  # the refund rule, then weaker passages from the same article and elsewhere
 
     def ask(abstain_below, context_below):
-        answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, None,
-                            AnswerOptions(abstain_below=abstain_below, context_below=context_below))
+        answerer = Answerer(
+            ingested_samples.retriever,
+            ingested_samples.embedder,
+            None,
+            AnswerOptions(abstain_below=abstain_below, context_below=context_below),
+        )
         return answerer.ask(question, EVERYONE)
 
     answer = ask(abstain_below=best - 0.01, context_below=support - 0.01)

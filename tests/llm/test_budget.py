@@ -9,8 +9,10 @@ from retrieval import Chunk, SearchHit
 
 
 def hits(n: int, words: int) -> list[SearchHit]:
-    return [SearchHit(Chunk(f"d{i}", 0, f"passage {i} " + "lorem ipsum " * words, f"/kb/{i}.md", "T"), 1.0 - i / 10)
-            for i in range(n)]
+    return [
+        SearchHit(Chunk(f"d{i}", 0, f"passage {i} " + "lorem ipsum " * words, f"/kb/{i}.md", "T"), 1.0 - i / 10)
+        for i in range(n)
+    ]
 
 
 def test_the_o200k_vocabulary_is_available_offline():

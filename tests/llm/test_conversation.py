@@ -30,8 +30,10 @@ def test_follow_ups_are_recognised_in_english_and_japanese():
 
 
 def test_a_new_question_is_searched_as_asked():
-    assert standalone_question("What is the hotel limit per night in Tokyo?", [FIRST]) == \
-        "What is the hotel limit per night in Tokyo?"
+    assert (
+        standalone_question("What is the hotel limit per night in Tokyo?", [FIRST])
+        == "What is the hotel limit per night in Tokyo?"
+    )
     assert standalone_question("Can it be split?", []) == "Can it be split?"
 
 

@@ -17,7 +17,10 @@ EVERYONE = AccessScope(("everyone",))
 def test_a_text_ticket_is_read_with_its_fields():
     ticket = Ticket.from_file(TICKETS / "refund.txt")
     assert (ticket.subject, ticket.customer, ticket.product) == (
-        "Refund for our annual plan", "Ms. Tanaka", "Kumo Sync Business")
+        "Refund for our annual plan",
+        "Ms. Tanaka",
+        "Kumo Sync Business",
+    )
     assert ticket.body.startswith("Hello support team,")
 
 
@@ -47,8 +50,10 @@ class ScriptedBackend:
 def test_every_unsupported_sentence_of_a_draft_is_in_the_agents_notes(ingested_samples):
     from llm import Answerer
 
-    reply = ("Annual Kumo Sync subscriptions can be refunded in full within 14 days of purchase [1]. "
-             "We will also add a credit of ¥5,000 to your account within 3 days.")
+    reply = (
+        "Annual Kumo Sync subscriptions can be refunded in full within 14 days of purchase [1]. "
+        "We will also add a credit of ¥5,000 to your account within 3 days."
+    )
     answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, ScriptedBackend(reply))
     draft = Drafter(answerer).draft(Ticket.from_file(TICKETS / "refund.txt"), EVERYONE)
     assert [c.supported for c in draft.claims] == [True, False] and draft.grounded == 0.5
@@ -61,7 +66,10 @@ def test_house_style_from_a_file_frames_the_reply(tmp_path):
     style_file = tmp_path / "style.toml"
     style_file.write_text('greeting = "Dear {customer},"\nsign_off = "Kind regards,\\nAozora Support"\n')
     style = HouseStyle.load(style_file)
-    assert style.frame(Ticket("s", "b", "Ms. Tanaka"), "Body.") == "Dear Ms. Tanaka,\n\nBody.\n\nKind regards,\nAozora Support"
+    assert (
+        style.frame(Ticket("s", "b", "Ms. Tanaka"), "Body.")
+        == "Dear Ms. Tanaka,\n\nBody.\n\nKind regards,\nAozora Support"
+    )
     assert style.frame(Ticket("s", "b"), "Body.").startswith("Hello,")
     style_file.write_text('colour = "blue"\n')
     with pytest.raises(ValueError, match="colour"):

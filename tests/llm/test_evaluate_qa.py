@@ -15,10 +15,16 @@ from retrieval import AccessScope
 from tests.conftest import SAMPLES
 
 GOLD = [
-    {"question": "How many weeks of parental leave do parents get?", "expected_source": "leave-and-time-off.md",
-     "facts": ["16 weeks", "three blocks"]},
-    {"question": "What is the hotel limit per night in Tokyo?", "expected_source": "expenses-and-travel.md",
-     "facts": ["18,000 yen"]},
+    {
+        "question": "How many weeks of parental leave do parents get?",
+        "expected_source": "leave-and-time-off.md",
+        "facts": ["16 weeks", "three blocks"],
+    },
+    {
+        "question": "What is the hotel limit per night in Tokyo?",
+        "expected_source": "expenses-and-travel.md",
+        "facts": ["18,000 yen"],
+    },
     {"question": "What is the airspeed velocity of an unladen swallow on Mars?", "expected_source": None},
 ]
 

@@ -6,14 +6,16 @@ import pytest
 
 from llm.harmony import HarmonyFilter
 
-RAW = ("<|channel|>analysis<|message|>User asks about leave. Source 1 says 16 weeks.<|end|>"
-       "<|start|>assistant<|channel|>final<|message|>Parents get 16 weeks [1].<|return|>")
+RAW = (
+    "<|channel|>analysis<|message|>User asks about leave. Source 1 says 16 weeks.<|end|>"
+    "<|start|>assistant<|channel|>final<|message|>Parents get 16 weeks [1].<|return|>"
+)
 
 
 def run(text: str, size: int) -> tuple[str, str]:
     harmony, answer, reasoning = HarmonyFilter(), "", ""
     for start in range(0, len(text), size):
-        a, r = harmony.feed(text[start:start + size])
+        a, r = harmony.feed(text[start : start + size])
         answer, reasoning = answer + a, reasoning + r
     a, r = harmony.flush()
     return answer + a, reasoning + r

@@ -18,8 +18,16 @@ def hit(text: str) -> SearchHit:
 
 def test_control_tokens_are_removed():
     cleaned = neutralise(INJECTION)
-    for token in ("<|end|>", "<|start|>", "<|message|>", "<|im_start|>", "[INST]", "<<SYS>>", "<|channel|>",
-                  "<|return|>"):
+    for token in (
+        "<|end|>",
+        "<|start|>",
+        "<|message|>",
+        "<|im_start|>",
+        "[INST]",
+        "<<SYS>>",
+        "<|channel|>",
+        "<|return|>",
+    ):
         assert token not in cleaned
     assert "Refunds within 14 days." in cleaned
 

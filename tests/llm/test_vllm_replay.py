@@ -114,8 +114,9 @@ def test_retries_fit_inside_the_timeout(ingested_samples, server):
 
 @pytest.mark.parametrize("stream", [True, False])
 @pytest.mark.parametrize("reply", ["not-json", "empty-object", "no-choices"])
-def test_a_reply_that_is_no_chat_completion_is_a_clear_error_and_keeps_the_citations(ingested_samples, server,
-                                                                                      reply, stream):
+def test_a_reply_that_is_no_chat_completion_is_a_clear_error_and_keeps_the_citations(
+    ingested_samples, server, reply, stream
+):
     result = answer(ingested_samples, server, reply, stream=stream)
     assert result.error and ("malformed" in result.error or "empty answer" in result.error), result.error
     assert result.citations and "16 weeks" in result.citations[0].quote

@@ -27,8 +27,11 @@ def test_int8_vectors_agree_with_torch_and_rank_the_same_passages(int8, embedder
     assert quantised.shape == reference.shape == (4, 384)
     assert np.allclose(np.linalg.norm(quantised, axis=1), 1.0, atol=1e-5)
     assert (quantised * reference).sum(axis=1).min() > 0.97
-    for question, expected in [("how long is parental leave", 0), ("daily meal allowance on trips", 2),
-                               ("sync hangs preparing index", 3)]:
+    for question, expected in [
+        ("how long is parental leave", 0),
+        ("daily meal allowance on trips", 2),
+        ("sync hangs preparing index", 3),
+    ]:
         assert int(np.argmax(int8.embed([question])[0] @ quantised.T)) == expected
 
 
@@ -78,4 +81,7 @@ def test_a_model_the_int8_path_cannot_pool_is_refused_with_the_fix(tmp_path, tin
     SentenceTransformer(modules=[transformer, models.Pooling(32, "cls")]).save(str(cls_pooled))
     with pytest.raises(ValueError, match="KURA_EMBED_BACKEND=torch"):
         DenseEmbedder(cls_pooled, backend="onnx-int8", cache_dir=tmp_path / "models").embed(["text"])
-    assert DenseEmbedder(tiny_embedder, backend="onnx-int8", cache_dir=tmp_path / "models").embed(["text"]).shape == (1, 32)
+    assert DenseEmbedder(tiny_embedder, backend="onnx-int8", cache_dir=tmp_path / "models").embed(["text"]).shape == (
+        1,
+        32,
+    )

@@ -16,8 +16,12 @@ CORPUS = {
     "laptop": ("Devices", "Every laptop has full-disk encryption enabled and is replaced every three years."),
     "refund": ("Refunds", "Annual subscriptions can be refunded in full within 14 days of purchase."),
 }
-QUERIES = {"q1": "how long is parental leave", "q2": "hotel budget per night in Tokyo",
-           "q3": "when are laptops replaced", "q4": "a query nobody judged"}
+QUERIES = {
+    "q1": "how long is parental leave",
+    "q2": "hotel budget per night in Tokyo",
+    "q3": "when are laptops replaced",
+    "q4": "a query nobody judged",
+}
 QRELS = [("q1", "leave", 1), ("q2", "hotel", 2), ("q3", "laptop", 1), ("q4", "refund", 0)]
 
 
@@ -26,10 +30,12 @@ def dataset_dir(tmp_path):
     folder = tmp_path / "tiny"
     (folder / "qrels").mkdir(parents=True)
     (folder / "corpus.jsonl").write_text(
-        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in CORPUS.items()))
+        "".join(json.dumps({"_id": i, "title": t, "text": x}) + "\n" for i, (t, x) in CORPUS.items())
+    )
     (folder / "queries.jsonl").write_text("".join(json.dumps({"_id": q, "text": t}) + "\n" for q, t in QUERIES.items()))
     (folder / "qrels" / "test.tsv").write_text(
-        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in QRELS))
+        "query-id\tcorpus-id\tscore\n" + "".join(f"{q}\t{d}\t{s}\n" for q, d, s in QRELS)
+    )
     headerless = folder.parent / "headerless"
     (headerless / "qrels").mkdir(parents=True)
     for name in ("corpus.jsonl", "queries.jsonl"):
@@ -101,8 +107,10 @@ def test_cli_reports_every_mode_as_json(dataset_dir, tmp_path, monkeypatch):
     from app.cli import cli
 
     monkeypatch.setenv("KURA_HOME", str(tmp_path / "home"))
-    result = CliRunner().invoke(cli, ["eval", "retrieval", str(dataset_dir), "--mode", "all", "--json",
-                                      "--run-file", str(tmp_path / "run.trec")])
+    result = CliRunner().invoke(
+        cli,
+        ["eval", "retrieval", str(dataset_dir), "--mode", "all", "--json", "--run-file", str(tmp_path / "run.trec")],
+    )
     assert result.exit_code == 0, result.output
     reports = [json.loads(line) for line in result.stdout.splitlines()]
     assert [r["mode"] for r in reports] == ["dense", "sparse", "rrf", "hybrid"]

@@ -43,7 +43,8 @@ def test_inflected_forms_meet_on_their_dictionary_form():
 def test_english_terms_keep_their_stemming():
     sparse = SparseEncoder()
     assert set(sparse.query("refunded").indices) == set(sparse.document("Refunds are possible").indices) & set(
-        sparse.query("refunded").indices)
+        sparse.query("refunded").indices
+    )
 
 
 def test_a_japanese_question_finds_the_japanese_passage_by_keyword(kura, tmp_path):

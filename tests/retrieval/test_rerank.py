@@ -23,8 +23,14 @@ def tiny_cross_encoder(tmp_path_factory):
     folder = tmp_path_factory.mktemp("cross-encoder")
     tokenizer = AutoTokenizer.from_pretrained(str(default_model_path()))
     torch.manual_seed(0)
-    config = BertConfig(vocab_size=tokenizer.vocab_size, hidden_size=32, num_hidden_layers=1, num_attention_heads=2,
-                        intermediate_size=64, num_labels=1)
+    config = BertConfig(
+        vocab_size=tokenizer.vocab_size,
+        hidden_size=32,
+        num_hidden_layers=1,
+        num_attention_heads=2,
+        intermediate_size=64,
+        num_labels=1,
+    )
     BertForSequenceClassification(config).save_pretrained(folder)
     tokenizer.save_pretrained(folder)
     return folder
@@ -40,8 +46,13 @@ def test_the_reranker_orders_the_filtered_candidates_by_its_own_scores(settings,
         question = "How many weeks of parental leave do parents get?"
         hits = kura.retriever.search(question, AccessScope(("everyone",)), k=5)
         assert len(hits) == 5
-        candidates = kura.store.search(dense=embedder.embed_one(question), sparse=kura.sparse.query(question),
-                                       mode="rrf", scope=AccessScope(("everyone",)), limit=12)
+        candidates = kura.store.search(
+            dense=embedder.embed_one(question),
+            sparse=kura.sparse.query(question),
+            mode="rrf",
+            scope=AccessScope(("everyone",)),
+            limit=12,
+        )
         expected = kura.reranker.model.predict([(question, h.chunk.text) for h in candidates])
         assert [h.score for h in hits] == pytest.approx(sorted(map(float, expected), reverse=True)[:5], abs=1e-5)
         assert kura.retriever.search(question, AccessScope(("board",)), k=5) == [], "still filtered by groups"

@@ -74,8 +74,17 @@ def test_hybrid_moves_the_query_towards_its_best_readable_passages_and_ranks_the
     assert {hit.chunk.chunk_id for hit in hits} <= set(pool.ids)
     assert "18,000 yen" in hits[0].chunk.text
     for hit in hits:
-        assert hit.similarity == pytest.approx(float(np.dot(question, kura.embedder.embed_one(
-            "\n".join(p for p in (hit.chunk.title, hit.chunk.heading, hit.chunk.text) if p)))), abs=1e-3)
+        assert hit.similarity == pytest.approx(
+            float(
+                np.dot(
+                    question,
+                    kura.embedder.embed_one(
+                        "\n".join(p for p in (hit.chunk.title, hit.chunk.heading, hit.chunk.text) if p)
+                    ),
+                )
+            ),
+            abs=1e-3,
+        )
 
 
 def test_hybrid_with_nothing_readable_finds_nothing(ingested_samples):

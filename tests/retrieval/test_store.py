@@ -29,13 +29,16 @@ def store(request, tmp_path, embedder):
 
 def indexed(embedder, sparse, doc_id, texts, groups):
     chunks = [Chunk(doc_id, i, t, f"/docs/{doc_id}.md", doc_id.title(), groups=groups) for i, t in enumerate(texts)]
-    return [IndexedChunk(c, v, sparse.document(c.text), embedder.text_key(t))
-            for c, v, t in zip(chunks, embedder.embed(texts), texts)]
+    return [
+        IndexedChunk(c, v, sparse.document(c.text), embedder.text_key(t))
+        for c, v, t in zip(chunks, embedder.embed(texts), texts)
+    ]
 
 
 def search(store, embedder, sparse, query, groups, mode="rrf", limit=10):
-    return store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode=mode,
-                        scope=AccessScope(groups), limit=limit)
+    return store.search(
+        dense=embedder.embed_one(query), sparse=sparse.query(query), mode=mode, scope=AccessScope(groups), limit=limit
+    )
 
 
 @pytest.fixture
@@ -68,8 +71,13 @@ def test_group_filter_hides_other_groups_documents(filled, embedder):
 
 def test_source_filter_narrows_the_search(filled, embedder):
     store, sparse = filled
-    hits = store.search(dense=embedder.embed_one("encryption"), sparse=sparse.query("encryption"), mode="rrf",
-                        scope=AccessScope(("hr", "eng"), sources=("/docs/hr.md",)), limit=10)
+    hits = store.search(
+        dense=embedder.embed_one("encryption"),
+        sparse=sparse.query("encryption"),
+        mode="rrf",
+        scope=AccessScope(("hr", "eng"), sources=("/docs/hr.md",)),
+        limit=10,
+    )
     assert hits and {h.chunk.source for h in hits} == {"/docs/hr.md"}
 
 
@@ -78,22 +86,42 @@ def test_candidates_are_the_fused_ids_with_the_best_vectors_and_among_narrows_a_
     them. Both stay inside the caller's groups."""
     store, sparse = filled
     query = "parental leave sabbatical"
-    pool = store.candidates(dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(("hr",)),
-                            limit=10, vectors=2)
+    pool = store.candidates(
+        dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(("hr",)), limit=10, vectors=2
+    )
     fused = search(store, embedder, sparse, query, ("hr",))
     assert pool.ids == [h.chunk.chunk_id for h in fused]
     assert len(pool.top_vectors) == 2
     assert np.allclose(pool.top_vectors[0], fused[0].vector, atol=1e-5)
 
     among = pool.ids[1:]
-    hits = store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode="dense",
-                        scope=AccessScope(("hr",)), limit=10, among=among)
+    hits = store.search(
+        dense=embedder.embed_one(query),
+        sparse=sparse.query(query),
+        mode="dense",
+        scope=AccessScope(("hr",)),
+        limit=10,
+        among=among,
+    )
     assert sorted(h.chunk.chunk_id for h in hits) == sorted(among)
     eng_ids = [h.chunk.chunk_id for h in search(store, embedder, sparse, "laptops", ("eng",))]
-    assert store.search(dense=embedder.embed_one(query), sparse=sparse.query(query), mode="dense",
-                        scope=AccessScope(("hr",)), limit=10, among=eng_ids) == [], "among never widens the scope"
-    assert store.candidates(dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(()),
-                            limit=10, vectors=3).ids == []
+    assert (
+        store.search(
+            dense=embedder.embed_one(query),
+            sparse=sparse.query(query),
+            mode="dense",
+            scope=AccessScope(("hr",)),
+            limit=10,
+            among=eng_ids,
+        )
+        == []
+    ), "among never widens the scope"
+    assert (
+        store.candidates(
+            dense=embedder.embed_one(query), sparse=sparse.query(query), scope=AccessScope(()), limit=10, vectors=3
+        ).ids
+        == []
+    )
 
 
 def test_replacing_a_document_with_fewer_chunks_drops_the_tail(filled, embedder):
@@ -171,10 +199,12 @@ def test_a_collection_made_by_an_older_kura_gains_the_indexes_added_since(tmp_pa
     from qdrant_client import models
 
     client = RecordingClient(path=str(tmp_path / "server"))
-    client.create_collection("kura", vectors_config={"dense": models.VectorParams(size=embedder.dim,
-                                                                                   distance=models.Distance.COSINE)})
+    client.create_collection(
+        "kura", vectors_config={"dense": models.VectorParams(size=embedder.dim, distance=models.Distance.COSINE)}
+    )
     client.get_collection = lambda name: models.CollectionInfo.model_construct(
-        payload_schema={key: None for key in ("groups", "doc_id", "source", "owner")})  # what kura 0.1 indexed
+        payload_schema={key: None for key in ("groups", "doc_id", "source", "owner")}
+    )  # what kura 0.1 indexed
     ServerStore(client, "kura", embedder.dim, "older collection")
     assert [c["field"] for name, c in client.calls if name == "create_payload_index"] == ["text_key"]
     client.close()
@@ -194,8 +224,10 @@ def test_an_owner_reads_their_own_document_whatever_its_groups(store, embedder):
     from retrieval import SparseEncoder
 
     sparse = SparseEncoder()
-    mine = [replace(c, chunk=replace(c.chunk, owner="mei"))
-            for c in indexed(embedder, sparse, "notes", ["Mei's draft budget is 3 million yen."], ("finance",))]
+    mine = [
+        replace(c, chunk=replace(c.chunk, owner="mei"))
+        for c in indexed(embedder, sparse, "notes", ["Mei's draft budget is 3 million yen."], ("finance",))
+    ]
     store.replace_document("notes", mine)
     query = dict(dense=embedder.embed_one("draft budget"), sparse=sparse.query("draft budget"), mode="rrf", limit=5)
     assert [h.chunk.owner for h in store.search(scope=AccessScope(("staff",), user="mei"), **query)] == ["mei"]
