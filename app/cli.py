@@ -20,7 +20,9 @@ from ingest import IngestProgress, ManifestError
 from ingest.documents import without_controls
 from llm import Answer, LLMError
 from retrieval import StoreError
-from retrieval.search import MODES
+from retrieval.types import SearchMode
+
+MODES = tuple(SearchMode)
 
 cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: private, cited answers from your documents.")
 console = Console(stderr=True)

@@ -10,7 +10,7 @@ from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from retrieval.embed import EmbedBackend
-from retrieval.search import RetrievalMode
+from retrieval.types import SearchMode
 from retrieval.urls import redacted
 
 
@@ -93,7 +93,7 @@ class Settings(BaseSettings):
     rerank_candidates: int = 30
 
     # Search and answers.
-    search_mode: RetrievalMode = Field(
+    search_mode: SearchMode = Field(
         "hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, dense or sparse."
     )
     top_k: int = 5

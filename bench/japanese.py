@@ -19,7 +19,7 @@ import app  # noqa: F401  (offline mode)
 from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, SparseEncoder
 from retrieval.embed import MecabBm25, QdrantBm25
 from retrieval.evaluate import BeirDataset, score
-from retrieval.store import EdgeStore
+from retrieval.store.edge import EdgeStore
 
 MULTILINGUAL = q.TokenizerType.Multilingual
 DEFAULT = Path(__file__).resolve().parent / "data" / "ja-handbook"

@@ -28,7 +28,8 @@ import numpy as np
 
 import app  # noqa: F401  (offline mode)
 from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, Retriever, SparseEncoder
-from retrieval.store import EdgeStore, ServerStore
+from retrieval.store.edge import EdgeStore
+from retrieval.store.server import ServerStore
 from retrieval.types import SparseVector
 
 MSMARCO = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"

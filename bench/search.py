@@ -19,7 +19,8 @@ from qdrant_client import QdrantClient
 import app  # noqa: F401  (offline mode)
 from bench.retrieval import latencies, store_search
 from retrieval import AccessScope, Chunk, DenseEmbedder, IndexedChunk, SparseEncoder
-from retrieval.store import EdgeStore, ServerStore
+from retrieval.store.edge import EdgeStore
+from retrieval.store.server import ServerStore
 
 DATASET = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "msmarco"
 

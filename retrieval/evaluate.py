@@ -13,7 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
-from retrieval.search import RetrievalMode, Retriever
+from retrieval.search import Retriever
+from retrieval.types import SearchMode
 from retrieval.types import AccessScope
 
 
@@ -66,7 +67,7 @@ class RetrievalReport:
         return dict(self.__dict__)
 
 
-def run_queries(retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, k: int = 10, depth: int = 100):
+def run_queries(retriever: Retriever, dataset: BeirDataset, mode: SearchMode, k: int = 10, depth: int = 100):
     """Each judged query → the documents a k-passage search returns, ranked first, then those of a `depth`-passage
     search it did not return (for Recall@depth); a document scores as its best chunk. The first k are searched as
     the app searches: fusion and feedback look as deep as a k-result search does, not as deep as Recall@depth
@@ -96,7 +97,7 @@ def score(dataset: BeirDataset, run: dict[str, dict[str, float]], k: int = 10) -
 
 
 def evaluate_retrieval(
-    retriever: Retriever, dataset: BeirDataset, mode: RetrievalMode, k: int = 10
+    retriever: Retriever, dataset: BeirDataset, mode: SearchMode, k: int = 10
 ) -> tuple[RetrievalReport, dict]:
     run, latencies = run_queries(retriever, dataset, mode, k)
     ordered = sorted(latencies)

@@ -3,18 +3,13 @@
 from __future__ import annotations
 
 import dataclasses
-from typing import Literal, get_args
 
 import numpy as np
 
 from retrieval.embed import DenseEmbedder, SparseEncoder, is_cjk
 from retrieval.rerank import Reranker
 from retrieval.store import Store
-from retrieval.types import AccessScope, SearchHit, SparseVector
-
-# hybrid: rrf's candidates, re-ranked by the query moved towards its best passages (pseudo-relevance feedback)
-RetrievalMode = Literal["hybrid", "rrf", "dense", "sparse"]
-MODES: tuple[str, ...] = get_args(RetrievalMode)
+from retrieval.types import AccessScope, SearchHit, SearchMode, SparseVector
 
 
 @dataclasses.dataclass(frozen=True)
@@ -41,7 +36,7 @@ class Retriever:
         store: Store,
         embedder: DenseEmbedder,
         sparse: SparseEncoder,
-        mode: RetrievalMode = "hybrid",
+        mode: SearchMode = SearchMode.HYBRID,
         reranker: Reranker | None = None,
         multilingual_embedder: bool = False,
         feedback: Feedback = Feedback(),
@@ -55,25 +50,30 @@ class Retriever:
         self.mode = mode
         self.feedback = feedback
 
-    def search(self, query: str, scope: AccessScope, k: int = 10, mode: RetrievalMode | None = None) -> list[SearchHit]:
+    def search(self, query: str, scope: AccessScope, k: int = 10, mode: SearchMode | None = None) -> list[SearchHit]:
         if not isinstance(scope, AccessScope):
             raise TypeError("search needs an AccessScope: there is no search without the caller's groups")
         if not query.strip():
             return []
-        mode = mode or self.mode
-        if mode in ("hybrid", "rrf") and not self.multilingual_embedder and is_cjk(query):
-            mode = "sparse"
+        mode = SearchMode(mode or self.mode)
+        if mode in (SearchMode.HYBRID, SearchMode.RRF) and not self.multilingual_embedder and is_cjk(query):
+            mode = SearchMode.SPARSE
         limit = max(k, self.reranker.candidates) if self.reranker else k
         hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
 
     def store_passes(
-        self, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int, mode: RetrievalMode = "hybrid"
+        self,
+        dense: np.ndarray,
+        sparse: SparseVector,
+        scope: AccessScope,
+        limit: int,
+        mode: SearchMode = SearchMode.HYBRID,
     ) -> list[SearchHit]:
         """The store queries for an embedded question: one, or for hybrid the fused candidates (ids only) and then
         those candidates ranked by the moved query; re-ranking the pool finds what a second full search would
         (msmarco, docs/benchmarks.md) at a fraction of its cost."""
-        if mode != "hybrid":
+        if mode != SearchMode.HYBRID:
             return self.store.search(dense=dense, sparse=sparse, mode=mode, scope=scope, limit=limit)
         pool = self.store.candidates(
             dense=dense, sparse=sparse, scope=scope, limit=limit, vectors=self.feedback.passages
@@ -83,7 +83,7 @@ class Retriever:
         hits = self.store.search(
             dense=self.feedback.expand(dense, pool.top_vectors),
             sparse=sparse,
-            mode="dense",
+            mode=SearchMode.DENSE,
             scope=scope,
             limit=limit,
             among=pool.ids,

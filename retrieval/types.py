@@ -4,10 +4,22 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import asdict, dataclass, field
+from enum import StrEnum
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
     import numpy as np
+
+
+class SearchMode(StrEnum):
+    """How a search ranks. The store runs rrf, dense and sparse itself; hybrid is the Retriever's: rrf's candidates
+    re-ranked by the query moved towards its best passages (pseudo-relevance feedback)."""
+
+    HYBRID = "hybrid"
+    RRF = "rrf"
+    DENSE = "dense"
+    SPARSE = "sparse"
+
 
 # Fixed namespace so chunk ids are the same on every machine and every run.
 KURA_NAMESPACE = uuid.UUID("6b1d3c0e-5f0a-4b8e-9a53-1c2f0d6e7a10")

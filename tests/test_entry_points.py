@@ -21,7 +21,7 @@ from app.users import User
 from llm.draft import Ticket
 from llm.evaluate import GoldQuestion, evaluate_qa
 from retrieval import AccessScope
-from retrieval.store import EdgeStore
+from retrieval.store.edge import EdgeStore
 from tests.conftest import SAMPLES
 
 PACKAGES = ("app", "ingest", "retrieval", "llm")
@@ -96,7 +96,7 @@ def test_searches_have_no_default_scope():
     from llm import Answerer
     from llm.draft import Drafter
     from retrieval import Retriever
-    from retrieval.store import ServerStore
+    from retrieval.store.server import ServerStore
 
     for function in (
         Retriever.search,

@@ -45,13 +45,16 @@ def test_long_sections_are_split_within_the_token_budget(embedder):
 
 def test_chunk_ids_are_deterministic(embedder):
     doc = parse(SAMPLES / "support" / "sync-stuck.md")
-    make = lambda: chunk_document(
-        doc,
-        doc_id="same",
-        source="s.md",
-        groups=(),
-        chunk_tokens=80,
-        chunk_overlap=10,  # noqa: E731
-        tokenize=embedder.model.tokenizer.tokenize,
-    )
+
+    def make():
+        return chunk_document(
+            doc,
+            doc_id="same",
+            source="s.md",
+            groups=(),
+            chunk_tokens=80,
+            chunk_overlap=10,
+            tokenize=embedder.model.tokenizer.tokenize,
+        )
+
     assert [c.chunk_id for c in make()] == [c.chunk_id for c in make()]

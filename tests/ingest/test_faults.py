@@ -132,7 +132,7 @@ def test_documents_the_store_lost_are_found_and_indexed_again(kura, tmp_path):
 def test_an_empty_server_behind_an_old_manifest_is_filled_again(kura, tmp_path):
     from qdrant_client import QdrantClient
 
-    from retrieval.store import ServerStore
+    from retrieval.store.server import ServerStore
 
     folder = copy_samples(tmp_path)
     kura.ingestor.ingest([folder], groups=("everyone",))

@@ -11,7 +11,7 @@ from qdrant_client import QdrantClient
 
 from ingest import Ingestor, Manifest
 from retrieval import AccessScope, Retriever
-from retrieval.store import ServerStore
+from retrieval.store.server import ServerStore
 from tests.conftest import SAMPLES
 
 

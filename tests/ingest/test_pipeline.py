@@ -321,7 +321,7 @@ def test_qdrant_going_away_mid_batch_stops_cleanly_and_a_rerun_resumes(kura, tmp
 
     from ingest import Ingestor, Manifest
     from retrieval import StoreError
-    from retrieval.store import ServerStore
+    from retrieval.store.server import ServerStore
 
     folder = copy_samples(tmp_path)
     client = QdrantClient(path=str(tmp_path / "qdrant"))

@@ -8,7 +8,8 @@ import pytest
 from qdrant_client import QdrantClient
 
 from retrieval import AccessScope, Chunk, IndexedChunk, StoreLockedError, open_store
-from retrieval.store import EdgeStore, ServerStore
+from retrieval.store.edge import EdgeStore
+from retrieval.store.server import ServerStore
 
 TEXTS = {
     "hr": ["Parental leave lasts sixteen weeks.", "Sabbaticals come after five years.", "Salaries are paid monthly."],

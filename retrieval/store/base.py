@@ -1,0 +1,204 @@
+"""The one typed interface both Qdrant engines implement (cf. qdrant-client's client_base.py).
+
+What a store does is written once, here, in qdrant-client's request models (points, filters, queries); an
+engine only carries those requests out: `server.py` sends them as they are, `edge.py` converts them to Qdrant
+Edge's types at its boundary. Both use the same collection layout: named vectors `dense` (cosine) and `sparse`
+(BM25 term weights with the IDF modifier, so Qdrant computes IDF), and a payload with doc_id, source, groups
+and the chunk fields."""
+
+from __future__ import annotations
+
+from abc import ABC, abstractmethod
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from qdrant_client import models
+
+from retrieval.errors import RetrievalError
+from retrieval.store import filters
+from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SearchMode, SparseVector
+
+INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")
+RRF_K = 60
+
+
+class StoreError(RetrievalError):
+    """The vector store cannot do what was asked; the message says what to do."""
+
+
+class StoreLockedError(StoreError):
+    """The embedded store is owned by another process."""
+
+
+@dataclass(frozen=True)
+class CollectionLayout:
+    """How a new collection is spread over a Qdrant cluster (ignored by Edge, which is one shard)."""
+
+    shards: int = 1
+    replication: int = 1
+    write_consistency: int = 1
+
+
+def prefetch_limit(limit: int) -> int:
+    return max(limit * 4, 40)
+
+
+def nearest(dense: np.ndarray, sparse: SparseVector) -> dict[str, models.NearestQuery]:
+    """The dense and the BM25 query of a search, by the vector they search."""
+    return {
+        "dense": models.NearestQuery(nearest=[float(x) for x in dense]),
+        "sparse": models.NearestQuery(nearest=models.SparseVector(indices=sparse.indices, values=sparse.values)),
+    }
+
+
+def fused(
+    dense: np.ndarray, sparse: SparseVector, flt: models.Filter | None, limit: int, pool: bool
+) -> models.QueryRequest:
+    """The rrf request: a dense and a BM25 prefetch, fused by Qdrant; for a pool, every candidate, ids only."""
+    prefetch = prefetch_limit(limit)
+    return models.QueryRequest(
+        prefetch=[
+            models.Prefetch(query=query, using=using, limit=prefetch, filter=flt)
+            for using, query in nearest(dense, sparse).items()
+        ],
+        query=models.RrfQuery(rrf=models.Rrf(k=RRF_K)),
+        filter=flt,
+        limit=2 * prefetch if pool else limit,
+        with_payload=not pool,
+        with_vector=False if pool else ["dense"],
+    )
+
+
+def hits(points: Sequence[Any], query: np.ndarray) -> list[SearchHit]:
+    """Search results as SearchHits, with the dense cosine recomputed so scores mean the same in every mode."""
+    found = []
+    for point in points:
+        vector = point.vector.get("dense") if isinstance(point.vector, dict) else None
+        if vector is not None:
+            vector = np.asarray(vector, dtype=np.float32)
+        similarity = float(np.dot(query, vector)) if vector is not None else None
+        found.append(SearchHit(Chunk.from_payload(point.payload), float(point.score), similarity, vector))
+    return found
+
+
+class Store(ABC):
+    """What ingest and search need from a vector store, whatever engine is behind it."""
+
+    description: str
+
+    # -- what kura asks of a store, written once ------------------------------------------------------------
+
+    def replace_document(self, doc_id: str, chunks: Sequence[IndexedChunk]) -> None:
+        """Store a document's chunks, removing any it had before beyond the new ones."""
+        points = [
+            models.PointStruct(
+                id=c.chunk.chunk_id,
+                vector={
+                    "dense": [float(x) for x in c.dense],
+                    "sparse": models.SparseVector(indices=c.sparse.indices, values=c.sparse.values),
+                },
+                payload=c.payload(),
+            )
+            for c in chunks
+        ]
+        self._replace(points, filters.build(doc_id=doc_id, min_position=len(points)))
+
+    def delete_document(self, doc_id: str) -> None:
+        self._delete(filters.build(doc_id=doc_id))
+
+    def vectors_for(self, text_keys: Sequence[str]) -> dict[str, list[float]]:
+        """The stored dense vector of each of these texts (by IndexedChunk.text_key) that some chunk already has.
+        One scroll per round over the keys not found yet: a text stored ten thousand times (a footer, a
+        disclaimer) costs one round, not ten thousand points."""
+        found: dict[str, list[float]] = {}
+        remaining = set(text_keys)
+        while remaining:
+            points = self._scroll(filters.build(text_keys=sorted(remaining)), len(remaining))
+            new = {p.payload["text_key"]: p.vector["dense"] for p in points if p.payload.get("text_key") in remaining}
+            if not new:
+                break
+            found.update(new)
+            remaining -= new.keys()
+        return found
+
+    def set_groups(self, doc_id: str, groups: Sequence[str]) -> None:
+        """Change who may read a document, on every chunk at once, without re-embedding it."""
+        self._set_payload(filters.build(doc_id=doc_id), {"groups": list(groups)})
+
+    def search(
+        self,
+        *,
+        dense: np.ndarray,
+        sparse: SparseVector,
+        mode: SearchMode,
+        scope: AccessScope,
+        limit: int,
+        among: Sequence[str] | None = None,
+    ) -> list[SearchHit]:
+        """The best `limit` readable chunks; `among` narrows the search to these chunk ids (a CandidatePool's).
+        rrf: a dense and a BM25 prefetch fused by Qdrant; dense or sparse: one of them alone."""
+        mode = SearchMode(mode)
+        if mode is SearchMode.HYBRID:
+            raise ValueError("hybrid is the Retriever's mode (feedback over rrf candidates), not a store query")
+        flt = filters.build(scope=scope, chunk_ids=among)
+        if mode is SearchMode.RRF:
+            request = fused(dense, sparse, flt, limit, pool=False)
+        else:
+            request = models.QueryRequest(
+                query=nearest(dense, sparse)[mode],
+                using=str(mode),
+                filter=flt,
+                limit=limit,
+                with_payload=True,
+                with_vector=["dense"],
+            )
+        return hits(self._query(request), dense)
+
+    def candidates(
+        self, *, dense: np.ndarray, sparse: SparseVector, scope: AccessScope, limit: int, vectors: int
+    ) -> CandidatePool:
+        """Every chunk the two prefetches of an rrf search for `limit` results find, in fused order, with the dense
+        vectors of the first `vectors`."""
+        ids = [str(point.id) for point in self._query(fused(dense, sparse, filters.build(scope=scope), limit, True))]
+        # the ids come from the scoped query above: their vectors are the caller's to use
+        found = {str(key): vector for key, vector in self._dense_vectors(ids[:vectors]).items()} if vectors else {}
+        return CandidatePool(ids, [np.asarray(found[i], dtype=np.float32) for i in ids[:vectors] if i in found])
+
+    def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
+        """Chunks in the store; with a scope, only those the caller may read; with a doc_id, that document's."""
+        return self._count(filters.build(scope=scope, doc_id=doc_id))
+
+    @abstractmethod
+    def optimize(self) -> None:
+        """Build search indexes over what was written (HNSW, merged segments) after a batch of changes."""
+
+    @abstractmethod
+    def close(self) -> None: ...
+
+    # -- what an engine carries out -------------------------------------------------------------------------
+
+    @abstractmethod
+    def _replace(self, points: list[models.PointStruct], stale: models.Filter | None) -> None:
+        """Upsert the points, then delete what `stale` matches, so no reader sees a mix of old and new."""
+
+    @abstractmethod
+    def _delete(self, flt: models.Filter | None) -> None: ...
+
+    @abstractmethod
+    def _set_payload(self, flt: models.Filter | None, payload: dict[str, Any]) -> None: ...
+
+    @abstractmethod
+    def _scroll(self, flt: models.Filter | None, limit: int) -> Sequence[Any]:
+        """Points with their text_key payload and dense vector."""
+
+    @abstractmethod
+    def _query(self, request: models.QueryRequest) -> Sequence[Any]:
+        """Scored points with .id, .score, .payload and .vector."""
+
+    @abstractmethod
+    def _dense_vectors(self, ids: list[str]) -> dict[Any, list[float]]: ...
+
+    @abstractmethod
+    def _count(self, flt: models.Filter | None) -> int: ...
