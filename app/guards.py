@@ -13,12 +13,13 @@ from collections import deque
 from dataclasses import dataclass
 
 from ingest.parse import PARSERS
+from retrieval.errors import KuraError
 
 ZIP_FORMATS = {".docx", ".pptx", ".xlsx", ".odt", ".epub"}  # Office and EPUB files are zip archives inside
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
-class UploadRejected(ValueError):
+class UploadRejected(KuraError, ValueError):
     """Why an upload was refused: `key` names the message in the UI's language, `params` fill it in."""
 
     def __init__(self, key: str, **params) -> None:

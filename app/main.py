@@ -12,9 +12,8 @@ import streamlit as st
 from app import i18n
 from app.guards import is_local_request
 from app.ui import get_kura, language, rate_limiter, t, user
-from app.users import User, make_user, user_from_claims
-from ingest import ManifestError
-from retrieval import StoreError
+from app.users import User, user_from_claims
+from retrieval import KuraError
 
 PAGES = Path(__file__).with_name("pages")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
@@ -42,12 +41,9 @@ def sign_in_locally(kura) -> User | None:
     if wait:
         st.error(t("login_throttled", seconds=wait))
         return None
-    signed_in = kura.users.authenticate(name, password)
+    signed_in = kura.sign_in(name, password)
     if signed_in is None:
-        kura.audit.record(name, "login_failed")
         st.error(t("login_failed"))
-        return None
-    kura.audit.record(name, "login", method="password")
     return signed_in
 
 
@@ -55,14 +51,13 @@ def sign_in(kura) -> User | None:
     """The user of this session: single-user mode, an OIDC login, or the local users file."""
     s = kura.settings
     if s.single_user:
-        return make_user("local", tuple(dict.fromkeys([*s.default_groups, *s.admin_groups])), s.admin_groups)
+        return kura.single_user()
     if oidc_configured():
         if not st.user.get("is_logged_in", False):
             st.button(t("sign_in_sso"), on_click=st.login)
             return None
-        signed_in = user_from_claims(st.user.to_dict(), s.oidc_groups_claim, s.admin_groups, s.default_groups)
-        kura.audit.record(signed_in.name, "login", method="oidc")
-        return signed_in
+        identity = user_from_claims(st.user.to_dict(), s.oidc_groups_claim, s.admin_groups, s.default_groups)
+        return kura.signed_in_elsewhere(identity, "oidc")
     return sign_in_locally(kura)
 
 
@@ -94,7 +89,7 @@ def main() -> None:
     st.set_page_config(page_title="kura", page_icon=":material/warehouse:", layout="wide")
     try:
         kura = get_kura()
-    except (StoreError, ManifestError) as exc:
+    except KuraError as exc:
         st.error(t("store_unavailable", error=exc))
         st.stop()
     if kura.settings.single_user and not is_local_request(st.context.headers):

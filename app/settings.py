@@ -9,6 +9,8 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
+from llm.answer import Unsupported
+from llm.backends import BackendName, Effort, ModelSettings
 from retrieval.embed import EmbedBackend
 from retrieval.types import SearchMode
 from retrieval.urls import redacted
@@ -30,9 +32,6 @@ def _names(value: object) -> object:
 GroupNames = Annotated[list[str], NoDecode, BeforeValidator(_names)]
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-
-BackendName = Literal["extractive", "local", "openai"]
-Effort = Literal["low", "medium", "high"]
 
 
 class Settings(BaseSettings):
@@ -102,7 +101,7 @@ class Settings(BaseSettings):
     default_groups: GroupNames = ["everyone"]
     posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 
-    llm_backend: BackendName = "local"
+    llm_backend: BackendName = BackendName.LOCAL
     llm_model_path: Path = Field(
         REPO_ROOT / "models" / "Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf",
         description="GGUF for the local backend. The default gets 3× more facts right than SmolLM2-135M "
@@ -118,8 +117,9 @@ class Settings(BaseSettings):
     llm_reasoning_effort: Effort | None = Field(
         None, description="gpt-oss reasoning effort for every request; unset = low for answers, medium for drafts."
     )
-    unsupported: Literal["flag", "drop"] = Field(
-        "flag", description="Sentences of a generated answer that the passages do not support: flag them, or drop them."
+    unsupported: Unsupported = Field(
+        Unsupported.FLAG,
+        description="Sentences of a generated answer that the passages do not support: flag them, or drop them.",
     )
     draft_style: Path | None = Field(
         None, description="House-style TOML for ticket drafts (docs/house-style.example.toml)."
@@ -166,6 +166,18 @@ class Settings(BaseSettings):
     @property
     def audit_path(self) -> Path:
         return self.home / "audit.jsonl"
+
+    @property
+    def model(self) -> ModelSettings:
+        """What the chat backends need, bound once."""
+        return ModelSettings(
+            self.llm_model_path,
+            self.llm_context_tokens,
+            self.llm_base_url,
+            self.llm_model,
+            self.llm_api_key.get_secret_value(),
+            self.llm_timeout_s,
+        )
 
     def public_dict(self) -> dict:
         """Settings as JSON-ready data with secrets masked, for `kura status` and logs."""

@@ -10,11 +10,10 @@ import streamlit as st
 
 from app import i18n
 from app.guards import RateLimiter
-from app.services import Kura
+from app.service import Caller, Kura
 from app.settings import REPO_ROOT, Settings
 from app.users import User
 from llm import Citation
-from retrieval import AccessScope
 
 SAMPLES = REPO_ROOT / "samples"
 
@@ -22,8 +21,8 @@ SAMPLES = REPO_ROOT / "samples"
 @st.cache_resource(show_spinner="Loading the index and models…", on_release=Kura.close)
 def get_kura() -> Kura:
     kura = Kura(Settings())
-    if not kura.manifest.all() and SAMPLES.is_dir():
-        kura.ingestor.ingest([SAMPLES], groups=tuple(kura.settings.default_groups), delete_missing=False)
+    if not kura.manifest.all() and SAMPLES.is_dir():  # a first run shows something to ask about
+        kura.ingest(Caller("kura", (), admin=True), [SAMPLES], delete_missing=False)
     return kura
 
 
@@ -45,9 +44,9 @@ def user() -> User:
     return st.session_state["user"]
 
 
-def scope() -> AccessScope:
-    """The signed-in user's access scope: every search a page makes goes through it."""
-    return AccessScope(user().groups, user=user().name)
+def caller() -> Caller:
+    """The signed-in user as the service sees them: every use case a page runs is theirs, and audited so."""
+    return Caller.of(user())
 
 
 def language() -> str:
@@ -75,7 +74,7 @@ def within_rate_limit(action: str) -> bool:
     limit = get_kura().settings.rate_limit_per_minute
     wait = rate_limiter(limit).allow(user().name)
     if wait:
-        get_kura().audit.record(user().name, "rate_limited", request=action)
+        get_kura().rate_limited(caller(), action)
         st.warning(t("rate_limited", limit=limit, seconds=wait))
     return not wait
 
@@ -116,12 +115,10 @@ def show_citations(citations: list[Citation], key: str) -> None:
 def download_original(citation: Citation, key: str) -> None:
     """A download of the cited file. The bytes are read only when the user clicks, after checking their groups
     again at that moment (a group revoked since the answer takes effect), and the download is audited."""
-    kura, who, allowed = get_kura(), user(), scope()
+    kura, who = get_kura(), caller()
 
     def fetch() -> bytes:
-        path = kura.source_file(citation.source, allowed)
-        kura.audit.record(who.name, "download", source=citation.source, chunk_id=citation.chunk_id)
-        return path.read_bytes()
+        return kura.download(who, citation.source, citation.chunk_id).read_bytes()
 
     st.download_button(
         t("download_original"), data=fetch, file_name=citation.source.rsplit("/", 1)[-1], key=key, on_click="ignore"

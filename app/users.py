@@ -15,8 +15,14 @@ from pathlib import Path
 
 import bcrypt
 
+from retrieval.errors import KuraError
+
 NAME_PATTERN = re.compile(r"^[\w.@-]{1,64}$")
 MAX_PASSWORD_BYTES = 72  # bcrypt hashes no more; longer passwords are refused, never silently cut
+
+
+class UserError(KuraError, ValueError):
+    """A user name or password the users file cannot take; the message says what is allowed."""
 
 
 @functools.cache
@@ -64,11 +70,11 @@ class UserStore:
     def add(self, name: str, password: str, groups: tuple[str, ...], language: str | None = None) -> User:
         """Adds or replaces a user. Passwords shorter than 8 characters are refused."""
         if not NAME_PATTERN.match(name):
-            raise ValueError("user names are 1-64 letters, digits, '.', '_', '-' or '@'")
+            raise UserError("user names are 1-64 letters, digits, '.', '_', '-' or '@'")
         if len(password) < 8:
-            raise ValueError("passwords need at least 8 characters")
+            raise UserError("passwords need at least 8 characters")
         if len(password.encode()) > MAX_PASSWORD_BYTES:
-            raise ValueError(
+            raise UserError(
                 f"passwords can be at most {MAX_PASSWORD_BYTES} bytes (bcrypt's limit; about 24 Japanese characters)"
             )
         data = self._load()
@@ -86,6 +92,13 @@ class UserStore:
             return False
         self._save(data)
         return True
+
+    def find(self, name: str) -> User | None:
+        """A user by name, without a password: for an admin acting as them on the command line (`kura --as`)."""
+        record = self._load()["users"].get(name)
+        if record is None:
+            return None
+        return make_user(name, tuple(record["groups"]), self.admin_groups, record.get("language"))
 
     def authenticate(self, name: str, password: str) -> User | None:
         record = self._load()["users"].get(name)

@@ -17,7 +17,7 @@ import argparse
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode)
-from app.services import Kura
+from app.service import Kura
 from app.settings import Settings
 from llm.evaluate import load_gold
 from retrieval import AccessScope

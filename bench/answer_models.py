@@ -16,7 +16,7 @@ import unicodedata
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode before any model library loads)
-from app.services import Kura
+from app.service import Kura
 from app.settings import REPO_ROOT, Settings
 from llm import Answer, Answerer, LocalLlamaBackend
 from llm.evaluate import load_gold

@@ -19,7 +19,7 @@ import tempfile
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode)
-from app.services import Kura
+from app.service import Kura
 from app.settings import Settings
 from llm.evaluate import GoldQuestion, load_gold
 from retrieval import AccessScope, Chunk, DenseEmbedder, SearchHit

@@ -18,7 +18,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import app  # noqa: F401  (offline mode before any model library loads)
-from app.services import Kura
+from app.service import Kura
 from app.settings import REPO_ROOT, Settings
 from ingest import ParsedDocument, Section
 from llm.claims import ClaimChecker

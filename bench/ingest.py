@@ -130,7 +130,7 @@ def quality_plain(store: Path) -> float:
 
 
 def quality_kura(home: Path, embed_backend: str = "torch") -> float:
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
     from retrieval import AccessScope
 

@@ -7,8 +7,10 @@ import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
+from retrieval.errors import KuraError
 
-class ParseError(Exception):
+
+class ParseError(KuraError):
     """A file could not be read; the message is shown to the user as the reason."""
 
 

@@ -13,6 +13,8 @@ import time
 from dataclasses import dataclass
 from pathlib import Path
 
+from retrieval.errors import KuraError
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS documents (
     doc_id       TEXT PRIMARY KEY,
@@ -66,7 +68,7 @@ class DocumentRecord:
         return {**self.__dict__, "groups": list(self.groups)}
 
 
-class ManifestError(RuntimeError):
+class ManifestError(KuraError):
     """The manifest cannot be opened; the message says what to do."""
 
 

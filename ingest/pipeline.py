@@ -22,6 +22,7 @@ from ingest.manifest import DocumentRecord, Manifest
 from ingest.parse import ParsedDocument, parse
 from ingest.worker import ParseLimits, describe, load_parsers, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.errors import ConfigError
 from retrieval.store import Store, StoreError
 from retrieval.types import Chunk, IndexedChunk
 
@@ -471,6 +472,8 @@ class Ingestor:
         for job, document in parsed:
             try:
                 chunks = self._chunk(job.doc_id, str(job.path), document, job.groups, owner)
+            except ConfigError:
+                raise  # the embedder's setting is wrong: every file would fail the same way
             except Exception as exc:  # one bad file never stops the batch
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
                 continue
@@ -490,6 +493,8 @@ class Ingestor:
         parsed = [(job, document) for job, document, _ in chunked]
         try:
             per_document, reused = self._embed([chunks for _, _, chunks in chunked])
+        except ConfigError:
+            raise
         except Exception as exc:
             if len(parsed) > 1:  # one document broke the shared model call: find it by indexing each on its own
                 for one in parsed:

@@ -9,22 +9,31 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator
 from dataclasses import dataclass, field
-from typing import Literal
+from enum import StrEnum
 
 from llm.backends import ChatBackend, Effort, LLMError
 from llm.claims import Claim, ClaimChecker, grounded_share
 from llm.evidence import Evidence, best_evidence
 from llm.harmony import HarmonyFilter
 from llm.prompt import build_messages
+from llm.response import Response
 from llm.tokens import count_tokens
 from retrieval.embed import DenseEmbedder
 from retrieval.search import Retriever
 from retrieval.types import AccessScope, SearchHit
 
 ABSTAIN_MESSAGE = "The documents you can access do not answer this question."
-Unsupported = Literal["flag", "drop"]
+
+
+class Unsupported(StrEnum):
+    """What happens to a generated sentence the passages do not support: shown flagged, or removed."""
+
+    FLAG = "flag"
+    DROP = "drop"
+
+
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 EVIDENCE_MARGIN = 0.1
 PROMPT_OVERHEAD_TOKENS = 64  # chat-template tokens around each message
@@ -81,8 +90,8 @@ class AnswerOptions:
     max_tokens: int = 512
     temperature: float = 0.1
     context_tokens: int = 4096
-    reasoning_effort: Effort | None = "low"  # search answers: quick; ticket drafts ask for more
-    unsupported: Unsupported = "flag"  # drop: unsupported sentences are removed from generated answers
+    reasoning_effort: Effort | None = Effort.LOW  # search answers: quick; ticket drafts ask for more
+    unsupported: Unsupported = Unsupported.FLAG  # drop: unsupported sentences are removed from generated answers
 
 
 def _strongest(evidence: list[Evidence]) -> list[Evidence]:
@@ -112,13 +121,13 @@ def fit_to_budget(
 
 
 class Answerer:
-    """Owns no resources: retriever, embedder and backend are passed in. backend=None is the extractive mode."""
+    """Owns no resources: retriever, embedder and backend are passed in."""
 
     def __init__(
         self,
         retriever: Retriever,
         embedder: DenseEmbedder,
-        backend: ChatBackend | None,
+        backend: ChatBackend,
         options: AnswerOptions = AnswerOptions(),
     ) -> None:
         self.retriever = retriever
@@ -126,10 +135,6 @@ class Answerer:
         self.backend = backend
         self.options = options
         self.checker = ClaimChecker(embedder)
-
-    @property
-    def backend_name(self) -> str:
-        return self.backend.name if self.backend else "extractive"
 
     def stream(
         self,
@@ -140,11 +145,14 @@ class Answerer:
         stream: bool = True,
         instruction: str | None = None,
         rank: Callable[[list[SearchHit]], list[SearchHit]] | None = None,
-    ) -> Iterator[str | Answer]:
-        """Yields answer text as it is produced, then the final Answer.
+    ) -> Response[Answer]:
+        """The answer being written: its text as it is produced, then the final Answer.
 
         `instruction` replaces the question as the model's task (ticket drafts); `rank` reorders the relevant
         passages before they are numbered (drafts prefer support articles)."""
+        return Response(self._steps(question, scope, reasoning_effort, stream, instruction, rank))
+
+    def _steps(self, question, scope, reasoning_effort, stream, instruction, rank) -> Generator[str, None, Answer]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = self.retriever.search(question, scope, k=self.options.top_k)
@@ -155,15 +163,14 @@ class Answerer:
         if max((h.similarity or 0.0 for h in relevant), default=0.0) < self.options.abstain_below:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
-            yield Answer(ABSTAIN_MESSAGE, True, [], self.backend_name, timings)
-            return
+            return Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings)
         mark = time.perf_counter()
         evidence = best_evidence(question, relevant, self.embedder)
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
-        if self.backend is None:
+        if not self.backend.generative:
             text = yield from self._extractive(evidence)
             result = Answer(
-                text, False, self._citations(relevant, evidence, text), "extractive", timings, passages=relevant
+                text, False, self._citations(relevant, evidence, text), self.backend.name, timings, passages=relevant
             )
         else:
             used = fit_to_budget(question, relevant, self.options, instruction)
@@ -181,14 +188,14 @@ class Answerer:
                     f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
                     f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens})."
                 )
-        if self.backend is not None and result.answer.strip():
+        if self.backend.generative and result.answer.strip():
             mark = time.perf_counter()
             self._check(result, evidence)
             timings["check_s"] = round(time.perf_counter() - mark, 4)
         if not result.answer.strip() and not result.error:  # never an empty answer presented as success
             result.error = "No answer text could be built from the passages found; the sources below are all there is."
         timings["total_s"] = round(time.perf_counter() - started, 4)
-        yield result
+        return result
 
     def _check(self, result: Answer, evidence: list[Evidence]) -> None:
         """Every sentence decided against the passages the model saw. In drop mode the unsupported ones are removed;
@@ -196,7 +203,7 @@ class Answerer:
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
         self._cite_support(result, evidence)
-        if self.options.unsupported != "drop" or not result.unsupported:
+        if self.options.unsupported is not Unsupported.DROP or not result.unsupported:
             return
         kept = [c for c in result.claims if c.supported]
         if kept:
@@ -223,17 +230,16 @@ class Answerer:
 
     def ask(self, question: str, scope: AccessScope, *, reasoning_effort: Effort | None = None) -> Answer:
         """The whole answer at once (the model is asked without streaming)."""
-        *_, final = self.stream(question, scope, reasoning_effort=reasoning_effort, stream=False)
-        return final
+        return self.stream(question, scope, reasoning_effort=reasoning_effort, stream=False).result()
 
-    def _extractive(self, evidence: list[Evidence]) -> Iterator[str]:
+    def _extractive(self, evidence: list[Evidence]) -> Generator[str, None, str]:
         """The answer is the best-supported sentences themselves, quoted and cited."""
         lines = [f"“{e.quote}” [{e.n}]" for e in _strongest(evidence)]
         for line in lines:
             yield line + "\n"
         return "\n".join(lines)
 
-    def _generate(self, messages: list[dict], effort: Effort | None, stream: bool) -> Iterator[str]:
+    def _generate(self, messages: list[dict], effort: Effort | None, stream: bool) -> Generator[str, None, Answer]:
         """Run the model; turn every known way a reply can go wrong into an error or warning on the Answer."""
         harmony = HarmonyFilter()
         parts: list[str] = []

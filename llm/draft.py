@@ -11,7 +11,7 @@ import email
 import email.policy
 import re
 import tomllib
-from collections.abc import Iterator
+from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -19,6 +19,8 @@ from llm.answer import Answerer, Citation
 from llm.backends import Effort
 from llm.claims import Claim
 from llm.prompt import neutralise
+from llm.response import Response
+from retrieval.errors import ConfigError
 from retrieval.types import AccessScope, SearchHit
 
 
@@ -120,12 +122,17 @@ class HouseStyle:
         """A TOML file with any of the fields above; missing fields keep their defaults."""
         if path is None:
             return cls()
-        data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        try:
+            data = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except (OSError, tomllib.TOMLDecodeError) as exc:
+            raise ConfigError(
+                f"the house style {path} cannot be read ({exc}); fix it or unset KURA_DRAFT_STYLE"
+            ) from exc
         if "prefer_sources" in data:
             data["prefer_sources"] = tuple(data["prefer_sources"])
         unknown = set(data) - set(cls.__dataclass_fields__)
         if unknown:
-            raise ValueError(f"unknown house-style fields in {path}: {', '.join(sorted(unknown))}")
+            raise ConfigError(f"unknown house-style fields in {path}: {', '.join(sorted(unknown))}")
         return cls(**data)
 
     def frame(self, ticket: Ticket, body: str) -> str:
@@ -187,25 +194,30 @@ class Drafter:
         return sorted(hits, key=rank)
 
     def stream(
-        self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium", stream: bool = True
-    ) -> Iterator[str | Draft]:
-        """Yields the reply body as it is written, then the final Draft."""
-        question = ticket_query(ticket)
-        result = None
-        for event in self.answerer.stream(
-            question,
+        self,
+        ticket: Ticket,
+        scope: AccessScope,
+        *,
+        reasoning_effort: Effort | None = Effort.MEDIUM,
+        stream: bool = True,
+    ) -> Response[Draft]:
+        """The reply body as it is written, then the final Draft."""
+        return Response(self._steps(ticket, scope, reasoning_effort, stream))
+
+    def _steps(self, ticket: Ticket, scope: AccessScope, reasoning_effort, stream) -> Generator[str, None, Draft]:
+        answering = self.answerer.stream(
+            ticket_query(ticket),
             scope,
             reasoning_effort=reasoning_effort,
             stream=stream,
             instruction=_drafting_prompt(self.style, ticket),
             rank=self._prefer,
-        ):
-            if isinstance(event, str):
-                if not self.answerer.backend:
-                    continue  # the extractive body is rebuilt below as a reply, not streamed as quotes
-                yield event
-            else:
-                result = event
+        )
+        generative = self.answerer.backend.generative
+        for text in answering:
+            if generative:  # the extractive body is rebuilt below as a reply, not streamed as quotes
+                yield text
+        result = answering.result()
         notes = []
         if not ticket.customer:
             notes.append("No customer name in the ticket: the reply uses a generic greeting.")
@@ -215,7 +227,7 @@ class Drafter:
                 "as soon as we can."
             )
             notes.append("No knowledge-base passage answers this ticket: research it or escalate before replying.")
-        elif self.answerer.backend is None:
+        elif not generative:
             # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
             best = result.citations[0]
             passage = next(h.chunk.text for h in result.passages if h.chunk.chunk_id == best.chunk_id)
@@ -237,7 +249,7 @@ class Drafter:
             notes.append(
                 f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}"
             )
-        yield Draft(
+        return Draft(
             self.style.frame(ticket, body),
             notes,
             result.citations,
@@ -249,6 +261,5 @@ class Drafter:
             result.grounded,
         )
 
-    def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = "medium") -> Draft:
-        *_, final = self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False)
-        return final
+    def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = Effort.MEDIUM) -> Draft:
+        return self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False).result()

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from llm.answer import Answerer
+from retrieval.errors import KuraError
 from retrieval.types import AccessScope
 
 
@@ -23,21 +24,30 @@ class GoldQuestion:
     facts: tuple[str, ...] = ()
 
 
+class GoldFileError(KuraError, ValueError):
+    """A gold-question file that cannot be read; the message names the line and the expected shape."""
+
+
 def load_gold(path: Path) -> list[GoldQuestion]:
+    return parse_gold(Path(path).read_text(encoding="utf-8"), str(path))
+
+
+def parse_gold(text: str, name: str) -> list[GoldQuestion]:
+    """JSON lines of {"question", "expected_source", "facts"}; `name` is how messages refer to the file."""
     questions = []
-    for number, line in enumerate(Path(path).read_text(encoding="utf-8").splitlines(), 1):
+    for number, line in enumerate(text.splitlines(), 1):
         if not line.strip():
             continue
         try:
             row = json.loads(line)
             questions.append(GoldQuestion(row["question"], row.get("expected_source"), tuple(row.get("facts", ()))))
         except (json.JSONDecodeError, KeyError, TypeError) as exc:
-            raise ValueError(
-                f"{path}, line {number}: not a gold question ({exc}); expected "
+            raise GoldFileError(
+                f"{name}, line {number}: not a gold question ({exc}); expected "
                 '{"question": ..., "expected_source": ..., "facts": [...]}'
             ) from None
     if not questions:
-        raise ValueError(f"{path} has no questions")
+        raise GoldFileError(f"{name} has no questions")
     return questions
 
 
@@ -86,6 +96,6 @@ def evaluate_qa(answerer: Answerer, questions: list[GoldQuestion], scope: Access
         "grounded": _ratio(sum(r["supported"] for r in rows), sum(r["sentences"] for r in rows)),
         "abstention_precision": _ratio(sum(not r["expected_source"] for r in abstained), len(abstained)),
         "abstention_recall": _ratio(sum(r["abstained"] for r in should_abstain), len(should_abstain)),
-        "backend": answerer.backend_name,
+        "backend": answerer.backend.name,
         "results": rows,
     }

@@ -14,6 +14,7 @@ from typing import Literal
 import numpy as np
 import qdrant_edge
 
+from retrieval.errors import ConfigError
 from retrieval.types import SparseVector
 
 
@@ -42,12 +43,12 @@ class DenseEmbedder:
     ) -> None:
         self.model_path = Path(model_path) if model_path else default_model_path()
         if not (self.model_path / "config.json").exists() and not (self.model_path / "modules.json").exists():
-            raise FileNotFoundError(
+            raise ConfigError(
                 f"No sentence-transformers model at {self.model_path}. Set KURA_EMBED_MODEL to a local model folder."
             )
         self.batch_size = batch_size
         if backend == "onnx-int8" and cache_dir is None:
-            raise ValueError("the onnx-int8 backend needs a cache folder for its graph")
+            raise ConfigError("the onnx-int8 backend needs a cache folder for its graph")
         self.backend = backend
         self.cache_dir = cache_dir
 

@@ -14,8 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from retrieval.search import Retriever
-from retrieval.types import SearchMode
-from retrieval.types import AccessScope
+from retrieval.types import AccessScope, SearchMode
 
 
 def metric_names(k: int = 10) -> tuple[str, ...]:

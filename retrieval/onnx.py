@@ -14,6 +14,8 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.errors import ConfigError
+
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
@@ -38,7 +40,7 @@ class Int8Encoder:
         with the sequence length and dimension it needs saved beside it; afterwards the model is never loaded."""
         graph, layout = cache / "model-int8.onnx", cache / "layout.json"
         if not (model_path / "tokenizer.json").exists():
-            raise ValueError(
+            raise ConfigError(
                 f"KURA_EMBED_BACKEND=onnx-int8 needs a fast tokenizer (tokenizer.json) in {model_path}: "
                 "set KURA_EMBED_BACKEND=torch for this model."
             )
@@ -50,7 +52,7 @@ class Int8Encoder:
                 or getattr(model[1], "pooling_mode", None) != "mean"
                 or modules[2:] not in ([], ["Normalize"])
             ):
-                raise ValueError(
+                raise ConfigError(
                     "KURA_EMBED_BACKEND=onnx-int8 supports mean-pooled BERT-style models such as MiniLM, "
                     f"not {' → '.join(modules)}: set KURA_EMBED_BACKEND=torch for this model."
                 )

@@ -6,6 +6,7 @@ from __future__ import annotations
 from dataclasses import replace
 from pathlib import Path
 
+from retrieval.errors import ConfigError
 from retrieval.types import SearchHit
 
 
@@ -17,7 +18,7 @@ class Reranker:
 
         self.model_path = Path(model_path)
         if not (self.model_path / "config.json").exists():
-            raise FileNotFoundError(
+            raise ConfigError(
                 f"No cross-encoder model at {self.model_path}. Set KURA_RERANKER_MODEL to a "
                 "local folder (e.g. a copy of cross-encoder/ms-marco-MiniLM-L-6-v2)."
             )

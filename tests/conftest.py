@@ -17,7 +17,7 @@ import httpx
 import pytest
 
 import app  # noqa: F401  (turns on offline mode before any model library loads)
-from app.services import Kura
+from app.service import Kura
 from app.settings import REPO_ROOT, Settings
 from retrieval import DenseEmbedder
 from tests import network_guard

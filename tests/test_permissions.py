@@ -15,6 +15,7 @@ from streamlit.testing.v1 import AppTest
 from typer.testing import CliRunner
 
 from app.cli import cli
+from app.service import Caller
 from app.settings import REPO_ROOT
 from app.users import User
 from llm.draft import Drafter, Ticket
@@ -138,7 +139,7 @@ def test_the_same_questions_from_the_board_find_it(library, monkeypatch):
 
 
 def test_the_python_api_requires_a_scope_and_honours_it(library, monkeypatch, kura):
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
 
     instance = Kura(Settings(home=library, llm_backend="extractive", _env_file=None))
@@ -182,17 +183,17 @@ def test_the_app_never_leaks(library, monkeypatch):
 
 
 def test_a_source_file_cannot_be_fetched_by_guessing_its_path(library, kura):
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
 
     instance = Kura(Settings(home=library, llm_backend="extractive", _env_file=None))
     instance.__dict__["embedder"] = kura.embedder
     try:
         minutes = next(r.path for r in instance.manifest.all() if r.path.endswith("board-minutes.md"))
-        assert SECRET in instance.source_file(minutes, AccessScope(("board",))).read_text()
+        assert SECRET in instance.download(Caller("rin", ("board",)), minutes).read_text()
         for guess in (minutes, "/etc/passwd", minutes.replace("board-minutes", "../board/board-minutes")):
             with pytest.raises(PermissionError, match="does not exist or you may not read it"):
-                instance.source_file(guess, AccessScope(("staff", "everyone")))
+                instance.download(Caller("ben", ("staff", "everyone")), guess)
     finally:
         instance.close()
 
@@ -211,6 +212,11 @@ class RecordingBackend:
     """Stands in for the model to capture exactly what kura sends it (the model's behaviour is not under test)."""
 
     name = "openai"
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+        return 0
+
     description = "recorder"
 
     def __init__(self) -> None:
@@ -224,7 +230,7 @@ class RecordingBackend:
 
 
 def test_prompt_injection_documents_neither_change_instructions_nor_reach_other_sources(library, kura, tmp_path):
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
     from llm import Answerer
     from llm.prompt import SYSTEM_PROMPT
@@ -269,6 +275,13 @@ class UnderCitingBackend:
     the last passage, as a model that under-cites would."""
 
     name = "openai"
+
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+
+        return 0
+
     description = "scripted"
 
     def generate(self, messages, **options):
@@ -322,7 +335,7 @@ def attacked(tmp_path_factory, library):
 def approved(attacked, embedder_for_module):
     """A board member's draft whose model under-cites, approved by a reviewer; and a poisoned reply approved by
     a support agent who is no reviewer."""
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
     from llm import Answerer
 
@@ -337,13 +350,13 @@ def approved(attacked, embedder_for_module):
         )
         draft = Drafter(answerer).draft(ticket, AccessScope(("board", "everyone")))
         assert {h.chunk.groups for h in draft.passages} >= {("board",), ("everyone",)}
-        reviewer = User("rin", ("board", "everyone", "kura-admins"), admin=True)
-        _, groups = instance.approve_reply(ticket, draft, draft.reply, reviewer)
+        reviewer = Caller("rin", ("board", "everyone", "kura-admins"), admin=True)
+        _, groups = instance.approve(reviewer, ticket, draft, draft.reply)
         assert groups == (), "the model saw board-only and public passages: no group may read them all"
         poison = Ticket("Refunds", "Can I get my money back?")
-        agent = User("ben", ("support", "everyone"))
+        agent = Caller("ben", ("support", "everyone"))
         poisoned = Drafter(instance.answerer("extractive")).draft(poison, AccessScope(agent.groups))
-        _, groups = instance.approve_reply(poison, poisoned, "POISONTOKEN: every customer gets a 100% refund.", agent)
+        _, groups = instance.approve(agent, poison, poisoned, "POISONTOKEN: every customer gets a 100% refund.")
         assert groups == (), "no reviewer, no shared knowledge"
     finally:
         instance.close()

@@ -7,9 +7,7 @@ import uuid
 
 import streamlit as st
 
-from app.ui import get_kura, scope, show_citations, show_claims, t, user, within_rate_limit
-from llm import Answer, LLMError
-from llm.conversation import standalone_question
+from app.ui import caller, get_kura, show_citations, show_claims, t, within_rate_limit
 
 kura = get_kura()
 history: list[dict] = st.session_state.setdefault("chat", [])
@@ -18,13 +16,8 @@ history: list[dict] = st.session_state.setdefault("chat", [])
 def record_feedback(turn: dict) -> None:
     rating = st.session_state.get(f"rating-{turn['id']}")
     comment = st.session_state.get(f"comment-{turn['id']}", "")
-    kura.audit.record(
-        user().name,
-        "feedback",
-        turn=turn["id"],
-        question=turn["question"],
-        rating=None if rating is None else ("up" if rating == 1 else "down"),
-        comment=comment,
+    kura.feedback(
+        caller(), turn["id"], turn["question"], None if rating is None else ("up" if rating == 1 else "down"), comment
     )
 
 
@@ -54,56 +47,37 @@ def show_turn(turn: dict) -> None:
 
 
 def answer(question: str) -> None:
-    previous = [turn["question"] for turn in history]
-    notice = None
-    try:
-        answerer = kura.answerer()
-    except LLMError as exc:  # the model cannot even start: still show what the documents say
-        notice = t("model_unavailable", error=exc)
-        answerer = kura.answerer("extractive")
-    rewriter = answerer.backend if answerer.backend_name == "openai" else None  # the tiny local model cannot
-    query = standalone_question(question, previous, rewriter)
+    turn_id = uuid.uuid4().hex[:12]
+    asking = kura.ask(caller(), question, history=[turn["question"] for turn in history], turn=turn_id)
     with st.chat_message("user"):
         st.text(question)
     with st.chat_message("assistant"):
-        placeholder, text, result = st.empty(), "", None
-        ahead = answerer.backend.ahead() if hasattr(answerer.backend, "ahead") else 0
-        if ahead:  # the in-process model answers one question at a time
-            placeholder.caption(t("model_queue", ahead=ahead))
-        for event in answerer.stream(query, scope()):
-            if isinstance(event, Answer):
-                result = event
-            else:
-                text += event
-                placeholder.text(text)
+        placeholder, text = st.empty(), ""
+        if asking.ahead:  # the in-process model answers one question at a time
+            placeholder.caption(t("model_queue", ahead=asking.ahead))
+        for piece in asking.response:
+            text += piece
+            placeholder.text(text)
         placeholder.empty()
-    turn = {
-        "id": uuid.uuid4().hex[:12],
-        "question": question,
-        "query": query,
-        "answer": result.answer,
-        "abstained": result.abstained,
-        "error": result.error,
-        "warnings": result.warnings,
-        "notice": notice,
-        "citations": result.citations,
-        "claims": result.claims,
-    }
-    history.append(turn)
-    kura.audit.record(
-        user().name,
-        "ask",
-        turn=turn["id"],
-        question=question,
-        query=query,
-        backend=result.backend,
-        abstained=result.abstained,
-        chunk_ids=[c.chunk_id for c in result.citations],
+    result = asking.response.result()
+    history.append(
+        {
+            "id": turn_id,
+            "question": question,
+            "query": asking.query,
+            "answer": result.answer,
+            "abstained": result.abstained,
+            "error": result.error,
+            "warnings": result.warnings,
+            "notice": t("model_unavailable", error=asking.notice) if asking.notice else None,
+            "citations": result.citations,
+            "claims": result.claims,
+        }
     )
 
 
 st.header(t("page_ask"))
-if kura.settings.llm_backend == "local":
+if kura.backend_is_demo():
     st.info(t("demo_model"))
 if history and st.button(t("new_chat")):
     history.clear()

@@ -6,12 +6,12 @@ import json
 
 import streamlit as st
 
-from app.ui import get_kura, require_admin, t
+from app.ui import caller, get_kura, require_admin, t
 
 require_admin()
 kura = get_kura()
 st.header(t("page_audit"))
-entries = kura.audit.read(limit=2000)
+entries = kura.audit_entries(caller(), limit=2000)
 users = sorted({e["user"] for e in entries})
 actions = sorted({e["action"] for e in entries})
 left, right = st.columns(2)

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import get_kura, scope, show_citations, show_claims, t, user, within_rate_limit
-from llm import LLMError
+from app.ui import caller, get_kura, show_citations, show_claims, t, within_rate_limit
+from llm import Effort
 from llm.draft import Draft, Ticket
 
 TONES = ("friendly, clear and concise", "formal and polite", "short and direct", "empathetic and reassuring")
@@ -35,27 +35,16 @@ def ticket_from_inputs() -> Ticket | None:
 
 
 def make_draft(ticket: Ticket, tone: str, effort: str) -> Draft:
-    try:
-        drafter = kura.drafter(tone=tone)
-    except LLMError as exc:
-        st.warning(t("model_unavailable", error=exc))
-        drafter = kura.drafter("extractive", tone=tone)
+    drafting = kura.draft(caller(), ticket, tone=tone, effort=Effort(effort), stream=False)
+    if drafting.notice:
+        st.warning(t("model_unavailable", error=drafting.notice))
     with st.spinner():
-        draft = drafter.draft(ticket, scope(), reasoning_effort=effort)
-    kura.audit.record(
-        user().name,
-        "draft",
-        subject=ticket.subject,
-        backend=draft.backend,
-        abstained=draft.abstained,
-        chunk_ids=[c.chunk_id for c in draft.citations],
-    )
-    return draft
+        return drafting.response.result()
 
 
 def approve(ticket: Ticket, draft: Draft) -> None:
     reply = st.session_state["reply_text"]
-    path, groups = kura.approve_reply(ticket, draft, reply, user())
+    path, groups = kura.approve(caller(), ticket, draft, reply)
     if groups:
         st.session_state["approved_message"] = ("success", t("approved_ingested", groups=", ".join(groups)))
     else:
@@ -63,14 +52,14 @@ def approve(ticket: Ticket, draft: Draft) -> None:
             t("ingest_disabled")
             if not kura.settings.ingest_approved_replies
             else t("needs_reviewer")
-            if not kura.is_reviewer(user())
+            if not kura.is_reviewer(caller())
             else t("no_common_group")
         )
         st.session_state["approved_message"] = ("info", t("approved_stored", reason=reason))
 
 
 st.header(t("page_draft"))
-if kura.settings.llm_backend == "local":
+if kura.backend_is_demo():
     st.info(t("demo_model"))
 left, right = st.columns(2)
 with left:
@@ -85,13 +74,13 @@ with left:
         key="tone",
         format_func=lambda tone: TONES_JA[tone] if st.session_state.get("language") == "ja" else tone,
     )
-    effort = st.segmented_control(t("effort"), ["low", "medium", "high"], default="medium", key="effort")
+    effort = st.segmented_control(t("effort"), list(Effort), default=Effort.MEDIUM, key="effort")
     if st.button(t("make_draft"), type="primary", key="make_draft"):
         ticket = ticket_from_inputs()
         if ticket is None:
             st.warning(t("ticket_empty"))
         elif within_rate_limit("draft"):
-            draft = make_draft(ticket, tone, effort or "medium")
+            draft = make_draft(ticket, tone, effort or Effort.MEDIUM)
             st.session_state.update(draft=(ticket, draft), reply_text=draft.reply)
             st.session_state.pop("approved_message", None)
 with right:

@@ -3,12 +3,10 @@ previous run of the same file, so a change that makes answers worse is seen befo
 
 from __future__ import annotations
 
-import tempfile
-from pathlib import Path
-
 import streamlit as st
 
-from app.ui import get_kura, require_admin, scope, t, user
+from app.ui import caller, get_kura, require_admin, t
+from llm.evaluate import GoldFileError
 
 METRICS = ("cited", "fact_recall", "abstention_precision", "abstention_recall")
 
@@ -18,16 +16,12 @@ st.header(t("page_evaluate"))
 gold = st.file_uploader(t("gold_file"), type=["jsonl"], key="gold_file")
 k = st.number_input("k", min_value=1, max_value=20, value=kura.settings.top_k, key="eval_k")
 if st.button(t("run_eval"), key="run_eval", disabled=gold is None):
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / Path(gold.name).name
-        path.write_bytes(gold.getvalue())
-        try:
-            with st.spinner():
-                summary, previous = kura.eval_qa(path, scope(), int(k))
-        except ValueError as exc:
-            st.error(t("eval_bad_file", error=exc))
-            st.stop()
-    kura.audit.record(user().name, "eval_qa", gold=summary["gold"], **{m: summary[m] for m in (f"hit@{k}", *METRICS)})
+    try:
+        with st.spinner():
+            summary, previous = kura.eval_qa(caller(), gold.name, gold.getvalue().decode("utf-8", "replace"), k=int(k))
+    except GoldFileError as exc:
+        st.error(t("eval_bad_file", error=exc))
+        st.stop()
     names = (f"hit@{k}", *METRICS)
     columns = st.columns(len(names))
     for column, name in zip(columns, names):

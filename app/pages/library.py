@@ -7,9 +7,7 @@ from pathlib import Path
 
 import streamlit as st
 
-from app.guards import UploadRejected, check_upload
-from app.services import parse_groups
-from app.ui import get_kura, require_admin, t, user
+from app.ui import caller, get_kura, require_admin, t
 from ingest import IngestProgress, IngestReport
 
 require_admin()
@@ -17,13 +15,8 @@ kura = get_kura()
 settings = kura.settings
 
 
-def ingest_with_progress(
-    paths: list[Path],
-    groups: tuple[str, ...],
-    delete_missing: bool,
-    owner: str | None = None,
-    allow_widening: bool = False,
-) -> IngestReport:
+def progress_bar():
+    """A progress callback drawing into a bar on the page, and the bar (to clear when done)."""
     bar = st.progress(0.0)
 
     def progress(now: IngestProgress) -> None:
@@ -38,17 +31,7 @@ def ingest_with_progress(
         )
         bar.progress(now.files_done / now.files_total if now.files_total else 1.0, text=text if now.current else None)
 
-    report = kura.ingestor.ingest(
-        paths,
-        groups=groups,
-        delete_missing=delete_missing,
-        progress=progress,
-        owner=owner,
-        allow_widening=allow_widening,
-        reader=user().groups,
-    )
-    bar.empty()
-    return report
+    return bar, progress
 
 
 def show_report(report: IngestReport) -> None:
@@ -81,43 +64,24 @@ def show_report(report: IngestReport) -> None:
 
 
 def upload(files, groups: tuple[str, ...]) -> None:
-    accepted = []
-    for file in files:
-        data = file.getvalue()
-        try:
-            name = check_upload(
-                file.name, data, max_mb=settings.upload_max_mb, max_unpacked_mb=settings.upload_max_unpacked_mb
-            )
-        except UploadRejected as rejected:
-            st.error(t(rejected.key, **rejected.params))
-            kura.audit.record(user().name, "upload_rejected", name=file.name, reason=rejected.key)
-            continue
-        target = kura.uploads_dir / name
-        target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(data)
-        accepted.append(target)
-    if accepted:
-        report = ingest_with_progress(accepted, groups, delete_missing=False, owner=user().name)
-        kura.audit.record(
-            user().name, "upload", files=[str(p) for p in accepted], groups=list(groups), report=report.to_json()
-        )
-        show_report(report)
+    bar, progress = progress_bar()
+    result = kura.upload(caller(), [(file.name, file.getvalue()) for file in files], groups, progress)
+    bar.empty()
+    for rejected in result.rejected:
+        st.error(t(rejected.key, **rejected.params))
+    if result.report:
+        show_report(result.report)
 
 
 def resync(folder: str, groups: tuple[str, ...], allow_widening: bool) -> None:
-    path = Path(folder).expanduser()
-    if not path.is_dir():
+    bar, progress = progress_bar()
+    try:
+        report = kura.resync(caller(), Path(folder), groups, allow_widening=allow_widening, progress=progress)
+    except FileNotFoundError:
         st.error(t("folder_missing", path=folder))
         return
-    report = ingest_with_progress([path], groups, delete_missing=True, allow_widening=allow_widening)
-    kura.audit.record(
-        user().name,
-        "resync",
-        folder=str(path.resolve()),
-        groups=list(groups),
-        allow_widening=allow_widening,
-        report=report.to_json(),
-    )
+    finally:
+        bar.empty()
     show_report(report)
 
 
@@ -129,17 +93,17 @@ with st.form("upload", clear_on_submit=True):
     files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="upload_files")
     groups = st.text_input(t("upload_groups"), value=default_groups, key="upload_groups")
     if st.form_submit_button(t("ingest_button")) and files:
-        upload(files, parse_groups(groups, settings.default_groups))
+        upload(files, kura.groups(groups))
 
 with st.expander(t("resync_folder")):
     folder = st.text_input(t("folder_path"), key="resync_path")
     resync_groups = st.text_input(t("upload_groups"), value=default_groups, key="resync_groups")
     widen = st.checkbox(t("allow_widening"), key="resync_widen")
     if st.button(t("resync_button"), key="resync") and folder:
-        resync(folder, parse_groups(resync_groups, settings.default_groups), widen)
+        resync(folder, kura.groups(resync_groups), widen)
 
 st.subheader(t("documents"))
-records = kura.manifest.all()
+records = kura.documents(caller())
 if not records:
     st.caption(t("no_documents"))
 else:
@@ -164,9 +128,6 @@ else:
         st.caption(t("delete_resync_note"))
         if st.form_submit_button(t("delete_button")):
             record = by_path[chosen]
-            kura.ingestor.delete(record.doc_id)
-            if Path(record.path).is_relative_to(kura.uploads_dir):
-                Path(record.path).unlink(missing_ok=True)
-            kura.audit.record(user().name, "delete", file=record.path, doc_id=record.doc_id)
+            kura.delete_document(caller(), record.doc_id)
             st.session_state["library_flash"] = t("deleted", name=Path(record.path).name)
             st.rerun()

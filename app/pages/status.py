@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.health import check_health
-from app.ui import get_kura, t, user, version
+from app.ui import caller, get_kura, t, user, version
 
 kura = get_kura()
 st.header(t("page_status"))
-report = check_health(kura)
+report = kura.status(caller())
 st.text(t("status_chunks", count=report["chunks"], documents=report["documents"], version=version()))
 # Everyone may see whether each part answers; only admins see addresses, model files and settings.
 st.dataframe(

@@ -146,7 +146,7 @@ def test_a_subfolder_or_one_file_ingested_alone_keeps_the_acl_above_it(kura, tmp
 
 
 def test_a_configured_library_root_applies_to_the_very_first_ingest(settings, embedder, tmp_path):
-    from app.services import Kura
+    from app.service import Kura
 
     kb = library(tmp_path)
     fresh = Kura(settings.model_copy(update={"library_roots": [kb]}))

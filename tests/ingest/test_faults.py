@@ -114,19 +114,17 @@ def test_a_damaged_manifest_is_named_with_what_to_do(tmp_path, monkeypatch):
 
 
 def test_documents_the_store_lost_are_found_and_indexed_again(kura, tmp_path):
-    from app.health import check_health
-
     folder = copy_samples(tmp_path)
     kura.ingestor.ingest([folder], groups=("everyone",))
     lost = [r for r in kura.manifest.all() if r.path.endswith((".pdf", "sync-stuck.md"))]
     for record in lost:  # as if their segments were gone
         kura.store.delete_document(record.doc_id)
-    health = check_health(kura)["health"]
+    health = kura.status()["health"]
     assert not health["index"]["ok"] and "run `kura ingest`" in health["index"]["detail"]
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert (report.repaired, report.updated, report.unchanged) == (2, 2, 6)
     assert kura.store.count() == sum(r.chunks for r in kura.manifest.all())
-    assert "index" not in check_health(kura)["health"]
+    assert "index" not in kura.status()["health"]
 
 
 def test_an_empty_server_behind_an_old_manifest_is_filled_again(kura, tmp_path):

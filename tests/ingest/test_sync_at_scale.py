@@ -10,7 +10,7 @@ import random
 
 import pytest
 
-from app.services import Kura
+from app.service import Kura
 from app.settings import Settings
 from retrieval import AccessScope
 

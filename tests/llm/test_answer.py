@@ -15,6 +15,11 @@ class FailingBackend:
     """Stands in for a model server that is down: the only fault injected here."""
 
     name = "openai"
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+        return 0
+
     description = "unreachable"
     calls = 0
 
@@ -82,16 +87,18 @@ def test_a_user_without_access_gets_an_abstention(ingested_samples):
 
 def test_model_failure_still_returns_the_evidence(ingested_samples):
     answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, FailingBackend())
-    events = list(answerer.stream("What is the hotel limit per night in Tokyo?", EVERYONE))
-    answer = events[-1]
-    assert isinstance(answer, Answer) and len(events) == 1
+    response = answerer.stream("What is the hotel limit per night in Tokyo?", EVERYONE)
+    assert list(response) == [], "no text was written"
+    answer = response.result()
+    assert isinstance(answer, Answer)
     assert "not answering" in answer.error
     assert answer.citations and "18,000 yen" in answer.citations[0].quote
 
 
 def test_streaming_yields_text_then_the_final_answer(ingested_samples):
-    events = list(ingested_samples.answerer("extractive").stream("Which platforms does Kumo Sync support?", EVERYONE))
-    *texts, final = events
+    response = ingested_samples.answerer("extractive").stream("Which platforms does Kumo Sync support?", EVERYONE)
+    texts = list(response)
+    final = response.result()
     assert texts and all(isinstance(t, str) for t in texts)
     assert "".join(texts).strip() == final.answer
     assert final.timings["total_s"] >= final.timings["retrieval_s"] > 0
@@ -111,6 +118,13 @@ class EmptyBackend:
     """Scripted model that says nothing at all: what kura does with that is under test."""
 
     name = "openai"
+
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+
+        return 0
+
     description = "says nothing"
 
     def generate(self, messages, **options):

@@ -154,7 +154,7 @@ def server():
 
 @pytest.fixture(scope="module")
 def knowledge(tmp_path_factory, embedder):
-    from app.services import Kura
+    from app.service import Kura
     from app.settings import Settings
 
     folder = tmp_path_factory.mktemp("claims") / "kb"

@@ -11,6 +11,10 @@ FIRST = "How many weeks of parental leave do parents get?"
 
 class Rewriter:
     name = "openai"
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+        return 0
 
     def __init__(self, reply: str | Exception) -> None:
         self.reply = reply

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from llm.draft import Drafter, HouseStyle, Ticket, ticket_query
-from retrieval import AccessScope
+from retrieval import AccessScope, ConfigError
 
 TICKETS = Path(__file__).parent / "tickets"
 EVERYONE = AccessScope(("everyone",))
@@ -36,6 +36,11 @@ class ScriptedBackend:
     promise the sources never make."""
 
     name = "openai"
+    generative, rewrites_questions, demo = True, True, False
+
+    def ahead(self) -> int:
+        return 0
+
     description = "scripted"
 
     def __init__(self, reply: str) -> None:
@@ -72,7 +77,7 @@ def test_house_style_from_a_file_frames_the_reply(tmp_path):
     )
     assert style.frame(Ticket("s", "b"), "Body.").startswith("Hello,")
     style_file.write_text('colour = "blue"\n')
-    with pytest.raises(ValueError, match="colour"):
+    with pytest.raises(ConfigError, match="colour"):
         HouseStyle.load(style_file)
 
 

@@ -25,7 +25,8 @@ def answer(ingested_samples, server, model, *, stream=True, effort=None, **backe
     backend = OpenAIBackend(server.base_url, model, "key", **backend_args)
     answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, backend, AnswerOptions())
     if stream:
-        *texts, final = answerer.stream(QUESTION, EVERYONE, reasoning_effort=effort)
+        response = answerer.stream(QUESTION, EVERYONE, reasoning_effort=effort)
+        texts, final = list(response), response.result()
         assert "".join(texts).strip() == final.answer
         return final
     return answerer.ask(QUESTION, EVERYONE, reasoning_effort=effort)

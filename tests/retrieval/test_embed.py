@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from retrieval import ConfigError
 from retrieval.embed import DenseEmbedder
 
 PASSAGES = [
@@ -79,7 +80,7 @@ def test_a_model_the_int8_path_cannot_pool_is_refused_with_the_fix(tmp_path, tin
     cls_pooled = tmp_path / "cls-pooled"
     transformer = models.Transformer(str(tiny_embedder.parent / "bert"), max_seq_length=64)
     SentenceTransformer(modules=[transformer, models.Pooling(32, "cls")]).save(str(cls_pooled))
-    with pytest.raises(ValueError, match="KURA_EMBED_BACKEND=torch"):
+    with pytest.raises(ConfigError, match="KURA_EMBED_BACKEND=torch"):
         DenseEmbedder(cls_pooled, backend="onnx-int8", cache_dir=tmp_path / "models").embed(["text"])
     assert DenseEmbedder(tiny_embedder, backend="onnx-int8", cache_dir=tmp_path / "models").embed(["text"]).shape == (
         1,

@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.services import Kura
-from retrieval import AccessScope
+from app.service import Kura
+from retrieval import AccessScope, ConfigError
 from retrieval.embed import default_model_path
 from retrieval.rerank import Reranker
 from tests.conftest import SAMPLES
@@ -61,5 +61,5 @@ def test_the_reranker_orders_the_filtered_candidates_by_its_own_scores(settings,
 
 
 def test_a_missing_reranker_folder_says_what_to_set(tmp_path):
-    with pytest.raises(FileNotFoundError, match="KURA_RERANKER_MODEL"):
+    with pytest.raises(ConfigError, match="KURA_RERANKER_MODEL"):
         Reranker(tmp_path / "nowhere")

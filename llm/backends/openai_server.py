@@ -1,96 +1,14 @@
-"""Chat backends behind one small interface: generate(messages) yields Deltas.
-
-`local` runs a GGUF in-process with llama.cpp; `openai` talks to any OpenAI-compatible server (vLLM serving
-gpt-oss in production, llama.cpp's server, LM Studio). Reasoning that servers send in a separate field
-(`reasoning`, or `reasoning_content` before vLLM 0.11) arrives as Delta.reasoning, never as answer text."""
+"""`openai`: any OpenAI-compatible chat server; in production gpt-oss served by vLLM inside the firewall, also
+llama.cpp's server or LM Studio. Reasoning that servers send in a separate field (`reasoning`, or
+`reasoning_content` before vLLM 0.11) arrives as Delta.reasoning, never as answer text."""
 
 from __future__ import annotations
 
-import os
 import threading
 import time
-from collections.abc import Iterator
-from dataclasses import dataclass
-from pathlib import Path
-from typing import Literal, Protocol
 
+from llm.backends.base import Delta, LLMError, ModelSettings
 from retrieval.urls import redacted
-
-Effort = Literal["low", "medium", "high"]
-
-
-class LLMError(RuntimeError):
-    """The model could not answer; the message tells the user what happened and what to do."""
-
-
-@dataclass(frozen=True)
-class Delta:
-    """A piece of a model's reply. The last one of a complete reply carries finish_reason."""
-
-    text: str = ""
-    reasoning: str = ""
-    finish_reason: str | None = None
-
-
-class ChatBackend(Protocol):
-    name: str
-    description: str
-
-    def generate(
-        self,
-        messages: list[dict],
-        *,
-        max_tokens: int,
-        temperature: float,
-        reasoning_effort: Effort | None = None,
-        stream: bool = True,
-    ) -> Iterator[Delta]: ...
-
-
-class LocalLlamaBackend:
-    """A GGUF model in this process through llama-cpp-python: no server, no network.
-
-    One llama.cpp context is not thread-safe (concurrent sessions of the app crashed the process), so requests
-    take turns: `ahead()` says how many are before a new one, for the app to show."""
-
-    name = "local"
-
-    def __init__(self, model_path: Path, context_tokens: int = 4096) -> None:
-        if not Path(model_path).is_file():
-            raise LLMError(
-                f"No model file at {model_path}. Run `make setup` to fetch the demo model, "
-                "or set KURA_LLM_MODEL_PATH to a GGUF file."
-            )
-        from llama_cpp import Llama
-
-        self.description = f"llama.cpp in-process: {Path(model_path).name}"
-        self._llama = Llama(
-            model_path=str(model_path), n_ctx=context_tokens, n_threads=os.cpu_count() or 2, verbose=False
-        )
-        self._turn = threading.Lock()  # held for a whole reply: one generation at a time
-        self._queued = 0
-        self._counting = threading.Lock()
-
-    def ahead(self) -> int:
-        """Requests waiting for or holding the model now: a new one starts after all of them."""
-        return self._queued
-
-    def generate(self, messages, *, max_tokens, temperature, reasoning_effort=None, stream=True):
-        # reasoning_effort has no meaning for a plain GGUF chat template; a gpt-oss GGUF reasons in harmony
-        # channels inside the text, which the answerer's HarmonyFilter separates.
-        with self._counting:
-            self._queued += 1
-        try:
-            with self._turn:  # released when the reply ends, fails or is abandoned (generator closed)
-                chunks = self._llama.create_chat_completion(
-                    messages=messages, max_tokens=max_tokens, temperature=temperature, repeat_penalty=1.1, stream=True
-                )
-                for chunk in chunks:
-                    choice = chunk["choices"][0]
-                    yield Delta(text=choice["delta"].get("content") or "", finish_reason=choice.get("finish_reason"))
-        finally:
-            with self._counting:
-                self._queued -= 1
 
 
 def _reasoning_of(part) -> str:
@@ -109,6 +27,9 @@ class OpenAIBackend:
     completion (not JSON, `{}`, no choices) is an LLMError, so the caller keeps its citations."""
 
     name = "openai"
+    generative = True
+    rewrites_questions = True
+    demo = False
     RETRY_PAUSE_S = 0.5
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0, max_retries: int = 2) -> None:
@@ -121,6 +42,32 @@ class OpenAIBackend:
         self.max_retries = max_retries
         self.description = f"OpenAI-compatible server at {self.base_url}, model {model}"
         self._client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
+
+    def ahead(self) -> int:
+        """Requests before a new one: none here (a server queues and batches on its own)."""
+        return 0
+
+    @classmethod
+    def from_settings(cls, settings: ModelSettings) -> OpenAIBackend:
+        return cls(settings.base_url, settings.model, settings.api_key, settings.timeout_s)
+
+    @staticmethod
+    def probe(settings: ModelSettings) -> str:
+        """The server's model list, asked with a short timeout."""
+        import httpx
+
+        base_url, api_key = settings.base_url, settings.api_key
+        try:
+            response = httpx.get(
+                base_url.rstrip("/") + "/models", timeout=5, headers={"Authorization": f"Bearer {api_key}"}
+            )
+            response.raise_for_status()
+        except httpx.HTTPError as exc:  # its message would repeat the URL, credentials and all
+            status = (
+                f"HTTP {exc.response.status_code}" if isinstance(exc, httpx.HTTPStatusError) else type(exc).__name__
+            )
+            raise LLMError(f"{redacted(base_url)} did not answer ({status})") from None
+        return f"{redacted(base_url)} serves {[m['id'] for m in response.json().get('data', [])]}"
 
     def _create(self, request: dict, deadline: float):
         """The request, retried while the budget lasts; each attempt gets only the time left."""

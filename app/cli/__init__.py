@@ -1,0 +1,56 @@
+"""The `kura` command. Thin: each command parses its arguments, calls the service as the shell user (or, with
+`kura --as NAME`, as that app user), and prints. Commands live by what they touch: reading.py (search, ask,
+draft), library.py (ingest, watch, status, eval), admin.py (users, audit, app)."""
+
+from __future__ import annotations
+
+import sys
+from typing import Annotated
+
+import typer
+
+from app.cli import admin, library, reading
+from app.cli.common import Session, console
+
+__all__ = ["cli", "main"]
+
+cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: private, cited answers from your documents.")
+
+
+@cli.callback()
+def acting_as(
+    as_user: Annotated[
+        str | None,
+        typer.Option("--as", help="Act as this app user (their groups; audited with you as the one acting)."),
+    ] = None,
+) -> None:
+    Session.acting_as = as_user
+
+
+cli.command()(library.ingest)
+cli.command()(library.watch)
+cli.command()(reading.search)
+cli.command()(reading.ask)
+cli.command()(reading.draft)
+cli.command()(library.status)
+eval_cli = typer.Typer(no_args_is_help=True, help="Measure retrieval and answer quality.")
+eval_cli.command("retrieval")(library.eval_retrieval)
+eval_cli.command("qa")(library.eval_qa)
+cli.add_typer(eval_cli, name="eval")
+cli.add_typer(admin.users_cli, name="users")
+cli.command()(admin.audit)
+cli.command("app")(admin.serve_app)
+
+
+def main() -> None:
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    try:
+        cli()
+    except (SettingsError, ValidationError) as exc:  # a bad KURA_* variable or .env line: say which, not a traceback
+        console.print(
+            f"[red]error:[/red] a KURA_ setting is invalid: {exc}. Fix that environment "
+            "variable or .env line (groups are comma-separated: KURA_DEFAULT_GROUPS=staff,hr)."
+        )
+        sys.exit(2)

@@ -1,0 +1,96 @@
+"""`kura users`, `kura audit` and `kura app`: managing who may use the web app, reading the audit log, serving
+the app. The shell user runs them as an admin: whoever can run kura can read KURA_HOME anyway."""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from app.cli.common import caller_of, console, emit, run
+from app.settings import Settings
+
+users_cli = typer.Typer(
+    no_args_is_help=True, help="Local users of the web app (bcrypt hashes in KURA_HOME/users.json)."
+)
+
+
+@users_cli.command("add")
+def users_add(
+    name: Annotated[str, typer.Argument(help="User name (letters, digits, . _ - @).")],
+    groups: Annotated[str, typer.Option("--groups", help="Comma-separated access groups.")] = "",
+    admin: Annotated[bool, typer.Option("--admin", help="Also add the first KURA_ADMIN_GROUPS group.")] = False,
+    language: Annotated[str | None, typer.Option("--language", help="en or ja; default follows the browser.")] = None,
+    password_stdin: Annotated[bool, typer.Option("--password-stdin", help="Read the password from stdin.")] = False,
+) -> None:
+    """Add a user, or replace one's password and groups. The password is asked for, never taken as an argument."""
+    password = (
+        sys.stdin.readline().rstrip("\n")
+        if password_stdin
+        else typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    )
+
+    def command(kura) -> None:
+        member_of = kura.groups(groups or None)
+        user = kura.add_user(caller_of(kura), name, password, member_of, admin=admin, language=language)
+        console.print(f"user {user.name}: groups {', '.join(user.groups)}{' (admin)' if user.admin else ''}")
+
+    run(command)
+
+
+@users_cli.command("remove")
+def users_remove(name: Annotated[str, typer.Argument()]) -> None:
+    """Remove a user; they can no longer sign in."""
+
+    def command(kura) -> None:
+        if not kura.remove_user(caller_of(kura), name):
+            console.print(f"[red]error:[/red] no user {name!r}")
+            raise typer.Exit(2)
+
+    run(command)
+
+
+@users_cli.command("list")
+def users_list() -> None:
+    def command(kura) -> None:
+        for name in kura.users.names():
+            sys.stdout.write(name + "\n")
+
+    run(command)
+
+
+def audit(
+    user: Annotated[str | None, typer.Option("--user", help="Only this user's entries.")] = None,
+    action: Annotated[str | None, typer.Option("--action", help="Only this action (ask, draft, approve, ...).")] = None,
+    limit: Annotated[int, typer.Option("--limit")] = 50,
+) -> None:
+    """Print the audit log as JSON lines, newest first."""
+
+    def command(kura) -> None:
+        for entry in kura.audit_entries(caller_of(kura), limit, user=user, action=action):
+            emit(entry)
+
+    run(command)
+
+
+def serve_app(
+    port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8501,
+    address: Annotated[str, typer.Option("--address", help="Interface to listen on.")] = "localhost",
+) -> None:
+    """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
+    settings = Settings()
+    if settings.single_user and address not in ("localhost", "127.0.0.1", "::1"):
+        console.print(
+            "[red]error:[/red] single-user mode has no login, so it only serves on localhost. "
+            "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network."
+        )
+        raise typer.Exit(2)
+    main_page = Path(__file__).resolve().parent.parent / "main.py"
+    command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),
+               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
+               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
+               "--server.maxUploadSize", str(settings.upload_max_mb)]  # fmt: skip
+    os.execv(sys.executable, command)  # Streamlit replaces this process: signals (stop, Ctrl-C) reach it directly

@@ -1,0 +1,102 @@
+"""Signing in, the status report, and reading the audit log: the use cases around the others. Sign-ins (and
+failed ones) are audited here, so the app's login page only translates."""
+
+from __future__ import annotations
+
+from app.service.caller import Caller, Via
+from app.service.wiring import Wiring
+from app.users import User, make_user
+from llm.backends import backend_class, probe_backend
+
+
+def _check(probe) -> dict:
+    try:
+        return {"ok": True, "detail": probe()}
+    except Exception as exc:  # a status report must describe every failure, not raise it
+        return {"ok": False, "detail": str(exc)}
+
+
+class Admin(Wiring):
+    def sign_in(self, name: str, password: str) -> User | None:
+        """A local user by password; None (and an audited failure) when the name or password is wrong."""
+        user = self.users.authenticate(name, password)
+        self.audit.record(name, "login" if user else "login_failed", via=str(Via.APP), method="password")
+        return user
+
+    def signed_in_elsewhere(self, user: User, method: str) -> User:
+        """A user who signed in through OIDC, recorded like a local sign-in."""
+        self.audit.record(user.name, "login", via=str(Via.APP), method=method)
+        return user
+
+    def single_user(self) -> User:
+        """KURA_SINGLE_USER: the one person on localhost, in every default and admin group."""
+        s = self.settings
+        return make_user("local", tuple(dict.fromkeys([*s.default_groups, *s.admin_groups])), s.admin_groups)
+
+    def add_user(
+        self,
+        caller: Caller,
+        name: str,
+        password: str,
+        groups: tuple[str, ...],
+        *,
+        admin: bool = False,
+        language: str | None = None,
+    ) -> User:
+        """Adds a local user (or replaces one's password and groups); `admin` adds the first admin group."""
+        caller.require_admin("manage users")
+        if admin:
+            groups = tuple(dict.fromkeys([*groups, self.settings.admin_groups[0]]))
+        user = self.users.add(name, password, groups, language)
+        self.record(caller, "user_added", name=name, groups=list(groups))
+        return user
+
+    def remove_user(self, caller: Caller, name: str) -> bool:
+        caller.require_admin("manage users")
+        removed = self.users.remove(name)
+        self.record(caller, "user_removed", name=name, removed=removed)
+        return removed
+
+    def rate_limited(self, caller: Caller, request: str) -> None:
+        self.record(caller, "rate_limited", request=request)
+
+    def audit_entries(
+        self, caller: Caller, limit: int = 500, *, user: str | None = None, action: str | None = None
+    ) -> list[dict]:
+        """The audit log, newest first (admins). Reading it is itself recorded."""
+        caller.require_admin("read the audit log")
+        entries = self.audit.read(limit, user=user, action=action)
+        self.record(caller, "audit_read", user_filter=user, action_filter=action)
+        return entries
+
+    def status(self, caller: Caller | None = None) -> dict:
+        """Counts, and whether the store, embedder and model answer. Details (addresses, model files) and the
+        settings are for admins (and the CLI's shell user); others see only whether each part works."""
+        s = self.settings
+        health = {
+            "store": _check(lambda: self.store.description),
+            "embedder": _check(lambda: f"{self.embedder.model_path.name} ({self.embedder.dim} dims)"),
+            "llm": _check(lambda: probe_backend(s.llm_backend, s.model)),
+        }
+        records = self.manifest.all()
+        chunks = self.store.count() if health["store"]["ok"] else None
+        recorded = sum(r.chunks for r in records)
+        if chunks is not None and chunks != recorded:
+            health["index"] = {
+                "ok": False,
+                "detail": f"the manifest records {recorded} passages but the store holds "
+                f"{chunks}: run `kura ingest` on your folders to repair the index",
+            }
+        admin = caller is None or caller.admin
+        return {
+            "documents": sum(1 for r in records if r.status == "ingested"),
+            "chunks": chunks,
+            "collection": s.collection,
+            "settings": s.public_dict() if admin else None,
+            "health": {part: state if admin else {"ok": state["ok"], "detail": ""} for part, state in health.items()},
+            "demo_model": self.backend_is_demo(),
+        }
+
+    def backend_is_demo(self) -> bool:
+        """Whether the configured model is a small demo model (the pages say answers may be poor)."""
+        return backend_class(self.settings.llm_backend).demo

@@ -1,0 +1,201 @@
+"""The use cases that read the library: ask, search, draft a reply, approve it, download a cited original, and
+rate an answer. Each takes the Caller, searches within the caller's scope only, and writes its audit entry."""
+
+from __future__ import annotations
+
+import dataclasses
+import difflib
+import re
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TypeVar
+
+from app.service.caller import Caller, Forbidden
+from app.service.wiring import Wiring
+from llm import Answer, Answerer, BackendName, Effort, LLMError, Response
+from llm.conversation import standalone_question
+from llm.draft import Draft, Ticket, approved_reply_document
+from retrieval import SearchHit, SearchMode
+
+T = TypeVar("T")
+
+
+def audited(response: Response[T], record: Callable[[T | None], None]) -> Response[T]:
+    """The same reply, with its audit entry written when it ends: with the result, or None when it was stopped."""
+
+    def steps():
+        result = None
+        try:
+            yield from response
+            result = response.result()
+            return result
+        finally:
+            record(result)
+
+    return Response(steps())
+
+
+@dataclass
+class Asking:
+    """An answer on its way. `response` streams it; the rest is known before its first word."""
+
+    response: Response[Answer]
+    query: str  # what was searched: a follow-up is rewritten as a standalone question
+    notice: str | None = None  # the configured model could not start: the answer quotes the passages instead
+    ahead: int = 0  # questions before this one at the model (the in-process model answers one at a time)
+
+
+@dataclass
+class Drafting:
+    response: Response[Draft]
+    notice: str | None = None
+
+
+class Answers(Wiring):
+    def _answerer_or_extractive(self, backend: BackendName | str | None) -> tuple[Answerer, str | None]:
+        """The chosen model; if it cannot even start, the documents' own words, with a notice saying why."""
+        try:
+            return self.answerer(backend), None
+        except LLMError as exc:
+            return self.answerer(BackendName.EXTRACTIVE), str(exc)
+
+    def ask(
+        self,
+        caller: Caller,
+        question: str,
+        *,
+        history: Sequence[str] = (),
+        backend: BackendName | str | None = None,
+        effort: Effort | None = None,
+        sources: Sequence[str | Path] = (),
+        stream: bool = True,
+        turn: str | None = None,
+    ) -> Asking:
+        """A cited answer from the documents the caller may read. `history` holds the questions asked before in
+        this conversation, so a follow-up ("and for part-time staff?") is searched as a whole question."""
+        answerer, notice = self._answerer_or_extractive(backend)
+        rewriter = answerer.backend if answerer.backend.rewrites_questions else None
+        query = standalone_question(question, list(history), rewriter)
+        ahead = answerer.backend.ahead()
+        response = answerer.stream(query, caller.scope(sources), reasoning_effort=effort, stream=stream)
+
+        def record(answer: Answer | None) -> None:
+            self.record(
+                caller,
+                "ask",
+                turn=turn,
+                question=question,
+                query=query,
+                backend=answerer.backend.name,
+                groups=list(caller.groups),
+                stopped=answer is None,
+                abstained=answer.abstained if answer else None,
+                chunk_ids=[c.chunk_id for c in answer.citations] if answer else [],
+            )
+
+        return Asking(audited(response, record), query, notice, ahead)
+
+    def search(
+        self,
+        caller: Caller,
+        query: str,
+        *,
+        k: int = 10,
+        mode: SearchMode | None = None,
+        sources: Sequence[str | Path] = (),
+    ) -> list[SearchHit]:
+        """Passages only, no model."""
+        hits = self.retriever.search(query, caller.scope(sources), k=k, mode=mode)
+        self.record(
+            caller,
+            "search",
+            query=query,
+            mode=mode,
+            groups=list(caller.groups),
+            chunk_ids=[h.chunk.chunk_id for h in hits],
+        )
+        return hits
+
+    def draft(
+        self,
+        caller: Caller,
+        ticket: Ticket,
+        *,
+        backend: BackendName | str | None = None,
+        style: Path | None = None,
+        tone: str | None = None,
+        effort: Effort | None = Effort.MEDIUM,
+        stream: bool = True,
+    ) -> Drafting:
+        """A reply to a support ticket grounded in the knowledge base, with notes for the agent."""
+        answerer, notice = self._answerer_or_extractive(backend)
+        drafter = self.drafter(answerer.backend.name, style, tone)
+        response = drafter.stream(ticket, caller.scope(), reasoning_effort=effort, stream=stream)
+
+        def record(draft: Draft | None) -> None:
+            self.record(
+                caller,
+                "draft",
+                subject=ticket.subject,
+                backend=answerer.backend.name,
+                groups=list(caller.groups),
+                stopped=draft is None,
+                abstained=draft.abstained if draft else None,
+                chunk_ids=[c.chunk_id for c in draft.citations] if draft else [],
+            )
+
+        return Drafting(audited(response, record), notice)
+
+    def is_reviewer(self, caller: Caller) -> bool:
+        """May approve replies into shared knowledge (KURA_REVIEWER_GROUPS, default the admin groups)."""
+        return bool(set(caller.groups) & set(self.settings.reviewers))
+
+    def approve(self, caller: Caller, ticket: Ticket, draft: Draft, reply: str) -> tuple[Path, tuple[str, ...]]:
+        """Stores an approved reply and audits it with the approver and their edits (a diff against the draft).
+        It becomes knowledge only when approved by a reviewer with KURA_INGEST_APPROVED_REPLIES on, and only for
+        the groups that may read every passage the draft was built from (none: stored, not ingested).
+        → (file, groups it was ingested for)."""
+        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
+        path = self.approved_dir / f"{stamp}-{slug}.md"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(approved_reply_document(ticket, reply), encoding="utf-8")
+        reviewer = self.is_reviewer(caller)
+        groups = draft.readable_by() if self.settings.ingest_approved_replies and reviewer else ()
+        if groups:
+            self.ingestor.ingest([path], groups=groups, delete_missing=False)
+        edits = "".join(
+            difflib.unified_diff(
+                draft.reply.splitlines(keepends=True), reply.splitlines(keepends=True), "draft", "approved"
+            )
+        )
+        self.record(
+            caller,
+            "approve",
+            subject=ticket.subject,
+            file=str(path),
+            groups=list(groups),
+            reviewer=reviewer,
+            edited=bool(edits),
+            diff=edits,
+            chunk_ids=[h.chunk.chunk_id for h in draft.passages],
+        )
+        return path, groups
+
+    def download(self, caller: Caller, source: str, chunk_id: str | None = None) -> Path:
+        """The original file behind a citation, only if the caller may read at least one of its chunks now:
+        knowing a path or id is not enough to download a document."""
+        scope = dataclasses.replace(caller.scope(), sources=(source,))
+        if self.store.count(scope) == 0:
+            raise Forbidden("This document does not exist or you may not read it.")
+        path = Path(source)
+        if not path.is_file():
+            raise FileNotFoundError(f"The original file is no longer at {source}; ask an admin to re-sync.")
+        self.record(caller, "download", source=source, chunk_id=chunk_id)
+        return path
+
+    def feedback(self, caller: Caller, turn: str, question: str, rating: str | None, comment: str = "") -> None:
+        """A thumbs up or down (and why) on one answer, for the admins' review."""
+        self.record(caller, "feedback", turn=turn, question=question, rating=rating, comment=comment)

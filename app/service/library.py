@@ -1,0 +1,141 @@
+"""The use cases that change the library: ingest folders (CLI), upload files, re-sync a folder, delete a document
+(app, admins). Each writes its audit entry with the caller and the report; uploads are checked before a byte is
+kept, and deleting an uploaded document deletes the uploaded file with it."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from app.guards import UploadRejected, check_upload
+from app.service.caller import Caller
+from app.service.wiring import Wiring
+from ingest import DocumentRecord, IngestReport
+from ingest.pipeline import ProgressCallback
+
+
+@dataclass
+class Upload:
+    """What became of an upload: the files refused (each with the reason's i18n key) and the ingest report."""
+
+    rejected: list[UploadRejected] = field(default_factory=list)
+    report: IngestReport | None = None
+
+
+class Library(Wiring):
+    def ingest(
+        self,
+        caller: Caller,
+        paths: Sequence[Path],
+        *,
+        groups: tuple[str, ...] | None = None,
+        delete_missing: bool = True,
+        allow_widening: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """Files and folders into the index (`kura ingest`, `kura watch`); groups default to KURA_DEFAULT_GROUPS."""
+        groups = tuple(self.settings.default_groups) if groups is None else groups
+        report = self.ingestor.ingest(
+            paths, groups=groups, delete_missing=delete_missing, progress=progress, allow_widening=allow_widening
+        )
+        self.record(
+            caller,
+            "ingest",
+            paths=[str(p) for p in paths],
+            groups=list(groups),
+            allow_widening=allow_widening,
+            report=report.to_json(),
+        )
+        return report
+
+    def upload(
+        self,
+        caller: Caller,
+        files: Sequence[tuple[str, bytes]],
+        groups: tuple[str, ...],
+        progress: ProgressCallback | None = None,
+    ) -> Upload:
+        """Uploaded files (name, bytes) kept under KURA_HOME/library and ingested for `groups`; the uploader may
+        read them too. A file refused by the upload checks is reported and audited; the others go on."""
+        caller.require_admin("upload documents")
+        result, accepted = Upload(), []
+        s = self.settings
+        for name, data in files:
+            try:
+                safe = check_upload(name, data, max_mb=s.upload_max_mb, max_unpacked_mb=s.upload_max_unpacked_mb)
+            except UploadRejected as rejected:
+                result.rejected.append(rejected)
+                self.record(caller, "upload_rejected", name=name, reason=rejected.key)
+                continue
+            target = self.uploads_dir / safe
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            accepted.append(target)
+        if accepted:
+            result.report = self.ingestor.ingest(
+                accepted,
+                groups=groups,
+                delete_missing=False,
+                progress=progress,
+                owner=caller.name,
+                reader=caller.groups,
+            )
+            self.record(
+                caller,
+                "upload",
+                files=[str(p) for p in accepted],
+                groups=list(groups),
+                report=result.report.to_json(),
+            )
+        return result
+
+    def resync(
+        self,
+        caller: Caller,
+        folder: Path,
+        groups: tuple[str, ...],
+        *,
+        allow_widening: bool = False,
+        progress: ProgressCallback | None = None,
+    ) -> IngestReport:
+        """A server folder brought in line with the index. Documents the caller cannot read are skipped, never
+        deleted; wider groups need allow_widening."""
+        caller.require_admin("re-sync folders")
+        folder = Path(folder).expanduser()
+        if not folder.is_dir():
+            raise FileNotFoundError(f"{folder} is not a folder on the server")
+        report = self.ingestor.ingest(
+            [folder],
+            groups=groups,
+            delete_missing=True,
+            progress=progress,
+            allow_widening=allow_widening,
+            reader=caller.groups,
+        )
+        self.record(
+            caller,
+            "resync",
+            folder=str(folder.resolve()),
+            groups=list(groups),
+            allow_widening=allow_widening,
+            report=report.to_json(),
+        )
+        return report
+
+    def documents(self, caller: Caller) -> list[DocumentRecord]:
+        caller.require_admin("list the library")
+        return self.manifest.all()
+
+    def delete_document(self, caller: Caller, doc_id: str) -> DocumentRecord | None:
+        """Out of the index, and an uploaded original out of KURA_HOME; a file in a synced folder stays there (the
+        next re-sync would bring it back unless it is removed from the folder). → the record, or None if unknown."""
+        caller.require_admin("delete documents")
+        record = self.manifest.get(doc_id)
+        if record is None:
+            return None
+        self.ingestor.delete(doc_id)
+        if Path(record.path).is_relative_to(self.uploads_dir):
+            Path(record.path).unlink(missing_ok=True)
+        self.record(caller, "delete", file=record.path, doc_id=doc_id)
+        return record

@@ -1,0 +1,201 @@
+"""Wiring: kura's components built from one Settings object, on first use, and shared. Settings-derived values
+(default groups, POSIX groups, limits, model settings) are bound here, once; nothing below reads settings."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from functools import cached_property
+from pathlib import Path
+
+from app.audit import AuditLog
+from app.service.caller import Caller
+from app.settings import Settings, split_names
+from app.users import UserStore
+from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
+from ingest.worker import ParseLimits
+from llm import Answerer, AnswerOptions, BackendName, ChatBackend, Effort, build_backend
+from llm.draft import Drafter, HouseStyle
+from retrieval import DenseEmbedder, Retriever, SparseEncoder, Store, open_store
+from retrieval.evaluate import EVAL_GROUP, BeirDataset
+from retrieval.rerank import Reranker
+from retrieval.store import CollectionLayout
+
+
+def private_home(home: Path) -> None:
+    """KURA_HOME holds the index, manifest, users, audit log and approved replies: only kura's own user may read
+    it. Everything this process creates from now on is 0700/0600 (umask), and a home that others could read is
+    closed once, files included."""
+    os.umask(0o077)
+    home.mkdir(parents=True, exist_ok=True)
+    if home.stat().st_mode & 0o077:
+        for path in [home, *home.rglob("*")]:
+            if not path.is_symlink():
+                path.chmod(path.stat().st_mode & ~0o077)
+
+
+class Wiring:
+    """The components. close() releases the store and the manifest."""
+
+    def __init__(self, settings: Settings) -> None:
+        self.settings = settings
+        private_home(settings.home)
+
+    def groups(self, text: str | None) -> tuple[str, ...]:
+        """'a, b' → ('a', 'b'); None → the configured default groups."""
+        return tuple(self.settings.default_groups) if text is None else tuple(split_names(text))
+
+    @cached_property
+    def embedder(self) -> DenseEmbedder:
+        s = self.settings
+        return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.home / "models")
+
+    @cached_property
+    def sparse(self) -> SparseEncoder:
+        return SparseEncoder()
+
+    @cached_property
+    def store(self) -> Store:
+        s = self.settings
+        return open_store(
+            path=s.store_path,
+            url=s.qdrant_url,
+            api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+            collection=s.collection,
+            dim=self.embedder.dim,
+            layout=CollectionLayout(s.qdrant_shards, s.qdrant_replication, s.qdrant_write_consistency),
+        )
+
+    @cached_property
+    def manifest(self) -> Manifest:
+        url = self.settings.manifest_url
+        return Manifest(url.get_secret_value() if url else self.settings.manifest_path)
+
+    @cached_property
+    def ingestor(self) -> Ingestor:
+        s = self.settings
+        return Ingestor(
+            store=self.store,
+            embedder=self.embedder,
+            sparse=self.sparse,
+            manifest=self.manifest,
+            options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap, s.max_chunks_per_file),
+            state_dir=s.home,
+            state_allowed=(self.uploads_dir, self.approved_dir),
+            parse_workers=s.parse_workers,
+            limits=ParseLimits(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb),
+            posix_groups=s.posix_groups,
+            library_roots=tuple(s.library_roots),
+            min_free_mb=s.min_free_mb,
+            public_groups=tuple(s.default_groups),
+        )
+
+    def _retriever_over(self, store: Store) -> Retriever:
+        s = self.settings
+        return Retriever(
+            store, self.embedder, self.sparse, s.search_mode, self.reranker, multilingual_embedder=s.embed_multilingual
+        )
+
+    @cached_property
+    def retriever(self) -> Retriever:
+        return self._retriever_over(self.store)
+
+    @cached_property
+    def reranker(self) -> Reranker | None:
+        s = self.settings
+        return Reranker(s.reranker_model, s.rerank_candidates) if s.reranker_model else None
+
+    def backend(self, name: BackendName | str | None = None) -> ChatBackend:
+        """The chat backend by name (default from settings), built once per name; LLMError if it cannot start."""
+        name = BackendName(name or self.settings.llm_backend)
+        if name not in self._backends:
+            self._backends[name] = build_backend(name, self.settings.model)
+        return self._backends[name]
+
+    @cached_property
+    def _backends(self) -> dict[BackendName, ChatBackend]:
+        return {}
+
+    def answerer(self, backend: BackendName | str | None = None) -> Answerer:
+        s = self.settings
+        options = AnswerOptions(
+            top_k=s.top_k,
+            abstain_below=s.abstain_below,
+            context_below=s.context_below,
+            max_tokens=s.llm_max_tokens,
+            temperature=s.llm_temperature,
+            context_tokens=s.llm_context_tokens,
+            reasoning_effort=s.llm_reasoning_effort or Effort.LOW,
+            unsupported=s.unsupported,
+        )
+        return Answerer(self.retriever, self.embedder, self.backend(backend), options)
+
+    def drafter(
+        self, backend: BackendName | str | None = None, style: Path | None = None, tone: str | None = None
+    ) -> Drafter:
+        """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort.
+        `tone` overrides the house style's tone for one draft (the app's "regenerate in another tone")."""
+        house_style = HouseStyle.load(style or self.settings.draft_style)
+        return Drafter(self.answerer(backend), dataclasses.replace(house_style, tone=tone) if tone else house_style)
+
+    def eval_retriever(self, dataset: BeirDataset) -> Retriever:
+        """The dataset's corpus indexed once into a throwaway embedded store, cached by content, model and chunking."""
+        s = self.settings
+        key = f"{dataset.name}-{dataset.fingerprint}-{self.embedder.model_id}-{s.chunk_tokens}-{s.chunk_overlap}"
+        folder = s.home / "eval" / key
+        complete = folder / "complete"
+        if not complete.exists():
+            shutil.rmtree(folder, ignore_errors=True)
+        store = open_store(path=folder / "qdrant", dim=self.embedder.dim)
+        self._eval_stores.append(store)
+        if not complete.exists():
+            ingestor = Ingestor(
+                store=store,
+                embedder=self.embedder,
+                sparse=self.sparse,
+                manifest=None,
+                options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap),
+            )
+            items = [
+                (doc_id, doc_id, ParsedDocument(title, [Section(text)]), (EVAL_GROUP,))
+                for doc_id, (title, text) in dataset.corpus.items()
+            ]
+            for start in range(0, len(items), 256):
+                ingestor.index_documents(items[start : start + 256])
+            store.optimize()
+            complete.write_text(str(len(items)))
+        return self._retriever_over(store)
+
+    @cached_property
+    def _eval_stores(self) -> list[Store]:
+        return []
+
+    @cached_property
+    def audit(self) -> AuditLog:
+        return AuditLog(self.settings.audit_path)
+
+    def record(self, caller: Caller, action: str, **details) -> None:
+        """One audit entry for a use case: who, through which front end, and for whom an admin acted."""
+        acting = {"by": caller.operator} if caller.operator else {}
+        self.audit.record(caller.name, action, via=str(caller.via), **acting, **details)
+
+    @cached_property
+    def users(self) -> UserStore:
+        return UserStore(self.settings.users_path, self.settings.admin_groups)
+
+    @property
+    def uploads_dir(self) -> Path:
+        return self.settings.home.resolve() / "library"
+
+    @property
+    def approved_dir(self) -> Path:
+        return self.settings.home.resolve() / "approved-replies"
+
+    def close(self) -> None:
+        if "store" in self.__dict__:
+            self.store.close()
+        if "manifest" in self.__dict__:
+            self.manifest.close()
+        for store in self.__dict__.get("_eval_stores", []):
+            store.close()
