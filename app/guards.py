@@ -12,10 +12,9 @@ import zipfile
 from collections import deque
 from dataclasses import dataclass
 
-from ingest.parse import PARSERS
+from ingest import formats
 from retrieval.errors import KuraError
 
-ZIP_FORMATS = {".docx", ".pptx", ".xlsx", ".odt", ".epub"}  # Office and EPUB files are zip archives inside
 _UNSAFE = re.compile(r"[^\w.\- ()]+", re.UNICODE)
 
 
@@ -44,13 +43,13 @@ def check_upload(name: str, data: bytes, *, max_mb: int, max_unpacked_mb: int) -
     """The sanitised name if this upload may be stored; else UploadRejected with the reason."""
     safe = sanitise_filename(name)
     suffix = "." + safe.rsplit(".", 1)[-1] if "." in safe else ""
-    if suffix not in PARSERS:
-        raise UploadRejected("upload_type", name=safe, allowed=", ".join(sorted(PARSERS)))
+    if suffix not in formats.FORMATS:
+        raise UploadRejected("upload_type", name=safe, allowed=", ".join(formats.supported()))
     if len(data) > max_mb * 1024 * 1024:
         raise UploadRejected("upload_size", name=safe, limit=max_mb)
     if not data:
         raise UploadRejected("upload_empty", name=safe)
-    if suffix in ZIP_FORMATS:
+    if suffix in formats.zipped():
         try:
             with zipfile.ZipFile(io.BytesIO(data)) as archive:
                 unpacked = sum(member.file_size for member in archive.infolist())

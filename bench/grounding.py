@@ -34,7 +34,7 @@ def knowledge(home: Path) -> Kura:
     kura = Kura(Settings(home=home, llm_backend="extractive", _env_file=None))
     kura.ingestor.ingest([REPO_ROOT / "samples"], groups=("everyone",))
     articles = [json.loads(line) for line in (DATA / "ja-handbook" / "corpus.jsonl").read_text("utf-8").splitlines()]
-    kura.ingestor.index_documents(
+    kura.ingestor.indexer.index_documents(
         [
             (
                 f"ja-{a['_id']}",

@@ -1,8 +1,12 @@
 """Making chunks: parse files, split them into cited passages, and hand them to the store."""
 
-from ingest.manifest import DocumentRecord, Manifest, ManifestError
-from ingest.parse import ParsedDocument, ParseError, Section, parse
-from ingest.pipeline import ChunkingOptions, DiskFullError, Ingestor, IngestProgress, IngestReport, doc_id_for
+from ingest.disk import DiskFullError
+from ingest.documents import ParsedDocument, ParseError, Section
+from ingest.formats import parse
+from ingest.indexing import ChunkingOptions, Indexer
+from ingest.manifest import DocumentRecord, Manifest, ManifestError, doc_id_for
+from ingest.pipeline import Ingestor
+from ingest.report import IngestProgress, IngestReport
 
 __all__ = [
     "ChunkingOptions",
@@ -10,6 +14,7 @@ __all__ = [
     "DocumentRecord",
     "IngestProgress",
     "IngestReport",
+    "Indexer",
     "Ingestor",
     "Manifest",
     "ManifestError",

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from ingest.parse import ParsedDocument
+from ingest.documents import ParsedDocument
 from retrieval.types import Chunk
 
 SECTION_SEPARATOR = "\n\n"

@@ -1,14 +1,17 @@
 """E-mail: EML (MIME) and Outlook MSG. Headers and body become the first section; each readable attachment is
-parsed by its own format and kept under the heading "Attachment: NAME", so a citation names the attachment."""
+parsed by its own format and kept under the heading "Attachment: NAME", so a citation names the attachment.
+Which parser reads an attachment is given by the caller (ingest/formats.py): this module knows no other format."""
 
 from __future__ import annotations
 
 import email
 import email.policy
-import tempfile
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 
-from ingest.documents import ParsedDocument, ParseError, Section
+from ingest.documents import ParsedDocument, ParseError, Section, decode_text
+from ingest.html import html_document
 
 HEADERS = ("From", "To", "Cc", "Date", "Subject")
 ENCRYPTED_PARTS = (".p7m", ".pgp-encrypted", ".asc", ".gpg")
@@ -20,42 +23,44 @@ def _message_section(headers: dict[str, str], body: str) -> Section:
     return Section("\n".join(lines) + "\n\n" + body.strip(), headers.get("Subject", ""))
 
 
-def attachment_sections(name: str, data: bytes) -> list[Section]:
-    """An attachment parsed by its own extension; one that cannot be read is left out of the index."""
-    from ingest.parse import parse
+ReadAttachment = Callable[[str, bytes], ParsedDocument]  # (file name, bytes) → the attachment parsed, or ParseError
 
-    suffix = Path(name).suffix.lower()
-    with tempfile.TemporaryDirectory() as folder:
-        path = Path(folder) / f"attachment{suffix}"
-        path.write_bytes(data)
-        try:
-            document = parse(path)
-        except ParseError:
-            return []
+
+def attachment_sections(name: str, data: bytes, read_attachment: ReadAttachment) -> list[Section]:
+    """An attachment parsed by its own format; one that cannot be read is left out of the index."""
+    try:
+        document = read_attachment(name, data)
+    except ParseError:
+        return []
     label = f"Attachment: {name}"
     return [Section(s.text, f"{label} > {s.heading}" if s.heading else label, s.page) for s in document.sections]
 
 
-def parse_eml(path: Path) -> ParsedDocument:
-    from ingest.parse import html_document
+@dataclass(frozen=True)
+class Message:
+    """An e-mail as kura reads it, whether it is ingested (.eml) or pasted as a support ticket."""
 
-    data = path.read_bytes()
-    if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data[:200]:  # saved as UTF-16
-        from ingest.documents import decode_text
+    headers: dict[str, str]
+    body: str
+    attachments: list[tuple[str, bytes]]
+    encrypted: bool = False
 
-        text = (
-            decode_text(data, path)
-            if data[:2] in (b"\xff\xfe", b"\xfe\xff")
-            else data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
-        )
+
+def read_message(data: bytes, path: Path = Path("message.eml")) -> Message:
+    """MIME bytes (UTF-8 or, as some clients save them, UTF-16) → headers, the plain-text body (an HTML-only body
+    as its text) and the attachments. ParseError when the bytes are not an e-mail."""
+    if data[:2] in (b"\xff\xfe", b"\xfe\xff"):  # saved as UTF-16 with a byte-order mark
+        message = email.message_from_string(decode_text(data, path), policy=email.policy.default)
+    elif b"\x00" in data[:200]:  # UTF-16 without one
+        text = data.decode("utf-16-le" if data[1:2] == b"\x00" else "utf-16-be")
         message = email.message_from_string(text, policy=email.policy.default)
     else:
         message = email.message_from_bytes(data, policy=email.policy.default)
     if not any(message.get(h) for h in ("From", "Subject", "Date", "Message-ID")):
         raise ParseError("not an e-mail message (no From, Subject or Date header)")
-    if message.get_content_type() in ("multipart/encrypted", "application/pkcs7-mime"):
-        raise ParseError(ENCRYPTED)
     headers = {name: str(message.get(name, "") or "") for name in HEADERS}
+    if message.get_content_type() in ("multipart/encrypted", "application/pkcs7-mime"):
+        return Message(headers, "", [], encrypted=True)
     part = message.get_body(preferencelist=("plain", "html"))
     body = ""
     if part is not None:
@@ -65,13 +70,22 @@ def parse_eml(path: Path) -> ParsedDocument:
             body = part.get_payload(decode=True).decode("utf-8", errors="replace")
         if part.get_content_type() == "text/html":
             body = "\n".join(s.text for s in html_document(body, "").sections)
-    sections = [_message_section(headers, body)]
+    attachments = []
     for attachment in message.iter_attachments():
-        name = attachment.get_filename()
-        data = attachment.get_payload(decode=True)
-        if name and data:
-            sections += attachment_sections(name, data)
-    return ParsedDocument(headers["Subject"] or path.stem, sections)
+        name, content = attachment.get_filename(), attachment.get_payload(decode=True)
+        if name and content:
+            attachments.append((name, content))
+    return Message(headers, body, attachments)
+
+
+def parse_eml(path: Path, read_attachment: ReadAttachment) -> ParsedDocument:
+    message = read_message(path.read_bytes(), path)
+    if message.encrypted:
+        raise ParseError(ENCRYPTED)
+    sections = [_message_section(message.headers, message.body)]
+    for name, data in message.attachments:
+        sections += attachment_sections(name, data, read_attachment)
+    return ParsedDocument(message.headers["Subject"] or path.stem, sections)
 
 
 def _msg_string(ole, stream: str) -> str:
@@ -83,7 +97,7 @@ def _msg_string(ole, stream: str) -> str:
     return ""
 
 
-def parse_msg(path: Path) -> ParsedDocument:
+def parse_msg(path: Path, read_attachment: ReadAttachment) -> ParsedDocument:
     import olefile
 
     if not olefile.isOleFile(str(path)):
@@ -106,5 +120,5 @@ def parse_msg(path: Path) -> ParsedDocument:
         raise ParseError(ENCRYPTED)
     sections = [_message_section(headers, body)]
     for name, data in sorted(attachments):
-        sections += attachment_sections(name, data)
+        sections += attachment_sections(name, data, read_attachment)
     return ParsedDocument(headers["Subject"] or path.stem, sections)

@@ -6,6 +6,7 @@ that was not done; a rerun simply does it again. SQLite in KURA_HOME by default;
 
 from __future__ import annotations
 
+import hashlib
 import json
 import sqlite3
 import threading
@@ -47,6 +48,19 @@ _UPSERT_FAILED = (
     "ON CONFLICT (doc_id) DO UPDATE SET status = 'failed', error = excluded.error, groups_json = excluded.groups_json, "
     "updated_at = excluded.updated_at"
 )
+
+
+def doc_id_for(path: Path) -> str:
+    """A document's identity is its absolute path: the same file always maps to the same id."""
+    return hashlib.sha256(str(path).encode()).hexdigest()[:32]
+
+
+def hash_file(path: Path) -> str:
+    digest = hashlib.sha256()
+    with path.open("rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from collections.abc import Iterable
 from pathlib import Path
 
 from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text
+from ingest.html import html_document
 
 ROWS_PER_SECTION = 40
 
@@ -178,8 +179,6 @@ def parse_epub(path: Path) -> ParsedDocument:
     import posixpath
 
     from lxml import etree
-
-    from ingest.parse import html_document
 
     try:
         with zipfile.ZipFile(path) as archive:

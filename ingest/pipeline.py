@@ -7,84 +7,25 @@ documents that disappeared from it, unless told not to."""
 from __future__ import annotations
 
 import hashlib
-import shutil
 import time
 from collections import deque
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.access import AccessRuleError, AccessRules
-from ingest.chunk import chunk_document
 from ingest.discovery import Discoverer, printable
-from ingest.manifest import DocumentRecord, Manifest
-from ingest.parse import ParsedDocument, parse
+from ingest.disk import check_free_space
+from ingest.documents import ParsedDocument
+from ingest.formats import parse
+from ingest.indexing import ChunkingOptions, Indexer
+from ingest.manifest import DocumentRecord, Manifest, doc_id_for, hash_file
+from ingest.report import AclWarning, Duplicate, Failure, Held, IngestReport, ProgressCallback, ProgressTracker, Skipped
 from ingest.worker import ParseLimits, describe, load_parsers, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.errors import ConfigError
 from retrieval.store import Store, StoreError
-from retrieval.types import Chunk, IndexedChunk
-
-
-@dataclass(frozen=True)
-class IngestProgress:
-    """One snapshot of a running ingest, rendered the same by the CLI's bar and the Library page."""
-
-    files_done: int
-    files_total: int
-    chunks: int
-    failed: int
-    current: str  # the file just finished; "" once the batch is over
-    elapsed_s: float
-
-    @property
-    def files_per_s(self) -> float:
-        return self.files_done / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def chunks_per_s(self) -> float:
-        return self.chunks / self.elapsed_s if self.elapsed_s > 0 else 0.0
-
-    @property
-    def eta_s(self) -> float | None:
-        """Seconds left at the rate so far; None until a file has finished."""
-        if not self.files_done:
-            return None
-        return (self.files_total - self.files_done) * self.elapsed_s / self.files_done
-
-    @property
-    def eta_clock(self) -> str:
-        """The ETA as h:mm:ss or m:ss, the same in every language; "–" while unknown."""
-        if self.eta_s is None:
-            return "–"
-        minutes, seconds = divmod(round(self.eta_s), 60)
-        hours, minutes = divmod(minutes, 60)
-        return f"{hours}:{minutes:02d}:{seconds:02d}" if hours else f"{minutes}:{seconds:02d}"
-
-
-ProgressCallback = Callable[[IngestProgress], None]
-
-
-@dataclass
-class IngestReport:
-    added: int = 0
-    updated: int = 0
-    unchanged: int = 0
-    deleted: int = 0
-    failed: list[dict] = field(default_factory=list)
-    chunks: int = 0
-    reused: int = 0  # chunks whose text some stored chunk already had: its vector was reused, not computed
-    regrouped: int = 0  # unchanged documents whose access groups changed (payload updated, not re-embedded)
-    repaired: int = 0  # documents the manifest recorded but the store had lost: indexed again
-    held: list[dict] = field(default_factory=list)  # wider groups not applied without allow_widening
-    skipped: list[dict] = field(default_factory=list)  # documents the caller may not read: left as they are
-    warnings: list[dict] = field(default_factory=list)  # {"path", "warning"}: e.g. an ACL that names no group
-    duplicates: list[dict] = field(default_factory=list)  # same content as another document, at another path
-    seconds: float = 0.0
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass(frozen=True)
@@ -109,29 +50,16 @@ class _Policy:
     lost: set[str]
 
 
-@dataclass(frozen=True)
-class ChunkingOptions:
-    chunk_tokens: int = 200
-    chunk_overlap: int = 40
-    max_chunks_per_file: int = 5000  # a 3,000-page PDF fails with a reason instead of embedding for an hour
+@dataclass
+class _Run:
+    """One ingest's state: its policy, the parses in flight, the content hashes met (to report duplicates)."""
 
-
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed for a chunk: its title and heading path give it context."""
-    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)
-
-
-def doc_id_for(path: Path) -> str:
-    """A document's identity is its absolute path: the same file always maps to the same id."""
-    return hashlib.sha256(str(path).encode()).hexdigest()[:32]
-
-
-def _hash_file(path: Path) -> str:
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
+    policy: _Policy
+    owner: str | None
+    report: IngestReport
+    progress: ProgressTracker
+    pending: deque[tuple[_Job, Future]] = field(default_factory=deque)
+    seen: dict[str, str] = field(default_factory=dict)
 
 
 UNREADABLE_FOLDER = (
@@ -140,13 +68,8 @@ UNREADABLE_FOLDER = (
 NOT_YOURS = "you may not read this document, so you may not re-sync or regroup it"
 
 
-class DiskFullError(StoreError):
-    """Too little free disk to ingest safely; raised before anything is half-written."""
-
-
 class Ingestor:
-    """Owns nothing: the store, embedder and manifest are passed in and outlive it.
-    Without a manifest only index_documents() is usable (evaluation corpora are indexed that way)."""
+    """Owns nothing: the store, embedder and manifest are passed in and outlive it."""
 
     EMBED_FILES = 32  # files parsed ahead and embedded together: one model call instead of one per small file
 
@@ -156,7 +79,7 @@ class Ingestor:
         store: Store,
         embedder: DenseEmbedder,
         sparse: SparseEncoder,
-        manifest: Manifest | None,
+        manifest: Manifest,
         options: ChunkingOptions = ChunkingOptions(),
         state_dir: Path | None = None,
         state_allowed: tuple[Path, ...] = (),
@@ -172,8 +95,7 @@ class Ingestor:
         self.state_dir = state_dir.resolve() if state_dir else None  # never ingested, except state_allowed
         self.discoverer = Discoverer(self.state_dir, state_allowed)
         self.store = store
-        self.embedder = embedder
-        self.sparse = sparse
+        self.indexer = Indexer(store, embedder, sparse, options)
         self.manifest = manifest
         self.options = options
         self.posix_groups = posix_groups
@@ -200,67 +122,47 @@ class Ingestor:
         to read it) unless `allow_widening`: it keeps the groups both allow, reported under `held`. With `reader`
         (the caller's groups), documents the caller may not read are left alone. Files are parsed in worker
         processes while earlier ones are embedded."""
-        started = time.perf_counter()
         report = IngestReport()
         found = self.discoverer.discover(paths)
-        files = found.files
-        report.failed.extend({"path": str(path), "error": "no such file or folder"} for path in found.missing)
-        report.failed.extend(found.refused)
-        report.failed.extend({"path": printable(folder), "error": UNREADABLE_FOLDER} for folder in found.unreadable)
+        report.failed += [Failure(str(path), "no such file or folder") for path in found.missing]
+        report.failed += [Failure(**refused) for refused in found.refused]
+        report.failed += [Failure(printable(folder), UNREADABLE_FOLDER) for folder in found.unreadable]
         for folder in found.folders:
             self.manifest.record_root(str(folder))
         rules = AccessRules(groups, self.posix_groups, [*self.library_roots, *map(Path, self.manifest.roots())])
-        policy = _Policy(allow_widening, reader, self._lost_from_store())
-        pending: deque[tuple[_Job, Future]] = deque()
-        seen: dict[str, str] = {}
-        done = 0
-
-        def tick(path: Path | None) -> None:
-            nonlocal done
-            done += path is not None
-            if progress:
-                progress(
-                    IngestProgress(
-                        done,
-                        len(files),
-                        report.chunks,
-                        len(report.failed),
-                        str(path) if path else "",
-                        time.perf_counter() - started,
-                    )
-                )
-
-        def finish_batch(draining: bool = False) -> None:
-            """The oldest parsed file, with the ones parsed after it, embedded in one batch. While files are still
-            being planned only finished parses join; once all are submitted there is nothing else to wait for."""
-            batch = [pending.popleft()]
-            while pending and len(batch) < self.EMBED_FILES and (draining or pending[0][1].done()):
-                batch.append(pending.popleft())
-            self._check_free_space()
-            self._store(batch, report, owner)
-            for job, _ in batch:
-                tick(job.path)
-
+        run = _Run(_Policy(allow_widening, reader, self._lost_from_store()), owner, report,
+                   ProgressTracker(len(found.files), report, progress))  # fmt: skip
         with ThreadPoolExecutor(self.parse_workers) as parsers:
-            for path, root in files.items():
-                job = self._plan(path, root, rules, policy, report, seen)
+            for path, root in found.files.items():
+                job = self._plan(path, root, rules, run)
                 if job is None:  # unchanged, regrouped, refused or unreadable: nothing to parse
-                    tick(path)
+                    run.progress.tick(path)
                     continue
                 load_parsers()  # here, not in a parse thread; and a re-sync that parses nothing never pays for it
-                pending.append((job, parsers.submit(self._parse, job.path)))
-                while len(pending) > max(2 * self.parse_workers, self.EMBED_FILES):
-                    finish_batch()
-            while pending:
-                finish_batch(draining=True)
-        report.warnings.extend({"path": path, "warning": warning} for path, warning in rules.warnings.items())
+                run.pending.append((job, parsers.submit(self._parse, job.path)))
+                while len(run.pending) > max(2 * self.parse_workers, self.EMBED_FILES):
+                    self._finish_batch(run)
+            while run.pending:
+                self._finish_batch(run, draining=True)
+        report.warnings += [AclWarning(path, warning) for path, warning in rules.warnings.items()]
         if delete_missing:
-            self._delete_vanished(found.folders, found.unreadable, set(map(str, files)), reader, report)
+            self._delete_vanished(found.folders, found.unreadable, set(map(str, found.files)), reader, report)
         if report.added or report.updated or report.deleted:
             self.store.optimize()  # index what changed now, not on the first slow query
-        tick(None)
-        report.seconds = round(time.perf_counter() - started, 3)
+        run.progress.tick(None)
+        report.seconds = round(time.perf_counter() - run.progress.started, 3)
         return report
+
+    def _finish_batch(self, run: _Run, draining: bool = False) -> None:
+        """The oldest parsed file, with the ones parsed after it, embedded in one batch. While files are still
+        being planned only finished parses join; once all are submitted there is nothing else to wait for."""
+        batch = [run.pending.popleft()]
+        while run.pending and len(batch) < self.EMBED_FILES and (draining or run.pending[0][1].done()):
+            batch.append(run.pending.popleft())
+        check_free_space(self.state_dir, self.min_free_mb)
+        self._store(batch, run.report, run.owner)
+        for job, _ in batch:
+            run.progress.tick(job.path)
 
     def _delete_vanished(
         self,
@@ -294,63 +196,8 @@ class Ingestor:
             return set()
         return {r.doc_id for r in records if self.store.count(doc_id=r.doc_id) != r.chunks}
 
-    def _check_free_space(self) -> None:
-        """Qdrant Edge writes through memory maps: a full disk kills the process (SIGBUS) with no message."""
-        if not self.min_free_mb or self.state_dir is None:
-            return
-        folder = next(p for p in [self.state_dir, *self.state_dir.parents] if p.exists())
-        free_mb = shutil.disk_usage(folder).free // (1024 * 1024)
-        if free_mb < self.min_free_mb:
-            raise DiskFullError(
-                f"only {free_mb} MB free on the disk of {self.state_dir}, under the {self.min_free_mb} "
-                "MB kura keeps free (KURA_MIN_FREE_MB): free some space and run the ingest again; "
-                "what was ingested so far is kept and the rest resumes"
-            )
-
     def _parse(self, path: Path) -> ParsedDocument:
         return parse_isolated(path, self.limits) if self.limits else parse(path)
-
-    def index_documents(
-        self, documents: list[tuple[str, str, ParsedDocument, tuple[str, ...]]], owner: str | None = None
-    ) -> list[int]:
-        """(doc_id, source, parsed document, groups) → chunks embedded in one batch and stored, document by
-        document. Returns each document's chunk count; a document with no text stores nothing, keeping old chunks."""
-        per_document, _ = self._embed([self._chunk(*document, owner) for document in documents])
-        for (doc_id, *_), indexed in zip(documents, per_document):
-            if indexed:
-                self.store.replace_document(doc_id, indexed)
-        return [len(indexed) for indexed in per_document]
-
-    def _chunk(
-        self, doc_id: str, source: str, document: ParsedDocument, groups: tuple[str, ...], owner: str | None
-    ) -> list[Chunk]:
-        return chunk_document(
-            document,
-            doc_id=doc_id,
-            source=source,
-            groups=groups,
-            owner=owner,
-            chunk_tokens=self.options.chunk_tokens,
-            chunk_overlap=self.options.chunk_overlap,
-            tokenize=self.embedder.tokenize,
-        )
-
-    def _embed(self, per_document: list[list[Chunk]]) -> tuple[list[list[IndexedChunk]], int]:
-        """Each document's chunks with their vectors, and how many vectors were reused. A text some stored chunk
-        already has (a copied file, the unchanged sections of an edited one) reuses that vector; the rest go to
-        the model in one call, each once."""
-        chunks = [c for doc_chunks in per_document for c in doc_chunks]
-        texts = [embedding_text(c) for c in chunks]
-        keys = [self.embedder.text_key(t) for t in texts]
-        vectors = self.store.vectors_for(keys)
-        new = {key: text for key, text in zip(keys, texts) if key not in vectors}
-        vectors.update(zip(new, self.embedder.embed(list(new.values()))))
-        indexed = [IndexedChunk(c, vectors[k], self.sparse.document(t), k) for c, t, k in zip(chunks, texts, keys)]
-        result, start = [], 0
-        for doc_chunks in per_document:
-            result.append(indexed[start : start + len(doc_chunks)])
-            start += len(doc_chunks)
-        return result, len(keys) - len(new)
 
     def delete(self, doc_id: str) -> bool:
         if self.manifest.get(doc_id) is None:
@@ -359,15 +206,13 @@ class Ingestor:
         self.manifest.delete(doc_id)
         return True
 
-    def _plan(
-        self, path: Path, root: Path, rules: AccessRules, policy: _Policy, report: IngestReport, seen: dict[str, str]
-    ) -> _Job | None:
-        """What a file needs: nothing (unchanged; only its groups updated if they changed), or parsing.
-        `seen` maps the content hashes met in this run to their first path, to report duplicates."""
+    def _plan(self, path: Path, root: Path, rules: AccessRules, run: _Run) -> _Job | None:
+        """What a file needs: nothing (unchanged; only its groups updated if they changed), or parsing."""
+        policy, report, seen = run.policy, run.report, run.seen
         doc_id = doc_id_for(path)
         previous = self.manifest.get(doc_id)
         if policy.reader is not None and previous is not None and not set(previous.groups) & set(policy.reader):
-            report.skipped.append({"path": str(path), "reason": NOT_YOURS})
+            report.skipped.append(Skipped(str(path), NOT_YOURS))
             return None
         try:
             groups = self._granted(path, previous, rules.groups_for(path, root), policy.allow_widening, report)
@@ -383,7 +228,7 @@ class Ingestor:
                 and previous.index_key in (None, self.index_key)
             )
             same_file = ingested and previous.size == stat.st_size and previous.mtime_ns == stat.st_mtime_ns
-            content_hash = None if same_file else _hash_file(path)
+            content_hash = None if same_file else hash_file(path)
         except OSError as exc:
             self._fail(doc_id, path, groups, describe(exc), report, previous)
             return None
@@ -411,7 +256,7 @@ class Ingestor:
             (r.path for r in self.manifest.with_hash(content_hash) if r.doc_id != doc_id), None
         )
         if twin is not None:  # kept: each path has its own access groups; reported so it can be cleaned up
-            report.duplicates.append({"path": str(path), "same_as": twin})
+            report.duplicates.append(Duplicate(str(path), twin))
         seen.setdefault(content_hash, str(path))
         return _Job(path, doc_id, groups, stat.st_size, stat.st_mtime_ns, content_hash, previous)
 
@@ -434,7 +279,7 @@ class Ingestor:
         ):
             return wanted
         kept = tuple(g for g in previous.groups if g in wanted)
-        report.held.append({"path": str(path), "groups": list(kept), "wanted": list(wanted)})
+        report.held.append(Held(str(path), list(kept), list(wanted)))
         return kept
 
     def _fail(
@@ -452,7 +297,7 @@ class Ingestor:
         if previous is not None and previous.chunks and (hide or previous.groups != groups):
             self.store.set_groups(doc_id, () if hide else groups)
         self.manifest.record_failed(doc_id=doc_id, path=str(path), error=reason, groups=groups)
-        report.failed.append({"path": str(path), "error": reason})
+        report.failed.append(Failure(str(path), reason))
 
     def _store(self, batch: list[tuple[_Job, Future]], report: IngestReport, owner: str | None) -> None:
         """Collects the parsed files of a batch (a parse failure fails that file only) and indexes them together."""
@@ -471,7 +316,7 @@ class Ingestor:
         limit = self.options.max_chunks_per_file
         for job, document in parsed:
             try:
-                chunks = self._chunk(job.doc_id, str(job.path), document, job.groups, owner)
+                chunks = self.indexer.chunk(job.doc_id, str(job.path), document, job.groups, owner)
             except ConfigError:
                 raise  # the embedder's setting is wrong: every file would fail the same way
             except Exception as exc:  # one bad file never stops the batch
@@ -490,21 +335,20 @@ class Ingestor:
                 )
                 continue
             chunked.append((job, document, chunks))
-        parsed = [(job, document) for job, document, _ in chunked]
         try:
-            per_document, reused = self._embed([chunks for _, _, chunks in chunked])
+            per_document, reused = self.indexer.embed([chunks for _, _, chunks in chunked])
         except ConfigError:
             raise
         except Exception as exc:
-            if len(parsed) > 1:  # one document broke the shared model call: find it by indexing each on its own
-                for one in parsed:
-                    self._index_parsed([one], report, owner)
+            if len(chunked) > 1:  # one document broke the shared model call: find it by indexing each on its own
+                for job, document, _ in chunked:
+                    self._index_parsed([(job, document)], report, owner)
                 return
-            for job, _ in parsed:
+            for job, _, _ in chunked:
                 self._fail(job.doc_id, job.path, job.groups, describe(exc), report, job.previous)
             return
         report.reused += reused
-        for (job, document), indexed in zip(parsed, per_document):
+        for (job, document, _), indexed in zip(chunked, per_document):
             if not indexed:
                 self._fail(job.doc_id, job.path, job.groups, "no text found in this file", report, job.previous)
                 continue

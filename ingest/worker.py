@@ -11,6 +11,7 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest import formats
 from ingest.documents import ParsedDocument, ParseError
 
 
@@ -39,32 +40,16 @@ def _address_space() -> int:
 
 
 def _parse_in_child(path: str, memory_mb: int, connection) -> None:
-    from ingest.parse import parse
 
     # The child starts as a copy of the parent's address space (models and all): it may grow by memory_mb.
     limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        connection.send(("ok", parse(Path(path))))
+        connection.send(("ok", formats.parse(Path(path))))
     except BaseException as exc:  # everything becomes a reason; the parent decides what to do with it
         connection.send(("error", describe(exc)))
     finally:
         connection.close()
-
-
-PARSER_LIBRARIES = (
-    "llama_index.core.node_parser",
-    "pypdf",
-    "docx",
-    "pptx",
-    "openpyxl",
-    "bs4",
-    "lxml.etree",
-    "charset_normalizer",
-    "olefile",
-    "xlrd",
-    "striprtf.striprtf",
-)
 
 
 _LOADING_PARSERS = threading.Lock()
@@ -75,7 +60,7 @@ def load_parsers() -> None:
     batch at a time. Two threads that import the same packages lazily can each hold a module lock the other
     needs: Python then fails one of the imports (_DeadlockError), and that file with it."""
     with _LOADING_PARSERS:
-        for name in PARSER_LIBRARIES:
+        for name in formats.libraries():
             importlib.import_module(name)
 
 
@@ -87,9 +72,8 @@ def _context():
     return multiprocessing.get_context("fork")
 
 
-# Small plain-text files are read in this process: only kura's own decoding and splitting touch them, and their
-# size bounds time and memory. Starting a child costs ~50 ms, more than reading such a file.
-IN_PROCESS_SUFFIXES = frozenset({".txt", ".text", ".md", ".markdown", ".rst", ".org", ".log"})
+# Small plain-text files (the table's in_process formats) are read in this process: only kura's own decoding and
+# splitting touch them, and their size bounds time and memory. Starting a child costs ~50 ms, more than reading one.
 IN_PROCESS_MAX_BYTES = 1 << 20
 
 
@@ -100,10 +84,8 @@ def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
         raise ParseError("the file is empty")
     if size > limits.max_file_mb * 1024 * 1024:
         raise ParseError(f"the file is larger than the {limits.max_file_mb} MB limit (KURA_MAX_FILE_MB)")
-    if path.suffix.lower() in IN_PROCESS_SUFFIXES and size <= IN_PROCESS_MAX_BYTES:
-        from ingest.parse import parse
-
-        return parse(path)
+    if path.suffix.lower() in formats.in_process() and size <= IN_PROCESS_MAX_BYTES:
+        return formats.parse(path)
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
     process = context.Process(target=_parse_in_child, args=(str(path), limits.memory_mb, sender), daemon=True)

@@ -13,120 +13,20 @@ from __future__ import annotations
 
 import functools
 import re
-import unicodedata
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from llm.evidence import sentence_vectors, split_sentences
+from llm.quantities import MARKER, NUMBER_STEMS, differing_quantities, quantities, shown_quantity
 from retrieval.embed import DenseEmbedder, MecabBm25, is_cjk
 from retrieval.types import SearchHit
 
-_MARKER = re.compile(r"\s*\[(\d{1,2})\]")
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])|(?<=[。！？])")
 CONTRADICTIONS = ("the sources say", "the sources do not name", "the sources do not mention")  # not just absent
 UNRELATED_BELOW = 0.45  # cosine under which the closest source sentence is about something else (bench/grounding.py)
 COVERED_ENOUGH = 0.5  # share of the sentence's content words (numbers aside) found in the source
 
-_NUMBER_WORDS = {
-    "zero": 0,
-    "one": 1,
-    "two": 2,
-    "three": 3,
-    "four": 4,
-    "five": 5,
-    "six": 6,
-    "seven": 7,
-    "eight": 8,
-    "nine": 9,
-    "ten": 10,
-    "eleven": 11,
-    "twelve": 12,
-    "thirteen": 13,
-    "fourteen": 14,
-    "fifteen": 15,
-    "sixteen": 16,
-    "seventeen": 17,
-    "eighteen": 18,
-    "nineteen": 19,
-    "twenty": 20,
-    "thirty": 30,
-    "forty": 40,
-    "fifty": 50,
-    "sixty": 60,
-    "seventy": 70,
-    "eighty": 80,
-    "ninety": 90,
-    "hundred": 100,
-    "a dozen": 12,
-    "half": 0.5,
-}
-_NUMBER_STEMS = frozenset(word[:5] for word in _NUMBER_WORDS)
-_KANJI_SCALE = {"万": 10_000, "億": 100_000_000, "千": 1_000}
-_QUANTITY = re.compile(
-    r"(?P<number>\d+(?:[.,]\d+)*(?:\.\d+)?|(?:twenty|thirty|forty|fifty|sixty|seventy|eighty|ninety)-"
-    r"(?:one|two|three|four|five|six|seven|eight|nine)|\b(?:"
-    + "|".join(sorted(_NUMBER_WORDS, key=len, reverse=True))
-    + r")\b)"
-    r"\s*(?P<scale>万|億|千|thousand|million|billion)?\s*-?\s*(?P<unit>%|percent|円|yen|ドル|dollars?|usd|eur|euros?|"
-    r"days?|日間?|weeks?|週間?|months?|か月|ヶ月|カ月|years?|年間?|hours?|時間|minutes?|分|gb|tb|mb|ポイント|"
-    r"percent|times?|回|人|名|件|pages?|ページ)?",
-    re.IGNORECASE,
-)
-_UNITS = {
-    "percent": "%",
-    "円": "yen",
-    "dollar": "usd",
-    "dollars": "usd",
-    "ドル": "usd",
-    "euro": "eur",
-    "euros": "eur",
-    "day": "day",
-    "days": "day",
-    "日": "day",
-    "日間": "day",
-    "week": "week",
-    "weeks": "week",
-    "週": "week",
-    "週間": "week",
-    "month": "month",
-    "months": "month",
-    "か月": "month",
-    "ヶ月": "month",
-    "カ月": "month",
-    "year": "year",
-    "years": "year",
-    "年": "year",
-    "年間": "year",
-    "hour": "hour",
-    "hours": "hour",
-    "時間": "hour",
-    "minute": "minute",
-    "minutes": "minute",
-    "分": "minute",
-    "time": "times",
-    "回": "times",
-    "page": "page",
-    "pages": "page",
-    "ページ": "page",
-    "名": "people",
-    "人": "people",
-}
-_SCALES = {"thousand": 1_000, "million": 1_000_000, "billion": 1_000_000_000, **_KANJI_SCALE}
-_MONTHS = [
-    "january",
-    "february",
-    "march",
-    "april",
-    "may",
-    "june",
-    "july",
-    "august",
-    "september",
-    "october",
-    "november",
-    "december",
-]
 _NEGATION_EN = re.compile(
     r"\b(?:not|no|never|cannot|can't|won't|isn't|aren't|don't|doesn't|didn't|without|"
     r"neither|nor|none|nothing|unable|non-refundable|nonrefundable)\b|n't\b",
@@ -139,76 +39,21 @@ _ABSOLUTES = re.compile(
     re.IGNORECASE,
 )
 _PERIODS = {
-    "月額": "month",
-    "毎月": "month",
-    "per month": "month",
-    "a month": "month",
-    "monthly": "month",
-    "年額": "year",
-    "毎年": "year",
-    "per year": "year",
-    "a year": "year",
-    "yearly": "year",
-    "annual": "year",
-    "annually": "year",
-    "日額": "day",
-    "per day": "day",
-    "a day": "day",
-    "daily": "day",
-    "1日あたり": "day",
-    "per night": "night",
-    "1泊": "night",
-    "a night": "night",
-    "週": "week",
-    "per week": "week",
-    "weekly": "week",
-}
+    "月額": "month", "毎月": "month", "per month": "month", "a month": "month", "monthly": "month", "年額": "year",
+    "毎年": "year", "per year": "year", "a year": "year", "yearly": "year", "annual": "year", "annually": "year",
+    "日額": "day", "per day": "day", "a day": "day", "daily": "day", "1日あたり": "day", "per night": "night",
+    "1泊": "night", "a night": "night", "週": "week", "per week": "week", "weekly": "week",
+}  # fmt: skip
 _PERIOD = re.compile("|".join(re.escape(p) for p in sorted(_PERIODS, key=len, reverse=True)), re.IGNORECASE)
 _ROLES = [
-    "ceo",
-    "cfo",
-    "cto",
-    "coo",
-    "cio",
-    "president",
-    "chairman",
-    "chairwoman",
-    "director",
-    "manager",
-    "lead",
-    "head",
-    "supervisor",
-    "officer",
-    "administrator",
-    "admin",
-    "owner",
-    "founder",
-    "partner",
-    "vice",
-    "intern",
-    "contractor",
-    "auditor",
-]
+    "ceo", "cfo", "cto", "coo", "cio", "president", "chairman", "chairwoman", "director", "manager", "lead",
+    "head", "supervisor", "officer", "administrator", "admin", "owner", "founder", "partner", "vice", "intern",
+    "contractor", "auditor",
+]  # fmt: skip
 _ROLES_JA = (
-    "社長",
-    "副社長",
-    "会長",
-    "部長",
-    "課長",
-    "係長",
-    "主任",
-    "取締役",
-    "役員",
-    "執行役員",
-    "本部長",
-    "室長",
-    "店長",
-    "担当者",
-    "上長",
-    "人事",
-    "総務",
+    "社長", "副社長", "会長", "部長", "課長", "係長", "主任", "取締役", "役員", "執行役員", "本部長", "室長", "店長", "担当者", "上長", "人事", "総務",
     "経理",
-)
+)  # fmt: skip
 _WORD = re.compile(r"[A-Za-z][A-Za-z'-]+")
 _STOP = frozenset(
     [
@@ -330,55 +175,7 @@ def answer_sentences(answer: str) -> list[str]:
             continue
         line = re.sub(r"^(?:[-*+•]|\d+[.)])\s+", "", line)
         sentences.extend(part.strip() for part in _ANSWER_SENTENCE.split(line) if part.strip())
-    return [s for s in sentences if len(_MARKER.sub("", s).strip(" *_\"'“”")) >= 3]
-
-
-def _number(text: str) -> float | None:
-    text = text.lower()
-    if "-" in text and all(part in _NUMBER_WORDS for part in text.split("-")):  # twenty-five
-        return float(sum(_NUMBER_WORDS[part] for part in text.split("-")))
-    if text in _NUMBER_WORDS:
-        return float(_NUMBER_WORDS[text])
-    try:
-        return float(text.replace(",", ""))
-    except ValueError:
-        return None
-
-
-def quantities(text: str) -> set[tuple[float, str]]:
-    """Every number stated, with its unit: (30.0, 'day'), (30000.0, 'yen'), (18.0, ':') for a time, (3.0, 'march')
-    for a date. Numbers that are part of a citation marker are not claims."""
-    text = unicodedata.normalize("NFKC", _MARKER.sub(" ", text))
-    found: set[tuple[float, str]] = set()
-    for hour, minute in re.findall(r"\b(\d{1,2}):(\d{2})\b", text):
-        found.add((float(hour) + float(minute) / 60, "time"))
-    text = re.sub(r"\b\d{1,2}:\d{2}\b", " ", text)
-    dates = re.compile(r"\b(" + "|".join(_MONTHS) + r")\s+(\d{1,2})\b", re.IGNORECASE)
-    for month, day in dates.findall(text):
-        found.add((float(day), month.lower()))
-    text = dates.sub(" ", text)
-    for match in _QUANTITY.finditer(text):
-        value = _number(match["number"])
-        if value is None:
-            continue
-        scale = match["scale"]
-        if scale:
-            value *= _SCALES[scale.lower()]
-        unit = (match["unit"] or "").lower()
-        found.add((value, _UNITS.get(unit, unit)))
-    return found
-
-
-def _differing_quantities(claim: str, source: str) -> list[tuple[float, str]]:
-    """What the claim states that the source does not: a number the claim gives without a unit matches the same
-    number with any unit; one with a unit needs that unit (10 GB is not 10 users or 10 TB)."""
-    stated = quantities(source)
-    values = {value for value, _ in stated}
-    return [
-        (value, unit)
-        for value, unit in quantities(claim)
-        if (value, unit) not in stated and not (unit == "" and value in values)
-    ]
+    return [s for s in sentences if len(MARKER.sub("", s).strip(" *_\"'“”")) >= 3]
 
 
 _NOT_NEGATION_JA = re.compile(
@@ -413,12 +210,12 @@ def _mecab() -> MecabBm25:
 @functools.lru_cache(maxsize=50_000)
 def content_words(text: str) -> frozenset[str]:
     """The words that carry meaning (MeCab's dictionary forms for Japanese), first five letters of English ones."""
-    text = _MARKER.sub(" ", text)
+    text = MARKER.sub(" ", text)
     if is_cjk(text):
         words = {w.lower() for w in _mecab().words(text) if len(w) > 1 or re.match(r"[\u3400-\u9fff]", w)}
     else:
         words = {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
-    return frozenset(w for w in words if not w[0].isdigit() and w not in _NUMBER_STEMS)  # numbers: on their own
+    return frozenset(w for w in words if not w[0].isdigit() and w not in NUMBER_STEMS)  # numbers: on their own
 
 
 def _problem(
@@ -432,12 +229,12 @@ def _problem(
     (plans, products, companies) and `common` the words they use in lower case: a capitalised word of the claim,
     even at the start of a sentence, is a name unless the passages use it as a plain word, and it must be in
     `source` ("Starter customers can…" is not "Enterprise customers can…")."""
-    changed = _differing_quantities(claim, source)
+    changed = differing_quantities(claim, source)
     if changed and similarity >= UNRELATED_BELOW:
         stated = sorted(quantities(source))
         if not stated:
-            return f"the sources do not state {_shown(changed[0])}"
-        return f"the sources say {', '.join(_shown(q) for q in stated)}, not {_shown(changed[0])}"
+            return f"the sources do not state {shown_quantity(changed[0])}"
+        return f"the sources say {', '.join(shown_quantity(q) for q in stated)}, not {shown_quantity(changed[0])}"
     if similarity < UNRELATED_BELOW:
         return "not found in your documents"
     closest = _closest_part(claim, source)  # polarity is a property of one sentence, not of a pair of them
@@ -480,20 +277,6 @@ def _closest_part(claim: str, source: str) -> str:
     return max(parts, key=lambda part: len(words & content_words(part)))
 
 
-def _shown(quantity: tuple[float, str]) -> str:
-    """A quantity as a reader writes it: 16 weeks, 30,000 yen, 50%, 18:00, march 3."""
-    value, unit = quantity
-    number = f"{value:,.0f}" if value == int(value) else f"{value:g}"
-    if unit == "time":
-        return f"{int(value)}:{round((value - int(value)) * 60):02d}"
-    if unit == "%":
-        return f"{number}%"
-    if unit in _MONTHS:
-        return f"{unit.capitalize()} {number}"
-    plural = "s" if unit in ("day", "week", "month", "year", "hour", "minute", "page") and value != 1 else ""
-    return f"{number} {unit}{plural}".strip()
-
-
 class ClaimChecker:
     """Decides each sentence of an answer against the passages the model saw. Owns nothing but the embedder."""
 
@@ -515,14 +298,14 @@ class ClaimChecker:
         source_vectors = np.vstack([single_vectors, *[v / np.linalg.norm(v) for v in pair_vectors]])
         names = frozenset(n for hit in passages for n in _names(hit.chunk.text))
         common = frozenset(w for hit in passages for w in re.findall(r"\b[a-z][a-z'-]+\b", hit.chunk.text))
-        claims_text = [_MARKER.sub("", s).strip() for s in sentences]
+        claims_text = [MARKER.sub("", s).strip() for s in sentences]
         # "It can be split" means little alone: each sentence is also read after the one before it
         in_context = [f"{before} {claim}" for before, claim in zip(["", *claims_text], claims_text)]
         vectors = self.embedder.embed(claims_text + in_context)
         count = len(sentences)
         similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
         return [
-            self._decide(text, [int(n) for n in _MARKER.findall(sentence)], row, sources, names, common)
+            self._decide(text, [int(n) for n in MARKER.findall(sentence)], row, sources, names, common)
             for sentence, text, row in zip(sentences, claims_text, similarities)
         ]
 

@@ -47,20 +47,20 @@ def show_report(report: IngestReport) -> None:
         )
     )
     for failure in report.failed:
-        st.error(t("ingest_failed_file", path=Path(failure["path"]).name, error=failure["error"]))
+        st.error(t("ingest_failed_file", path=Path(failure.path).name, error=failure.error))
     for held in report.held:
         st.warning(
             t(
                 "ingest_held",
-                path=Path(held["path"]).name,
-                groups=", ".join(held["groups"]) or "—",
-                wanted=", ".join(held["wanted"]),
+                path=Path(held.path).name,
+                groups=", ".join(held.groups) or "—",
+                wanted=", ".join(held.wanted),
             )
         )
     for skipped in report.skipped:
-        st.warning(t("ingest_skipped", path=Path(skipped["path"]).name))
+        st.warning(t("ingest_skipped", path=Path(skipped.path).name))
     for warning in report.warnings:
-        st.warning(t("ingest_acl_warning", path=warning["path"]))
+        st.warning(t("ingest_acl_warning", path=warning.path))
 
 
 def upload(files, groups: tuple[str, ...]) -> None:

@@ -12,7 +12,7 @@ from app.guards import UploadRejected, check_upload
 from app.service.caller import Caller
 from app.service.wiring import Wiring
 from ingest import DocumentRecord, IngestReport
-from ingest.pipeline import ProgressCallback
+from ingest.report import ProgressCallback
 
 
 @dataclass

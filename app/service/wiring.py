@@ -13,7 +13,7 @@ from app.audit import AuditLog
 from app.service.caller import Caller
 from app.settings import Settings, split_names
 from app.users import UserStore
-from ingest import ChunkingOptions, Ingestor, Manifest, ParsedDocument, Section
+from ingest import ChunkingOptions, Indexer, Ingestor, Manifest, ParsedDocument, Section
 from ingest.worker import ParseLimits
 from llm import Answerer, AnswerOptions, BackendName, ChatBackend, Effort, build_backend
 from llm.draft import Drafter, HouseStyle
@@ -150,19 +150,13 @@ class Wiring:
         store = open_store(path=folder / "qdrant", dim=self.embedder.dim)
         self._eval_stores.append(store)
         if not complete.exists():
-            ingestor = Ingestor(
-                store=store,
-                embedder=self.embedder,
-                sparse=self.sparse,
-                manifest=None,
-                options=ChunkingOptions(s.chunk_tokens, s.chunk_overlap),
-            )
+            indexer = Indexer(store, self.embedder, self.sparse, ChunkingOptions(s.chunk_tokens, s.chunk_overlap))
             items = [
                 (doc_id, doc_id, ParsedDocument(title, [Section(text)]), (EVAL_GROUP,))
                 for doc_id, (title, text) in dataset.corpus.items()
             ]
             for start in range(0, len(items), 256):
-                ingestor.index_documents(items[start : start + 256])
+                indexer.index_documents(items[start : start + 256])
             store.optimize()
             complete.write_text(str(len(items)))
         return self._retriever_over(store)

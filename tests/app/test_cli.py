@@ -55,7 +55,7 @@ def test_ingest_search_ask_status(env):
 
 
 def test_ingest_without_json_shows_a_progress_bar_and_a_summary(env):
-    from app.cli import progress_numbers
+    from app.cli.library import progress_numbers
     from ingest import IngestProgress
 
     (env / "broken.pdf").write_bytes(b"%PDF-1.4 not really")

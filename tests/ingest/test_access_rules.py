@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from ingest.access import AccessRules, read_acl
+from ingest.report import AclWarning, Held
 from retrieval import AccessScope
 from tests.conftest import SAMPLES
 
@@ -64,7 +65,7 @@ def test_changing_an_acl_regroups_without_reembedding(kura, tmp_path):
     (folder / "policies" / ".kura-acl").unlink()
     held = kura.ingestor.ingest([folder], groups=("everyone",))
     assert len(held.held) == 5, "removing an ACL never widens access silently"
-    assert held.held[0]["groups"] == [] and held.held[0]["wanted"] == ["everyone"]
+    assert held.held[0].groups == [] and held.held[0].wanted == ["everyone"]
     assert {r.groups for r in kura.manifest.all() if "/policies/" in r.path} == {()}, "what both allow: nobody"
     assert not kura.retriever.search("parental leave weeks", AccessScope(("hr",)), k=3)
     assert kura.ingestor.ingest([folder], groups=("everyone",), allow_widening=True).regrouped == 5
@@ -94,7 +95,7 @@ def readable(kura, groups, query="KESTREL-4411 board project"):
 
 
 def failures(report) -> dict[str, str]:
-    return {Path(f["path"]).name: f["error"] for f in report.failed}
+    return {Path(f.path).name: f.error for f in report.failed}
 
 
 def test_links_never_carry_a_file_into_other_groups_or_out_of_the_library(kura, tmp_path):
@@ -162,9 +163,7 @@ def test_other_groups_on_a_resync_never_widen_a_document_silently(kura, tmp_path
     kb = library(tmp_path)
     kura.ingestor.ingest([kb / "public"], groups=("staff",))
     report = kura.ingestor.ingest([kb / "public"], groups=("staff", "contractors"))
-    assert report.held == [
-        {"path": str(kb / "public" / "cafeteria.md"), "groups": ["staff"], "wanted": ["staff", "contractors"]}
-    ]
+    assert report.held == [Held(str(kb / "public" / "cafeteria.md"), ["staff"], ["staff", "contractors"])]
     assert "miso" not in readable(kura, ("contractors",), "cafeteria miso soup")
     report = kura.ingestor.ingest([kb / "public"], groups=("staff", "contractors"), allow_widening=True)
     assert report.regrouped == 1 and "miso" in readable(kura, ("contractors",), "cafeteria miso soup")
@@ -176,7 +175,7 @@ def test_a_resync_leaves_alone_what_the_caller_may_not_read(kura, tmp_path):
     (kb / "exec" / ".kura-acl").unlink()  # an admin outside exec tries to open the board documents up
     (kb / "exec" / "sub" / "plans.md").unlink()
     report = kura.ingestor.ingest([kb], groups=("everyone",), allow_widening=True, reader=("staff", "everyone"))
-    assert {Path(s["path"]).name for s in report.skipped} == {"board.md"}
+    assert {Path(s.path).name for s in report.skipped} == {"board.md"}
     assert report.deleted == 0, "nor delete it"
     assert "KESTREL" not in readable(kura, ("everyone",)) and "KESTREL" in readable(kura, ("exec",))
 
@@ -241,9 +240,9 @@ def test_an_acl_that_names_no_group_is_warned_about(kura, tmp_path):
     (kb / "public" / ".kura-acl").write_text("# nobody yet\n")
     report = kura.ingestor.ingest([kb], groups=("everyone",))
     assert report.warnings == [
-        {
-            "path": str(kb / "public" / ".kura-acl"),
-            "warning": "this access rules file names no group: nobody can read the documents below it",
-        }
+        AclWarning(
+            str(kb / "public" / ".kura-acl"),
+            "this access rules file names no group: nobody can read the documents below it",
+        )
     ]
     assert "miso" not in readable(kura, ("everyone",), "cafeteria miso soup")

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from ingest.chunk import chunk_document, full_text
-from ingest.parse import ParsedDocument, Section, parse
+from ingest.documents import ParsedDocument, Section
+from ingest.formats import parse
 from tests.conftest import SAMPLES
 
 

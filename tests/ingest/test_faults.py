@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 
 from app.cli import cli
 from ingest import ChunkingOptions, DiskFullError, Ingestor
+from ingest.report import Failure
 from retrieval import AccessScope, StoreError
 from tests.conftest import SAMPLES
 
@@ -38,8 +39,8 @@ def test_a_file_name_that_is_not_utf8_fails_alone(kura, tmp_path):
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert report.added == 8
     [failure] = report.failed
-    assert "not valid UTF-8" in failure["error"] and "rename" in failure["error"]
-    assert "\\x83" in failure["path"], "the name is shown, its bad bytes escaped"
+    assert "not valid UTF-8" in failure.error and "rename" in failure.error
+    assert "\\x83" in failure.path, "the name is shown, its bad bytes escaped"
 
 
 def test_a_file_with_too_many_passages_fails_with_a_reason_and_the_batch_goes_on(kura, tmp_path):
@@ -59,8 +60,8 @@ def test_a_file_with_too_many_passages_fails_with_a_reason_and_the_batch_goes_on
         options=ChunkingOptions(200, 40, max_chunks_per_file=20),
     )
     report = limited.ingest([folder], groups=("everyone",))
-    assert report.added == 8 and [Path(f["path"]).name for f in report.failed] == ["huge.md"]
-    assert "more than the 20 allowed per file (KURA_MAX_CHUNKS_PER_FILE)" in report.failed[0]["error"]
+    assert report.added == 8 and [Path(f.path).name for f in report.failed] == ["huge.md"]
+    assert "more than the 20 allowed per file (KURA_MAX_CHUNKS_PER_FILE)" in report.failed[0].error
 
 
 def test_an_unreadable_subfolder_is_an_error_never_a_deletion(kura, tmp_path, monkeypatch):
@@ -78,11 +79,11 @@ def test_an_unreadable_subfolder_is_an_error_never_a_deletion(kura, tmp_path, mo
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert report.deleted == 0
     assert report.failed == [
-        {
-            "path": policies,
-            "error": "permission denied: kura cannot read this folder; the "
+        Failure(
+            policies,
+            "permission denied: kura cannot read this folder; the "
             "documents indexed from it are kept until it can be read again",
-        }
+        )
     ]
     assert any("policies" in h.chunk.source for h in kura.retriever.search("parental leave", EVERYONE, k=5))
 

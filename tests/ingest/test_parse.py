@@ -6,7 +6,8 @@ from __future__ import annotations
 import pypdf
 import pytest
 
-from ingest.parse import ParseError, decode_text, parse
+from ingest.documents import ParseError, decode_text
+from ingest.formats import parse
 from tests.conftest import SAMPLES
 
 
@@ -90,7 +91,7 @@ def test_bad_files_raise_parse_error(tmp_path, name, content, reason):
 def test_a_heading_is_the_sections_label_never_glued_onto_its_text():
     """In every format with headings, the heading goes to the heading path; the text under it stays its own,
     so a quote never reads "Payroll Salaries are paid…"."""
-    from ingest.parse import html_document
+    from ingest.html import html_document
 
     document = html_document("<h1>Handbook</h1><h2>Payroll</h2><p>Salaries are paid on the 25th.</p>", "x")
     [section] = document.sections

@@ -44,7 +44,7 @@ def test_an_unchanged_resync_embeds_nothing_and_never_loads_the_model(kura, tmp_
         def __getattr__(self, name):
             raise AssertionError(f"the re-sync touched the embedder ({name})")
 
-    monkeypatch.setattr(kura.ingestor, "embedder", NoEmbedding())
+    monkeypatch.setattr(kura.ingestor.indexer, "embedder", NoEmbedding())
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert (report.unchanged, report.chunks, report.failed) == (8, 0, [])
 
@@ -183,7 +183,7 @@ def test_a_bad_file_is_reported_and_the_rest_is_ingested(kura, tmp_path):
     (folder / "old.doc").write_bytes(b"\xd0\xcf\x11\xe0 legacy word")
     report = kura.ingestor.ingest([folder, tmp_path / "missing.md"], groups=("everyone",))
     assert report.added == 8
-    errors = {f["path"].rsplit("/", 1)[-1]: f["error"] for f in report.failed}
+    errors = {f.path.rsplit("/", 1)[-1]: f.error for f in report.failed}
     assert "not a valid DOCX" in errors["broken.docx"]
     assert errors["empty.md"] == "the file is empty"
     assert "no text" in errors["blank.txt"]
@@ -194,10 +194,10 @@ def test_a_bad_file_is_reported_and_the_rest_is_ingested(kura, tmp_path):
 
 
 def test_files_are_embedded_in_batches_and_one_bad_document_fails_alone(kura, tmp_path, monkeypatch):
-    import ingest.pipeline as pipeline
+    import ingest.indexing as indexing
 
     folder = copy_samples(tmp_path)
-    real_chunker, batches = pipeline.chunk_document, []
+    real_chunker, batches = indexing.chunk_document, []
     real_embed = kura.embedder.embed
 
     def chunk_or_break(document, **fields):
@@ -209,12 +209,12 @@ def test_files_are_embedded_in_batches_and_one_bad_document_fails_alone(kura, tm
         batches.append(len(texts))
         return real_embed(texts)
 
-    monkeypatch.setattr(pipeline, "chunk_document", chunk_or_break)
+    monkeypatch.setattr(indexing, "chunk_document", chunk_or_break)
     monkeypatch.setattr(kura.embedder, "embed", counting_embed)
     report = kura.ingestor.ingest([folder], groups=("everyone",))
 
-    assert report.added == 7 and [Path(f["path"]).name for f in report.failed] == ["security-and-devices.md"]
-    assert "a chunker bug" in report.failed[0]["error"]
+    assert report.added == 7 and [Path(f.path).name for f in report.failed] == ["security-and-devices.md"]
+    assert "a chunker bug" in report.failed[0].error
     assert max(batches) > max(d.chunks for d in kura.manifest.under(str(folder)) if d.status == "ingested"), (
         "several files share one embedding call"
     )
@@ -246,19 +246,17 @@ def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_p
     (folder / "copy-of-policy.md").write_text("# Policy\n\nBadges must be worn at all times.\n")
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     assert report.added == 2, "each path may carry different access groups, so both are indexed"
-    assert [(Path(d["path"]).name, Path(d["same_as"]).name) for d in report.duplicates] == [
+    assert [(Path(d.path).name, Path(d.same_as).name) for d in report.duplicates] == [
         ("policy.md", "copy-of-policy.md")
     ]
 
 
 def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path, monkeypatch):
     """Fault injection: two parsers that misbehave on purpose (the forked worker inherits them)."""
-    import sys
     import time
 
+    from ingest.formats import FORMATS, Format
     from ingest.worker import ParseLimits
-
-    parsing = sys.modules["ingest.parse"]  # the module (the package's `parse` name is the function)
 
     def hangs(path):
         time.sleep(60)
@@ -266,15 +264,15 @@ def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path,
     def eats_memory(path):
         return bytearray(4 << 30)  # 4 GB
 
-    monkeypatch.setitem(parsing.PARSERS, ".hang", hangs)
-    monkeypatch.setitem(parsing.PARSERS, ".hungry", eats_memory)
+    monkeypatch.setitem(FORMATS, ".hang", Format(hangs))
+    monkeypatch.setitem(FORMATS, ".hungry", Format(eats_memory))
     folder = copy_samples(tmp_path)
     (folder / "stuck.hang").write_text("x")
     (folder / "bomb.hungry").write_text("x")
     kura.ingestor.limits = ParseLimits(timeout_s=2, memory_mb=512)
     started = time.monotonic()
     report = kura.ingestor.ingest([folder], groups=("everyone",))
-    errors = {Path(f["path"]).name: f["error"] for f in report.failed}
+    errors = {Path(f.path).name: f.error for f in report.failed}
     assert report.added == 8 and time.monotonic() - started < 50
     assert "took longer than 2 s" in errors["stuck.hang"]
     assert "more memory than allowed" in errors["bomb.hungry"]
@@ -344,11 +342,11 @@ def test_qdrant_going_away_mid_batch_stops_cleanly_and_a_rerun_resumes(kura, tmp
 IMPORTS_BY_THREAD = """
 import json, sys, threading
 
-from ingest.worker import PARSER_LIBRARIES
+from ingest.formats import libraries
 
 importers = {}
 def record(event, args):
-    if event == "import" and args[0].startswith(PARSER_LIBRARIES):
+    if event == "import" and args[0].startswith(libraries()):
         importers[args[0]] = threading.current_thread().name
 sys.addaudithook(record)
 

@@ -1,4 +1,5 @@
-"""Files → ParsedDocument: a title and sections of text, each with its heading path and (for PDFs) page.
+"""Text, markup, PDF and Word files → ParsedDocument: a title and sections of text, each with its heading path and
+(for PDFs) page. Which parser reads which suffix is ingest/formats.py's table; this module knows no other format.
 
 Markdown goes through LlamaIndex's MarkdownNodeParser. PDF, DOCX and HTML are read with pypdf, python-docx
 and BeautifulSoup directly, because LlamaIndex's readers for them drop what citations need: PDFReader hides
@@ -8,11 +9,10 @@ encryption behind blind retries, DocxReader (docx2txt) loses headings, HTML read
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
 from pathlib import Path
 
-from ingest import mail, office
-from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, cleaned, decode_text, heading_path
+from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text, heading_path
+from ingest.html import html_document
 
 
 def parse_markdown(path: Path) -> ParsedDocument:
@@ -31,29 +31,6 @@ def parse_markdown(path: Path) -> ParsedDocument:
 
 def parse_text(path: Path) -> ParsedDocument:
     return ParsedDocument(path.stem, [Section(decode_text(path.read_bytes(), path))])
-
-
-_HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "blockquote", "caption"]
-
-
-def html_document(markup: str, fallback_title: str) -> ParsedDocument:
-    """HTML → sections under their heading path; scripts, navigation, headers and footers dropped."""
-    from bs4 import BeautifulSoup
-
-    soup = BeautifulSoup(markup, "html.parser")
-    for tag in soup(["script", "style", "noscript", "nav", "header", "footer", "aside", "form", "template"]):
-        tag.decompose()
-    title = (soup.title.get_text(" ", strip=True) if soup.title else "") or fallback_title
-    builder = SectionBuilder()
-    for element in (soup.body or soup).find_all(_HTML_BLOCKS):
-        if element.find_parent(_HTML_BLOCKS):
-            continue  # nested block: its text is part of the outer one
-        text = element.get_text(" ", strip=True)
-        if text and element.name[0] == "h" and element.name[1:].isdigit():
-            builder.heading(int(element.name[1:]), text)
-        elif text:
-            builder.text(text)
-    return ParsedDocument(title, builder.done())
 
 
 def parse_html(path: Path) -> ParsedDocument:
@@ -122,47 +99,3 @@ def parse_xml(path: Path) -> ParsedDocument:
 
     text = BeautifulSoup(decode_text(path.read_bytes(), path), "lxml-xml").get_text("\n", strip=True)
     return ParsedDocument(path.stem, [Section(text)])
-
-
-PARSERS: dict[str, Callable[[Path], ParsedDocument]] = {
-    ".md": parse_markdown,
-    ".markdown": parse_markdown,
-    ".txt": parse_text,
-    ".text": parse_text,
-    ".rst": parse_text,
-    ".org": parse_text,
-    ".log": parse_text,
-    ".html": parse_html,
-    ".htm": parse_html,
-    ".xhtml": parse_html,
-    ".xml": parse_xml,
-    ".pdf": parse_pdf,
-    ".docx": parse_docx,
-    ".pptx": office.parse_pptx,
-    ".xlsx": office.parse_xlsx,
-    ".xls": office.parse_xls,
-    ".csv": office.parse_delimited,
-    ".tsv": office.parse_delimited,
-    ".odt": office.parse_odt,
-    ".epub": office.parse_epub,
-    ".rtf": office.parse_rtf,
-    ".eml": mail.parse_eml,
-    ".msg": mail.parse_msg,
-}
-LEGACY = {".doc": ".docx", ".ppt": ".pptx", ".xlsb": ".xlsx", ".pages": ".docx", ".key": ".pptx"}
-
-
-def parse(path: Path) -> ParsedDocument:
-    """Parse one file by its extension; ParseError with a readable reason when it cannot be read."""
-    suffix = path.suffix.lower()
-    if suffix in LEGACY:
-        raise ParseError(
-            f"the {suffix} format is not supported: open it in Office or LibreOffice, save it as "
-            f"{LEGACY[suffix]}, and ingest that"
-        )
-    parser = PARSERS.get(suffix)
-    if parser is None:
-        raise ParseError(
-            f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(sorted(PARSERS))})"
-        )
-    return cleaned(parser(path))
