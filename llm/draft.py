@@ -7,14 +7,13 @@ why (a changed amount, a promise the sources never make)."""
 
 from __future__ import annotations
 
-import email
-import email.policy
 import re
 import tomllib
 from collections.abc import Generator
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ingest.mail import read_message
 from llm.answer import Answerer, Citation
 from llm.backends import Effort
 from llm.claims import Claim
@@ -30,6 +29,8 @@ class Ticket:
     body: str
     customer: str = ""
     product: str = ""
+
+    SUFFIXES = (".txt", ".eml")  # the ticket files kura reads: plain text, or an e-mail
 
     @classmethod
     def from_text(cls, text: str) -> Ticket:
@@ -49,19 +50,13 @@ class Ticket:
 
     @classmethod
     def from_bytes(cls, data: bytes, suffix: str) -> Ticket:
-        """A ticket file's content: an e-mail when suffix is .eml, else plain text."""
+        """A ticket file's content: an e-mail when suffix is .eml (read like an ingested one), else plain text."""
         if suffix.lower() != ".eml":
             return cls.from_text(data.decode("utf-8", errors="replace"))
-        message = email.message_from_bytes(data, policy=email.policy.default)
-        part = message.get_body(preferencelist=("plain", "html"))
-        body = part.get_content() if part is not None else ""
-        if part is not None and part.get_content_type() == "text/html":
-            from bs4 import BeautifulSoup
-
-            body = BeautifulSoup(body, "html.parser").get_text("\n")
-        sender = message.get("From", "")
+        message = read_message(data)
+        sender = message.headers["From"]
         name = sender.split("<")[0].strip().strip('"') if "<" in sender else sender
-        return cls(str(message.get("Subject", "")), body.strip(), name)
+        return cls(message.headers["Subject"], message.body.strip(), name)
 
 
 _GREETING = re.compile(

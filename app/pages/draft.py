@@ -67,7 +67,7 @@ with left:
     st.text_area(t("ticket_body"), key="ticket_body", height=220)
     st.text_input(t("ticket_customer"), key="ticket_customer")
     st.text_input(t("ticket_product"), key="ticket_product")
-    st.file_uploader(t("ticket_file"), type=["txt", "eml"], key="ticket_file")
+    st.file_uploader(t("ticket_file"), type=[suffix.lstrip(".") for suffix in Ticket.SUFFIXES], key="ticket_file")
     tone = st.selectbox(
         t("tone"),
         TONES,
