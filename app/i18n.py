@@ -220,6 +220,46 @@ MESSAGES: dict[str, tuple[str, str]] = {
 }
 
 
+# llm/notes.py's notes (answer warnings, draft notes, why a sentence is unsupported) in Japanese; their English is
+# the Note itself. Same keys, same placeholders (tests/app/test_i18n.py).
+NOTES_JA: dict[str, str] = {
+    "passages_dropped": "関連する {count} 件の箇所がモデルの文脈に収まりませんでした（KURA_LLM_CONTEXT_TOKENS={limit}）。",
+    "sentences_removed": "モデルの回答のうち {count} 文は文書で裏付けられないため削除しました（KURA_UNSUPPORTED=drop）。",
+    "answer_replaced": "モデルの回答はどの文も文書で裏付けられないため、文書の原文を回答として示します（KURA_UNSUPPORTED=drop）。",
+    "no_answer_text": "見つかった箇所から回答文を作れませんでした。下の出典がすべてです。",
+    "reasoning_only": "モデルは推論しましたが回答文を返しませんでした（gpt-oss/vLLM の既知の不具合: `content: null`）。"
+    "下の出典は有効です。もう一度質問するか、KURA_LLM_MAX_TOKENS を増やしてください。",
+    "empty_answer": "モデルが空の回答を返しました。下の出典は有効です。もう一度質問してください。",
+    "cut_off": "回答がトークン上限で途切れました（KURA_LLM_MAX_TOKENS={limit}）。",
+    "no_customer_name": "問い合わせに顧客名がないため、一般的な挨拶にしています。",
+    "no_passage_for_ticket": "この問い合わせに答えるナレッジベースの箇所がありません。返信前に調査するかエスカレーションしてください。",
+    "drafted_without_model": "言語モデルなしで下書きしました。本文はナレッジベースの最適な箇所の引用です。"
+    "言い換え、該当しない部分を削除してください。",
+    "holding_reply": "モデルが失敗しました（{error}）。下の返信は一次返信です。",
+    "not_in_sources": "出典にない記述: 「{text}」— {reason}。送信前に確認するか削除してください。",
+    "source_line": "出典 [{n}]: {name} — {where}",
+    "reason_not_stated": "出典に {claimed} という記載はありません",
+    "reason_says_instead": "出典では {stated} であり、{claimed} ではありません",
+    "reason_not_found": "文書に見つかりません",
+    "reason_opposite": "出典は逆のことを述べています",
+    "reason_not_excluded": "出典はこれが対象外だとは述べていません",
+    "reason_roles": "出典はここで {roles} に言及していません",
+    "reason_names": "出典は {names} に言及していません",
+    "reason_period": "出典では {stated} ごとであり、{claimed} ごとではありません",
+    "reason_absolute": "出典に「{word}」とは書かれていません",
+}
+
+
+def localized(said: object, language: str) -> str:
+    """Text from the answer path in the reader's language: a Note (with its parameters, which may be Notes too)
+    when there is a translation, else as it is."""
+    key = getattr(said, "key", None)
+    if language == "ja" and key in NOTES_JA:
+        params = {name: localized(value, language) for name, value in said.params.items()}
+        return NOTES_JA[key].format(**params)
+    return str(said)
+
+
 def text(key: str, language: str, **params) -> str:
     english, japanese = MESSAGES[key]
     return (japanese if language == "ja" else english).format(**params)

@@ -63,6 +63,11 @@ def t(key: str, **params) -> str:
     return i18n.text(key, language(), **params)
 
 
+def said(text: object) -> str:
+    """A warning, note or reason from the answer path, in the reader's language."""
+    return i18n.localized(text, language())
+
+
 def require_admin() -> None:
     if not user().admin:
         st.error(t("admins_only"))
@@ -89,7 +94,7 @@ def show_claims(claims: list) -> None:
     )
     for claim in claims:
         if not claim.supported:
-            st.error(t("claim_unsupported", text=claim.text, reason=claim.reason), icon=":material/report:")
+            st.error(t("claim_unsupported", text=claim.text, reason=said(claim.reason)), icon=":material/report:")
 
 
 def where(citation: Citation) -> str:

@@ -17,6 +17,7 @@ from llm.backends import ChatBackend, Effort, LLMError
 from llm.claims import Claim, ClaimChecker, grounded_share
 from llm.evidence import Evidence, best_evidence
 from llm.harmony import HarmonyFilter
+from llm.notes import Note
 from llm.prompt import build_messages
 from llm.response import Response
 from llm.tokens import count_tokens
@@ -184,16 +185,14 @@ class Answerer:
             result.citations = self._citations(used, evidence, result.answer)
             result.context = {"sources_used": len(used), "sources_dropped": len(relevant) - len(used)}
             if len(used) < len(relevant):
-                result.warnings.append(
-                    f"{len(relevant) - len(used)} relevant passage(s) did not fit the model's "
-                    f"context (KURA_LLM_CONTEXT_TOKENS={self.options.context_tokens})."
-                )
+                dropped = len(relevant) - len(used)
+                result.warnings.append(Note("passages_dropped", count=dropped, limit=self.options.context_tokens))
         if self.backend.generative and result.answer.strip():
             mark = time.perf_counter()
             self._check(result, evidence)
             timings["check_s"] = round(time.perf_counter() - mark, 4)
         if not result.answer.strip() and not result.error:  # never an empty answer presented as success
-            result.error = "No answer text could be built from the passages found; the sources below are all there is."
+            result.error = Note("no_answer_text")
         timings["total_s"] = round(time.perf_counter() - started, 4)
         return result
 
@@ -203,21 +202,15 @@ class Answerer:
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
         self._cite_support(result, evidence)
-        if self.options.unsupported is not Unsupported.DROP or not result.unsupported:
+        if self.options.unsupported != Unsupported.DROP or not result.unsupported:
             return
         kept = [c for c in result.claims if c.supported]
         if kept:
             result.answer = " ".join(f"{c.text} [{c.citations[0]}]" for c in kept)
-            result.warnings.append(
-                f"{len(result.claims) - len(kept)} sentence(s) of the model's answer were removed: "
-                "your documents do not support them (KURA_UNSUPPORTED=drop)."
-            )
+            result.warnings.append(Note("sentences_removed", count=len(result.claims) - len(kept)))
         else:
             result.answer = "\n".join(f"“{e.quote}” [{e.n}]" for e in _strongest(evidence))
-            result.warnings.append(
-                "No sentence of the model's answer is supported by your documents, so the answer "
-                "is the passages' own words instead (KURA_UNSUPPORTED=drop)."
-            )
+            result.warnings.append(Note("answer_replaced"))
         result.claims = self.checker.check(result.answer, result.passages)
         result.grounded = grounded_share(result.claims)
         self._cite_support(result, evidence)
@@ -270,16 +263,9 @@ class Answerer:
             yield text
         warnings = []
         if error is None and not answer:
-            error = (
-                "The model reasoned but returned no answer text (a known gpt-oss/vLLM failure: `content: null`). "
-                "The sources below are still valid; ask again, or raise KURA_LLM_MAX_TOKENS."
-                if thinking
-                else "The model returned an empty answer. The sources below are still valid; ask again."
-            )
+            error = Note("reasoning_only") if thinking else Note("empty_answer")
         elif finish_reason == "length":
-            warnings.append(
-                f"The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS={self.options.max_tokens})."
-            )
+            warnings.append(Note("cut_off", limit=self.options.max_tokens))
         return Answer(answer, False, [], self.backend.name, error=error, warnings=warnings, reasoning=thinking or None)
 
     @staticmethod

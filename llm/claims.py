@@ -18,12 +18,14 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from llm.evidence import sentence_vectors, split_sentences
+from llm.notes import Note
 from llm.quantities import MARKER, NUMBER_STEMS, differing_quantities, quantities, shown_quantity
 from retrieval.embed import DenseEmbedder, MecabBm25, is_cjk
 from retrieval.types import SearchHit
 
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])|(?<=[。！？])")
-CONTRADICTIONS = ("the sources say", "the sources do not name", "the sources do not mention")  # not just absent
+# reasons that contradict the sentence, not just fail to find it
+CONTRADICTIONS = {"reason_says_instead", "reason_opposite", "reason_period", "reason_roles", "reason_names"}
 UNRELATED_BELOW = 0.45  # cosine under which the closest source sentence is about something else (bench/grounding.py)
 COVERED_ENOUGH = 0.5  # share of the sentence's content words (numbers aside) found in the source
 
@@ -233,16 +235,17 @@ def _problem(
     if changed and similarity >= UNRELATED_BELOW:
         stated = sorted(quantities(source))
         if not stated:
-            return f"the sources do not state {shown_quantity(changed[0])}"
-        return f"the sources say {', '.join(shown_quantity(q) for q in stated)}, not {shown_quantity(changed[0])}"
+            return Note("reason_not_stated", claimed=shown_quantity(changed[0]))
+        said = ", ".join(shown_quantity(q) for q in stated)
+        return Note("reason_says_instead", stated=said, claimed=shown_quantity(changed[0]))
     if similarity < UNRELATED_BELOW:
-        return "not found in your documents"
+        return Note("reason_not_found")
     closest = _closest_part(claim, source)  # polarity is a property of one sentence, not of a pair of them
     if _negated(claim) != _negated(closest):
-        return "the sources say the opposite" if _negated(closest) else "the sources do not say this is excluded"
+        return Note("reason_opposite") if _negated(closest) else Note("reason_not_excluded")
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
-        return f"the sources do not name {', '.join(sorted(extra_roles))} here"
+        return Note("reason_roles", roles=", ".join(sorted(extra_roles)))
     mentioned = _names(claim) | {
         w
         for w in re.findall(r"\b[A-Z][a-zA-Z]{2,}\b", claim)
@@ -250,7 +253,7 @@ def _problem(
     }
     extra_names = {n for n in mentioned if n.lower()[:5] not in source.lower()}
     if extra_names:
-        return f"the sources do not mention {', '.join(sorted(extra_names))}"
+        return Note("reason_names", names=", ".join(sorted(extra_names)))
     words = content_words(claim)
     covered = len(words & content_words(source)) / len(words) if words else 1.0
     periods = {_PERIODS[p.lower()] for p in _PERIOD.findall(claim)} - {
@@ -258,12 +261,12 @@ def _problem(
     }
     if periods and _PERIOD.search(source):
         said = sorted({_PERIODS[p.lower()] for p in _PERIOD.findall(source)})
-        return f"the sources say per {' or per '.join(said)}, not per {sorted(periods)[0]}"
+        return Note("reason_period", stated=" or per ".join(said), claimed=sorted(periods)[0])
     if covered < COVERED_ENOUGH:
-        return "not found in your documents"
+        return Note("reason_not_found")
     absolutes = {a.lower() for a in _ABSOLUTES.findall(claim)} - {a.lower() for a in _ABSOLUTES.findall(source)}
     if absolutes:
-        return f"the sources do not say “{sorted(absolutes)[0]}”"
+        return Note("reason_absolute", word=sorted(absolutes)[0])
     return ""
 
 
@@ -289,7 +292,7 @@ class ClaimChecker:
             return []
         singles = [(n, s) for n, hit in enumerate(passages, 1) for s in split_sentences(hit.chunk.text)]
         if not singles:
-            return [Claim(s, False, reason="not found in your documents") for s in sentences]
+            return [Claim(s, False, reason=Note("reason_not_found")) for s in sentences]
         single_vectors = sentence_vectors(self.embedder, [s for _, s in singles])
         # answers often merge two neighbouring source sentences: each pair is a source too, its vector the mean
         pairs = [i for i in range(len(singles) - 1) if singles[i][0] == singles[i + 1][0]]
@@ -335,7 +338,7 @@ class ClaimChecker:
             )
 
         problem, claim = verdict(closest)
-        if not problem or problem.startswith(CONTRADICTIONS):
+        if not problem or problem.key in CONTRADICTIONS:
             return claim
         ranked = [i for i in order if sources[i][0] in cited] + [i for i in order if sources[i][0] not in cited]
         for index in ranked[:8]:

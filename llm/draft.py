@@ -17,6 +17,7 @@ from ingest.mail import read_message
 from llm.answer import Answerer, Citation
 from llm.backends import Effort
 from llm.claims import Claim
+from llm.notes import Note
 from llm.prompt import neutralise
 from llm.response import Response
 from retrieval.errors import ConfigError
@@ -215,13 +216,13 @@ class Drafter:
         result = answering.result()
         notes = []
         if not ticket.customer:
-            notes.append("No customer name in the ticket: the reply uses a generic greeting.")
+            notes.append(Note("no_customer_name"))
         if result.abstained:
             body = (
                 "Thank you for your message. We are looking into your question and will get back to you "
                 "as soon as we can."
             )
-            notes.append("No knowledge-base passage answers this ticket: research it or escalate before replying.")
+            notes.append(Note("no_passage_for_ticket"))
         elif not generative:
             # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
             best = result.citations[0]
@@ -229,21 +230,17 @@ class Drafter:
             passage = passage.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: reuse its answer, not its question
             text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
             body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
-            notes.append(
-                "Drafted without a language model: the body quotes the best knowledge-base passage; "
-                "rephrase it and remove what does not apply."
-            )
+            notes.append(Note("drafted_without_model"))
         else:
             body = result.answer
         if result.error:
-            notes.append(f"The model failed ({result.error}); the reply below is a holding reply.")
+            notes.append(Note("holding_reply", error=result.error))
             body = body or "Thank you for your message. We are looking into it and will reply shortly."
         for claim in result.unsupported:  # every sentence the model wrote, checked against its passages
-            notes.append(f"Not in the sources: “{claim.text}” — {claim.reason}. Verify or remove it before sending.")
+            notes.append(Note("not_in_sources", text=claim.text, reason=claim.reason))
         for citation in result.citations:
-            notes.append(
-                f"Source [{citation.n}]: {citation.source.rsplit('/', 1)[-1]} — {citation.heading or citation.title}"
-            )
+            name, where = citation.source.rsplit("/", 1)[-1], citation.heading or citation.title
+            notes.append(Note("source_line", n=citation.n, name=name, where=where))
         return Draft(
             self.style.frame(ticket, body),
             notes,

@@ -39,21 +39,19 @@ def print_report(report) -> None:
     if report.repaired:
         console.print(f"  [cyan]repaired[/cyan] {report.repaired} document(s) the store had lost were indexed again")
     for failure in report.failed:
-        console.print(f"  [yellow]failed[/yellow] {shown(failure['path'])}: {shown(failure['error'])}")
+        console.print(f"  [yellow]failed[/yellow] {shown(failure.path)}: {shown(failure.error)}")
     for twin in report.duplicates:
-        console.print(
-            f"  [cyan]duplicate[/cyan] {shown(twin['path'])} has the same content as {shown(twin['same_as'])}"
-        )
+        console.print(f"  [cyan]duplicate[/cyan] {shown(twin.path)} has the same content as {shown(twin.same_as)}")
     for held in report.held:
         console.print(
-            f"  [yellow]kept narrower[/yellow] {shown(held['path'])}: stays readable by "
-            f"{', '.join(held['groups']) or 'nobody'}, not {', '.join(held['wanted'])}; "
+            f"  [yellow]kept narrower[/yellow] {shown(held.path)}: stays readable by "
+            f"{', '.join(held.groups) or 'nobody'}, not {', '.join(held.wanted)}; "
             "re-run with --allow-widening to apply the wider groups"
         )
     for skipped in report.skipped:
-        console.print(f"  [yellow]skipped[/yellow] {shown(skipped['path'])}: {skipped['reason']}")
+        console.print(f"  [yellow]skipped[/yellow] {shown(skipped.path)}: {skipped.reason}")
     for warning in report.warnings:
-        console.print(f"  [yellow]warning[/yellow] {shown(warning['path'])}: {warning['warning']}")
+        console.print(f"  [yellow]warning[/yellow] {shown(warning.path)}: {warning.warning}")
 
 
 def ingest(

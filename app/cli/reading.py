@@ -141,7 +141,9 @@ def ask(
             if not asked:
                 continue
             answer = asking(asked, stream=False).result()
-            if as_json:  # each line says which question it answers
+            if as_json and batch is None:
+                emit(answer.to_json(show_reasoning))
+            elif as_json:  # each line of a batch says which question it answers
                 emit({"question": asked, **answer.to_json(show_reasoning)})
             else:
                 console.print(f"\n[bold]Q: {shown(asked)}[/bold]")

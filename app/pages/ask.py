@@ -7,7 +7,7 @@ import uuid
 
 import streamlit as st
 
-from app.ui import caller, get_kura, show_citations, show_claims, t, within_rate_limit
+from app.ui import caller, get_kura, said, show_citations, show_claims, t, within_rate_limit
 
 kura = get_kura()
 history: list[dict] = st.session_state.setdefault("chat", [])
@@ -32,9 +32,9 @@ def show_turn(turn: dict) -> None:
         else:
             st.text(turn["answer"])  # plain text: model output can carry no links, images or HTML
         if turn["error"]:
-            st.warning(t("model_failed", error=turn["error"]))
+            st.warning(t("model_failed", error=said(turn["error"])))
         for warning in turn["warnings"]:
-            st.caption(warning)
+            st.caption(said(warning))
         show_claims(turn.get("claims", []))
         if turn["query"] != turn["question"]:
             st.caption(t("searched_for", query=turn["query"]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import streamlit as st
 
-from app.ui import caller, get_kura, show_citations, show_claims, t, within_rate_limit
+from app.ui import caller, get_kura, said, show_citations, show_claims, t, within_rate_limit
 from llm import Effort
 from llm.draft import Draft, Ticket
 
@@ -98,5 +98,5 @@ with right:
             getattr(st, kind)(message)
         st.subheader(t("internal_notes"))
         for note in draft.internal_notes:
-            st.text(f"• {note}")
+            st.text(f"• {said(note)}")
         show_citations(draft.citations, key="draft")

@@ -192,17 +192,39 @@ def test_every_cli_use_case_is_audited_as_the_os_user(env, tmp_path):
         '"facts": ["16 weeks"]}\n'
     )
     for args in (
-        ["ingest", str(env)],
-        ["search", "parental leave"],
-        ["ask", "How long is parental leave?"],
-        ["draft", str(ticket)],
-        ["eval", "qa", str(gold)],
+        ["ingest", str(env), "--json"],
+        ["search", "parental leave", "--json"],
+        ["ask", "How long is parental leave?", "--json"],
+        ["draft", str(ticket), "--json"],
+        ["eval", "qa", str(gold), "--json"],
+        ["users", "add", "mei", "--groups", "staff", "--password-stdin"],
+        ["users", "remove", "mei"],
+        ["audit", "--limit", "1"],
     ):
-        assert runner.invoke(cli, [*args, "--json"]).exit_code == 0, args
+        assert runner.invoke(cli, args, input="mei-password\n").exit_code == 0, args
     entries = AuditLog(Settings().audit_path).read()
-    assert [e["action"] for e in reversed(entries)] == ["ingest", "search", "ask", "draft", "eval_qa"]
+    assert [e["action"] for e in reversed(entries)] == [
+        "ingest", "search", "ask", "draft", "eval_qa", "user_added", "user_removed", "audit_read"
+    ]  # fmt: skip
     assert {e["user"] for e in entries} == {getpass.getuser()} and {e["via"] for e in entries} == {"cli"}
-    assert entries[2]["chunk_ids"] and entries[2]["question"] == "How long is parental leave?"
+    assert entries[5]["chunk_ids"] and entries[5]["question"] == "How long is parental leave?"
+
+
+def test_an_admin_acts_as_an_app_user_with_their_groups_and_is_recorded_as_the_one_acting(env):
+    import getpass
+
+    from app.audit import AuditLog
+    from app.settings import Settings
+
+    assert runner.invoke(cli, ["ingest", str(env), "--json"]).exit_code == 0
+    assert runner.invoke(cli, ["users", "add", "kai", "--groups", "contractors", "--password-stdin"],
+                         input="kai-password\n").exit_code == 0  # fmt: skip
+    result = runner.invoke(cli, ["--as", "kai", "search", "parental leave", "--json"])
+    assert result.exit_code == 0 and json.loads(result.stdout)["results"] == [], "kai reads only what kai may read"
+    entry = AuditLog(Settings().audit_path).read(action="search")[0]
+    assert (entry["user"], entry["by"], entry["groups"]) == ("kai", getpass.getuser(), ["contractors"])
+    unknown = runner.invoke(cli, ["--as", "nobody", "search", "leave"])
+    assert unknown.exit_code == 2 and "no app user 'nobody'" in unknown.stderr
 
 
 def test_status_masks_credentials_inside_urls(env, monkeypatch):

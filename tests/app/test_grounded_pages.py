@@ -51,3 +51,13 @@ def test_a_draft_with_unsupported_statements_needs_a_confirmation_before_approva
     assert at.button(key="approve").disabled
     at.checkbox(key="confirm_unsupported").check().run()
     assert not at.button(key="approve").disabled
+
+
+def test_a_japanese_reader_is_told_why_in_japanese(app_home):
+    """The reason is built in llm/ (a Note) and said in the reader's language by the page."""
+    at = open_app(User("kenji", ("everyone",), language="ja"), timeout=300)
+    at.chat_input[0].set_value("How many weeks of parental leave do parents get?").run()
+    assert not at.exception, at.exception
+    flagged = " ".join(e.value for e in at.error)
+    assert "文書で確認できません" in flagged and "出典では" in flagged and "16 weeks" in flagged
+    assert "the sources say" not in flagged

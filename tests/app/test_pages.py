@@ -243,9 +243,13 @@ def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
 def test_the_audit_log_page_shows_who_did_what(home):
     at = open_app(ADMIN, "audit")
     table = at.dataframe[0].value
-    assert {"ask", "draft", "approve", "upload", "delete"} <= set(table["action"])
+    done_in_the_app = {"ask", "feedback", "draft", "approve", "upload", "upload_rejected", "delete", "eval_qa"}
+    assert done_in_the_app <= set(table["action"])
     at.selectbox(key="audit_user").select("ben").run()
     assert set(at.dataframe[0].value["user"]) == {"ben"}
+    entries = AuditLog(home / "audit.jsonl").read(limit=10_000)
+    assert {e["via"] for e in entries if e["user"] in ("aiko", "ben")} == {"app"}, "every use case says where from"
+    assert entries[0]["action"] == "audit_read" and entries[0]["user"] == "aiko", "reading the log is itself logged"
 
 
 def test_without_a_model_the_ask_page_still_shows_the_passages(tmp_path, monkeypatch):

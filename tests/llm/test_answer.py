@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pytest
 
-from llm import ABSTAIN_MESSAGE, Answer, Answerer, AnswerOptions, LLMError
+from llm import ABSTAIN_MESSAGE, Answer, Answerer, AnswerOptions, ExtractiveBackend, LLMError
 from retrieval import AccessScope
 
 EVERYONE = AccessScope(("everyone",))
@@ -69,7 +69,7 @@ def test_abstaining_looks_at_the_best_passage_and_the_context_keeps_weaker_suppo
         answerer = Answerer(
             ingested_samples.retriever,
             ingested_samples.embedder,
-            None,
+            ExtractiveBackend(),
             AnswerOptions(abstain_below=abstain_below, context_below=context_below),
         )
         return answerer.ask(question, EVERYONE)
