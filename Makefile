@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 BUNDLE_DIR ?= dist/kura-bundle
 
-.PHONY: setup run test test-quick clean lock bundle
+.PHONY: setup run test test-quick lint format clean lock bundle
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
@@ -61,9 +61,19 @@ $(TIKTOKEN): $(VENV)/.installed
 run: setup
 	KURA_SINGLE_USER=$${KURA_SINGLE_USER:-1} $(VENV)/bin/kura app --port $(PORT)
 
-# pytest exits 5 when it collects no tests (e.g. a -k filter matching nothing): say so instead of failing.
-test: setup
+# Lint first (seconds), then the tests. pytest exits 5 when it collects no tests (e.g. a -k filter matching
+# nothing): say so instead of failing.
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
+
+# ruff's lint rules and formatter (configured in pyproject.toml); `make format` applies both.
+lint: setup
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+format: setup
+	$(VENV)/bin/ruff check --fix .
+	$(VENV)/bin/ruff format .
 
 test-quick: setup
 	$(MAKE) test PYTEST_ARGS='-m "not slow" $(PYTEST_ARGS)'

@@ -20,7 +20,8 @@ import numpy as np
 from llm.evidence import sentence_vectors, split_sentences
 from llm.notes import Note
 from llm.quantities import MARKER, NUMBER_STEMS, differing_quantities, quantities, shown_quantity
-from retrieval.embed import DenseEmbedder, MecabBm25, is_cjk
+from retrieval.embed import DenseEmbedder, MecabBm25
+from retrieval.languages import is_cjk
 from retrieval.types import SearchHit
 
 _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])|(?<=[。！？])")

@@ -13,10 +13,10 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.embed import DenseEmbedder
+from retrieval.languages import CJK
 from retrieval.types import SearchHit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|(?<=[。！？])")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff]")
 _BLOCK_BREAK = re.compile(r"\n\s*\n|\n(?=\s*(?:[-*+]|\d+[.)]|#{1,6}|\|)\s)")
 _HEADING_LINE = re.compile(r"^\s*#{1,6}(?:\s.*)?$")
 
@@ -34,7 +34,7 @@ def split_sentences(text: str) -> list[str]:
     for block in _BLOCK_BREAK.split(text):
         block = _without_headings(block)
         sentences.extend(p.strip(" -*#>|") for p in _SENTENCE_END.split(block))
-    return [s for s in sentences if len(s) >= 12 or (len(s) >= 4 and _CJK.search(s))]
+    return [s for s in sentences if len(s) >= 12 or (len(s) >= 4 and CJK.search(s))]
 
 
 _WORD = re.compile(r"\w+")

@@ -8,11 +8,10 @@ four, so this errs on the safe side) and one per CJK character (o200k averages a
 from __future__ import annotations
 
 import os
-import re
 from functools import lru_cache
 from pathlib import Path
 
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uff00-\uffef]")
+from retrieval.languages import CJK
 
 
 @lru_cache(maxsize=1)
@@ -36,7 +35,7 @@ def count_tokens(text: str) -> int:
 
 
 def estimate_tokens(text: str) -> int:
-    cjk = len(_CJK.findall(text))
+    cjk = len(CJK.findall(text))
     return cjk + (len(text) - cjk + 2) // 3
 
 

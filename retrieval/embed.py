@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import re
 import threading
 import unicodedata
 from functools import cached_property
@@ -15,6 +14,7 @@ import numpy as np
 import qdrant_edge
 
 from retrieval.errors import ConfigError
+from retrieval.languages import is_cjk
 from retrieval.types import SparseVector
 
 
@@ -110,15 +110,6 @@ class DenseEmbedder:
 
     def embed_one(self, text: str) -> np.ndarray:
         return self.embed([text])[0]
-
-
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u9fff\uf900-\ufaff\uff66-\uff9f]")
-
-
-def is_cjk(text: str, threshold: float = 0.2) -> bool:
-    """True when at least `threshold` of the text's letters are Japanese or Chinese characters."""
-    letters = sum(1 for ch in text if ch.isalnum())
-    return letters > 0 and len(_CJK.findall(text)) / letters >= threshold
 
 
 class QdrantBm25:

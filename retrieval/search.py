@@ -6,7 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from retrieval.embed import DenseEmbedder, SparseEncoder, is_cjk
+from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.languages import is_cjk
 from retrieval.rerank import Reranker
 from retrieval.store import Store
 from retrieval.types import AccessScope, SearchHit, SearchMode, SparseVector

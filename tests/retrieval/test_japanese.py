@@ -7,7 +7,8 @@ from __future__ import annotations
 import qdrant_edge
 
 from retrieval import AccessScope, SparseEncoder
-from retrieval.embed import MecabBm25, is_cjk
+from retrieval.embed import MecabBm25
+from retrieval.languages import is_cjk
 
 LEAVE_JA = """# 休暇規程
 
