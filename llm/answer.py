@@ -19,7 +19,8 @@ from llm.evidence import Evidence, best_evidence
 from llm.harmony import HarmonyFilter
 from llm.notes import Note
 from llm.prompt import build_messages
-from llm.response import Response
+from llm.repetition import repetition_cut
+from llm.response import Progress, Response, Stage
 from llm.tokens import count_tokens
 from retrieval.embed import DenseEmbedder
 from retrieval.search import Retriever
@@ -151,9 +152,12 @@ class Answerer:
 
         `instruction` replaces the question as the model's task (ticket drafts); `rank` reorders the relevant
         passages before they are numbered (drafts prefer support articles)."""
-        return Response(self._steps(question, scope, reasoning_effort, stream, instruction, rank))
+        progress = Progress()
+        return Response(self._steps(question, scope, reasoning_effort, stream, instruction, rank, progress), progress)
 
-    def _steps(self, question, scope, reasoning_effort, stream, instruction, rank) -> Generator[str, None, Answer]:
+    def _steps(
+        self, question, scope, reasoning_effort, stream, instruction, rank, progress: Progress
+    ) -> Generator[str, None, Answer]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
         hits = self.retriever.search(question, scope, k=self.options.top_k)
@@ -165,6 +169,8 @@ class Answerer:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
             return Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings)
+        progress.stage, progress.passages = Stage.WRITING, len(relevant)
+        yield ""  # the front end may say "found N passages, writing" before the first word
         mark = time.perf_counter()
         evidence = best_evidence(question, relevant, self.embedder)
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
@@ -188,6 +194,8 @@ class Answerer:
                 dropped = len(relevant) - len(used)
                 result.warnings.append(Note("passages_dropped", count=dropped, limit=self.options.context_tokens))
         if self.backend.generative and result.answer.strip():
+            progress.stage = Stage.CHECKING
+            yield ""
             mark = time.perf_counter()
             self._check(result, evidence)
             timings["check_s"] = round(time.perf_counter() - mark, 4)
@@ -239,22 +247,30 @@ class Answerer:
         reasoning: list[str] = []
         finish_reason = None
         error = None
+        looped = False
+        deltas = self.backend.generate(
+            messages,
+            max_tokens=self.options.max_tokens,
+            temperature=self.options.temperature,
+            reasoning_effort=effort,
+            stream=stream,
+        )
         try:
-            for delta in self.backend.generate(
-                messages,
-                max_tokens=self.options.max_tokens,
-                temperature=self.options.temperature,
-                reasoning_effort=effort,
-                stream=stream,
-            ):
+            for delta in deltas:
                 text, thought = harmony.feed(delta.text)
                 reasoning.extend((delta.reasoning, thought))
                 finish_reason = delta.finish_reason or finish_reason
                 if text:
                     parts.append(text)
                     yield text
+                    cut = repetition_cut("".join(parts))
+                    if cut is not None:  # the model is looping: stop it (and its server request), keep one copy
+                        parts, looped = ["".join(parts)[:cut]], True
+                        break
         except LLMError as exc:
             error = str(exc)
+        finally:
+            deltas.close()  # stopped by the reader, by the loop guard, or finished: the model stops writing
         text, thought = harmony.flush()
         parts.append(text)
         reasoning.append(thought)
@@ -264,6 +280,8 @@ class Answerer:
         warnings = []
         if error is None and not answer:
             error = Note("reasoning_only") if thinking else Note("empty_answer")
+        elif looped:
+            warnings.append(Note("repetition_stopped"))
         elif finish_reason == "length":
             warnings.append(Note("cut_off", limit=self.options.max_tokens))
         return Answer(answer, False, [], self.backend.name, error=error, warnings=warnings, reasoning=thinking or None)

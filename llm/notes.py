@@ -17,6 +17,8 @@ ENGLISH: dict[str, str] = {
     "`content: null`). The sources below are still valid; ask again, or raise KURA_LLM_MAX_TOKENS.",
     "empty_answer": "The model returned an empty answer. The sources below are still valid; ask again.",
     "cut_off": "The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS={limit}).",
+    "repetition_stopped": "The model started repeating itself, so kura stopped it; what it wrote before is kept.",
+    "stopped": "Stopped: the answer is incomplete, and its sentences were not checked against your documents.",
     # notes on a drafted reply, for the agent
     "no_customer_name": "No customer name in the ticket: the reply uses a generic greeting.",
     "no_passage_for_ticket": "No knowledge-base passage answers this ticket: research it or escalate before replying.",

@@ -275,11 +275,9 @@ class UnderCitingBackend:
     the last passage, as a model that under-cites would."""
 
     name = "openai"
-
     generative, rewrites_questions, demo = True, True, False
 
     def ahead(self) -> int:
-
         return 0
 
     description = "scripted"

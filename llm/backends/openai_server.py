@@ -89,7 +89,7 @@ class OpenAIBackend:
         if reasoning_effort:
             request["reasoning_effort"] = reasoning_effort
         deadline = time.monotonic() + self.timeout_s
-        watchdog = None
+        watchdog = response = None
         try:
             response = self._create(request, deadline)
             if not stream:
@@ -127,6 +127,8 @@ class OpenAIBackend:
         finally:
             if watchdog is not None:
                 watchdog.cancel()
+            if stream and response is not None:
+                response.close()  # stopped early (the reader's Stop, a loop): the server stops generating too
 
     def _explained(self, exc: Exception, deadline: float) -> LLMError:
         """What went wrong, said so that the person asking knows what to do."""

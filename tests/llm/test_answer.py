@@ -88,7 +88,7 @@ def test_a_user_without_access_gets_an_abstention(ingested_samples):
 def test_model_failure_still_returns_the_evidence(ingested_samples):
     answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, FailingBackend())
     response = answerer.stream("What is the hotel limit per night in Tokyo?", EVERYONE)
-    assert list(response) == [], "no text was written"
+    assert "".join(response) == "", "no text was written"
     answer = response.result()
     assert isinstance(answer, Answer)
     assert "not answering" in answer.error
@@ -118,11 +118,9 @@ class EmptyBackend:
     """Scripted model that says nothing at all: what kura does with that is under test."""
 
     name = "openai"
-
     generative, rewrites_questions, demo = True, True, False
 
     def ahead(self) -> int:
-
         return 0
 
     description = "says nothing"
@@ -167,3 +165,53 @@ def test_the_local_model_never_returns_a_silently_empty_answer_either(kura, tmp_
     answerer = Answerer(kura.retriever, kura.embedder, LocalLlamaBackend(require_gguf()), AnswerOptions(max_tokens=48))
     answer = answerer.ask("健康診断は誰がいつ受けますか？", EVERYONE)
     assert answer.answer.strip() or answer.abstained or answer.error
+
+
+class LoopingBackend:
+    """Scripted model stuck in a loop, as a small model was on "When is salary paid each month?"."""
+
+    name = "openai"
+    generative, rewrites_questions, demo = True, True, False
+    description = "loops"
+
+    def __init__(self) -> None:
+        self.sent, self.closed = 0, False
+
+    def ahead(self) -> int:
+        return 0
+
+    def generate(self, messages, **options):
+        from llm.backends import Delta
+
+        try:
+            yield Delta("Salaries are paid on the 25th of each month [1]. ")
+            while True:
+                self.sent += 1
+                yield Delta("If the 25th is a holiday, they are paid the day before. ")
+        finally:
+            self.closed = True
+
+
+def test_a_model_that_repeats_itself_is_stopped_with_a_note_and_one_copy_kept(ingested_samples):
+    backend = LoopingBackend()
+    answer = Answerer(ingested_samples.retriever, ingested_samples.embedder, backend).ask(
+        "When are salaries paid?", EVERYONE
+    )
+    assert backend.closed and backend.sent < 10, "the model was stopped early, not run to the token limit"
+    assert answer.answer.count("If the 25th is a holiday") == 1 and answer.answer.startswith("Salaries are paid")
+    assert any("repeating itself" in w for w in answer.warnings)
+
+
+def test_stopping_an_answer_stops_the_model_and_the_response_says_what_it_is_doing(ingested_samples):
+    from llm.response import Stage
+
+    backend = LoopingBackend()
+    response = Answerer(ingested_samples.retriever, ingested_samples.embedder, backend).stream(
+        "When are salaries paid?", EVERYONE
+    )
+    assert response.progress.stage is Stage.SEARCHING
+    chunks = iter(response)
+    assert next(chunks) == "" and response.progress.stage is Stage.WRITING and response.progress.passages >= 1
+    assert next(chunks).startswith("Salaries are paid")
+    response.close()  # the Stop button
+    assert backend.closed and backend.sent <= 1
