@@ -76,6 +76,25 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "1 分あたり {limit} 件の上限に達しました。{seconds} 秒後に再度お試しください。",
     ),
     "new_chat": ("New conversation", "新しい会話"),
+    "answer_mode": ("Answers", "回答の形式"),
+    "answer_mode_generated": ("Written by the model", "モデルが作成"),
+    "answer_mode_quotes": ("Quotes only", "引用のみ"),
+    "search_alone": ("Search this question on its own", "この質問だけで検索する"),
+    "stop": ("Stop", "停止"),
+    "stage_searching": ("Searching your documents…", "文書を検索しています…"),
+    "stage_writing": (
+        "Found {passages} passage(s) · writing the answer…",
+        "{passages} 件の箇所が見つかりました · 回答を作成中…",
+    ),
+    "stage_checking": ("Checking each sentence against the sources…", "各文を出典と照合しています…"),
+    "manage_conversation": ("Rename or delete this conversation", "この会話の名前の変更・削除"),
+    "conversation_title": ("Title", "タイトル"),
+    "confirm_delete_conversation": ("Yes, delete this conversation", "この会話を削除します"),
+    "delete_conversation": ("Delete conversation", "会話を削除"),
+    "conversation_missing": (
+        "This conversation does not exist (it may have been deleted or expired). Ask a question to start a new one.",
+        "この会話は存在しません（削除されたか期限切れの可能性があります）。質問すると新しい会話が始まります。",
+    ),
     # draft
     "ticket_subject": ("Subject", "件名"),
     "ticket_body": ("Ticket text", "問い合わせ本文"),
@@ -233,6 +252,7 @@ NOTES_JA: dict[str, str] = {
     "cut_off": "回答がトークン上限で途切れました（KURA_LLM_MAX_TOKENS={limit}）。",
     "repetition_stopped": "モデルが同じ内容を繰り返し始めたため停止しました。それまでの回答は残しています。",
     "stopped": "停止しました。回答は途中までで、各文は文書と照合されていません。",
+    "no_longer_readable": "この回答は現在あなたが閲覧できない文書を引用しているため、表示しません。",
     "no_customer_name": "問い合わせに顧客名がないため、一般的な挨拶にしています。",
     "no_passage_for_ticket": "この問い合わせに答えるナレッジベースの箇所がありません。返信前に調査するかエスカレーションしてください。",
     "drafted_without_model": "言語モデルなしで下書きしました。本文はナレッジベースの最適な箇所の引用です。"

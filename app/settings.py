@@ -142,6 +142,9 @@ class Settings(BaseSettings):
     upload_max_unpacked_mb: int = Field(
         200, description="DOCX/PPTX/XLSX/ODT/EPUB are zip files: cap what they unpack to."
     )
+    conversation_days: int = Field(
+        90, description="Conversations not used for this many days are deleted (0 keeps them until the user does)."
+    )
     rate_limit_per_minute: int = Field(20, description="Questions and drafts per user per minute in the app.")
     ingest_approved_replies: bool = Field(
         True, description="Approved ticket replies become knowledge for their groups."

@@ -10,6 +10,7 @@ import streamlit as st
 
 from app import i18n
 from app.guards import RateLimiter
+from app.render import in_context
 from app.service import Caller, Kura
 from app.settings import REPO_ROOT, Settings
 from app.users import User
@@ -102,16 +103,18 @@ def where(citation: Citation) -> str:
 
 
 def show_citations(citations: list[Citation], key: str) -> None:
-    """One [n] button per cited source; each opens the quote, where it is, and a download of the original.
-    Everything is shown with st.text/st.caption: document text is never interpreted as markup."""
+    """One [n] button per cited source, numbered in the order the answer cites them; each opens the passage with
+    the quoted sentence in bold where it stands, where it is, and a download of the original. Document text is
+    escaped (app/render.py): it is never interpreted as Markdown or HTML."""
     if not citations:
         return
     st.caption(t("sources_heading"))
     columns = st.columns(min(len(citations), 6))
     for index, citation in enumerate(citations):
-        with columns[index % len(columns)].popover(f"[{citation.n}]", width="stretch"):
-            st.text(f"{citation.source.rsplit('/', 1)[-1]} — {where(citation)}")
-            st.text(f"“{citation.quote}”")
+        name = citation.source.rsplit("/", 1)[-1]
+        with columns[index % len(columns)].popover(f"[{citation.n}] {name}", width="stretch"):
+            st.caption(f"{name} — {where(citation)}")
+            st.markdown(in_context(citation.context or citation.quote, citation.quote))
             download_original(citation, f"{key}-{index}")
     for citation in citations:
         st.text(f"[{citation.n}] {citation.source.rsplit('/', 1)[-1]} — {where(citation)}: “{citation.quote}”")

@@ -50,6 +50,7 @@ class Citation:
     chunk_id: str
     quote: str
     title: str = ""
+    context: str = ""  # the whole passage the quote is from, to read it in context
 
     def to_json(self) -> dict:
         return dict(self.__dict__)
@@ -104,8 +105,33 @@ def _strongest(evidence: list[Evidence]) -> list[Evidence]:
 def _citation(n: int, hit: SearchHit, quote: str) -> Citation:
     c = hit.chunk
     return Citation(
-        n=n, source=c.source, page=c.page, heading=c.heading, chunk_id=c.chunk_id, quote=quote, title=c.title
+        n=n,
+        source=c.source,
+        page=c.page,
+        heading=c.heading,
+        chunk_id=c.chunk_id,
+        quote=quote,
+        title=c.title,
+        context=c.text,
     )
+
+
+def renumbered(result: Answer) -> None:
+    """Sources numbered 1, 2, 3… in the order the answer first cites them (the model numbers passages by rank):
+    the markers in the text, the claims and the citations change together."""
+    order = {citation.n: new for new, citation in enumerate(result.citations, 1)}
+    if all(old == new for old, new in order.items()):
+        return
+
+    def marker(match: re.Match) -> str:
+        return f"[{order.get(int(match.group(1)), int(match.group(1)))}]"
+
+    result.answer = _CITATION.sub(marker, result.answer)
+    for claim in result.claims:
+        claim.text = _CITATION.sub(marker, claim.text)
+        claim.citations = [order.get(n, n) for n in claim.citations]
+    for citation in result.citations:
+        citation.n = order[citation.n]
 
 
 def fit_to_budget(
@@ -201,6 +227,7 @@ class Answerer:
             timings["check_s"] = round(time.perf_counter() - mark, 4)
         if not result.answer.strip() and not result.error:  # never an empty answer presented as success
             result.error = Note("no_answer_text")
+        renumbered(result)
         timings["total_s"] = round(time.perf_counter() - started, 4)
         return result
 

@@ -19,6 +19,7 @@ ENGLISH: dict[str, str] = {
     "cut_off": "The answer was cut off at the token limit (KURA_LLM_MAX_TOKENS={limit}).",
     "repetition_stopped": "The model started repeating itself, so kura stopped it; what it wrote before is kept.",
     "stopped": "Stopped: the answer is incomplete, and its sentences were not checked against your documents.",
+    "no_longer_readable": "This answer cited a document you can no longer read, so it is hidden.",
     # notes on a drafted reply, for the agent
     "no_customer_name": "No customer name in the ticket: the reply uses a generic greeting.",
     "no_passage_for_ticket": "No knowledge-base passage answers this ticket: research it or escalate before replying.",
@@ -57,3 +58,25 @@ class Note(str):
 
 def _rebuilt(key: str, params: dict[str, object]) -> Note:
     return Note(key, **params)
+
+
+def as_data(value: object) -> object:
+    """A Note (or a list or dict holding Notes) as plain JSON data that keeps its key: {"note", "params"}."""
+    if isinstance(value, Note):
+        return {"note": value.key, "params": {name: as_data(v) for name, v in value.params.items()}}
+    if isinstance(value, list):
+        return [as_data(v) for v in value]
+    if isinstance(value, dict):
+        return {name: as_data(v) for name, v in value.items()}
+    return value
+
+
+def from_data(value: object) -> object:
+    """as_data's inverse: Notes come back as Notes, so a stored conversation is shown in the reader's language."""
+    if isinstance(value, dict) and set(value) == {"note", "params"} and value["note"] in ENGLISH:
+        return Note(value["note"], **{name: from_data(v) for name, v in value["params"].items()})
+    if isinstance(value, list):
+        return [from_data(v) for v in value]
+    if isinstance(value, dict):
+        return {name: from_data(v) for name, v in value.items()}
+    return value

@@ -59,6 +59,8 @@ REVIEWED = {
     ("app/service/answers.py", "Answers.search", "search"): "Retriever.search with caller.scope(sources)",
     ("app/service/answers.py", "Answers.download", "count"): "counts the caller's readable chunks of one source",
     ("app/service/admin.py", "Admin.status", "count"): "a number for kura status, no passage text",
+    ("app/service/conversations.py", "Conversations.conversation", "count"): "the caller's readable chunks of each "
+    "source a kept answer cites: an answer citing what they may no longer read is hidden",
     # answers and retrieval: the scope is a required parameter all the way down
     ("llm/answer.py", "Answerer._steps", "search"): "Answerer.stream: the caller's scope, required",
     ("llm/answer.py", "Answerer.ask", "stream"): "the same scope, passed on",

@@ -129,10 +129,13 @@ def ask(
 
         if batch is None and not as_json:
             response = asking(question, stream=True)
-            for text in response:
-                write(text)
+            streamed = "".join(write(text) or text for text in response)
+            answer = response.result()
+            if answer.answer.strip() != streamed.strip():  # sources renumbered, a loop cut, sentences dropped
+                console.print("\n[dim]as checked:[/dim]")
+                write(answer.answer)
             write("\n")
-            print_answer(response.result())
+            print_answer(answer)
             return
         lines = (
             [question] if batch is None else sys.stdin if batch == "-" else Path(batch).read_text("utf-8").splitlines()

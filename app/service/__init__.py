@@ -3,6 +3,7 @@ render output; policy (who may do what, the model fallback, the audit entry) liv
 
     Kura(settings)            the components, built on first use (wiring.py)
       .ask / .search / .draft / .approve / .download / .feedback      answers.py
+      .conversations / .conversation / .rename_… / .delete_conversation conversations.py
       .ingest / .upload / .resync / .documents / .delete_document       library.py
       .eval_qa / .eval_retrieval                                        evaluation.py
       .sign_in / .status / .audit_entries / .rate_limited               admin.py
@@ -14,6 +15,7 @@ from __future__ import annotations
 from app.service.admin import Admin
 from app.service.answers import Answers, Asking, Drafting
 from app.service.caller import Caller, Forbidden, Via, os_user
+from app.service.conversations import Conversations
 from app.service.evaluation import Evaluation
 from app.service.library import Library, Upload
 from app.service.wiring import private_home
@@ -21,5 +23,5 @@ from app.service.wiring import private_home
 __all__ = ["Asking", "Caller", "Drafting", "Forbidden", "Kura", "Upload", "Via", "os_user", "private_home"]
 
 
-class Kura(Answers, Library, Evaluation, Admin):
+class Kura(Answers, Conversations, Library, Evaluation, Admin):
     """The assembled product: one per process, shared by every session; close() releases the store."""

@@ -12,29 +12,49 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TypeVar
 
+from app.conversations import Turn, new_id
 from app.service.caller import Caller, Forbidden
 from app.service.wiring import Wiring
 from llm import Answer, Answerer, BackendName, Effort, LLMError, Response
 from llm.conversation import standalone_question
 from llm.draft import Draft, Ticket, approved_reply_document
+from llm.notes import Note
 from retrieval import SearchHit, SearchMode
 
 T = TypeVar("T")
 
 
-def audited(response: Response[T], record: Callable[[T | None], None]) -> Response[T]:
-    """The same reply, with its audit entry written when it ends: with the result, or None when it was stopped."""
+def audited(response: Response[T], record: Callable[[T | None, str], None]) -> Response[T]:
+    """The same reply, recorded when it ends: with the result, or None and the text written so far when it was
+    stopped."""
 
     def steps():
-        result = None
+        result, written = None, []
         try:
-            yield from response
+            for text in response:
+                written.append(text)
+                yield text
             result = response.result()
             return result
         finally:
-            record(result)
+            response.close()
+            record(result, "".join(written))
 
-    return Response(steps())
+    return Response(steps(), response.progress)
+
+
+def turn_of(
+    turn_id: str, question: str, query: str, answer: Answer | None, written: str, backend: str, notice: str | None
+) -> Turn:
+    """What the reader was shown for one question: the whole checked answer, or what was written before Stop."""
+    if answer is None:
+        stopped = [Note("stopped")]
+        return Turn(turn_id, question, query, written.strip(), warnings=stopped, backend=backend, stopped=True,
+                    notice=notice)  # fmt: skip
+    return Turn(
+        turn_id, question, query, answer.answer, answer.abstained, answer.error, list(answer.warnings),
+        list(answer.citations), list(answer.claims), answer.backend, notice=notice,
+    )  # fmt: skip
 
 
 @dataclass
@@ -43,6 +63,8 @@ class Asking:
 
     response: Response[Answer]
     query: str  # what was searched: a follow-up is rewritten as a standalone question
+    conversation: str  # the conversation the turn is kept in (new_id() for a new one)
+    turn: str
     notice: str | None = None  # the configured model could not start: the answer quotes the passages instead
     ahead: int = 0  # questions before this one at the model (the in-process model answers one at a time)
 
@@ -66,36 +88,38 @@ class Answers(Wiring):
         caller: Caller,
         question: str,
         *,
-        history: Sequence[str] = (),
+        conversation: str | None = None,
+        alone: bool = False,
         backend: BackendName | str | None = None,
         effort: Effort | None = None,
         sources: Sequence[str | Path] = (),
         stream: bool = True,
-        turn: str | None = None,
+        keep: bool = True,
     ) -> Asking:
-        """A cited answer from the documents the caller may read. `history` holds the questions asked before in
-        this conversation, so a follow-up ("and for part-time staff?") is searched as a whole question."""
+        """A cited answer from the documents the caller may read. In a `conversation`, a follow-up ("and for
+        part-time staff?") is searched as a whole question, unless asked `alone`; with `keep`, the turn is added
+        to the caller's conversation (a new one when none is given), stopped or not."""
         answerer, notice = self._answerer_or_extractive(backend)
+        kept = self.conversation_store.get(caller.name, conversation) if conversation else None
+        history = [] if alone or kept is None else kept.questions
         rewriter = answerer.backend if answerer.backend.rewrites_questions else None
-        query = standalone_question(question, list(history), rewriter)
-        ahead = answerer.backend.ahead()
+        query = standalone_question(question, history, rewriter)
         response = answerer.stream(query, caller.scope(sources), reasoning_effort=effort, stream=stream)
+        conversation_id, turn_id = (kept.id if kept else new_id()), new_id()
+        name = answerer.backend.name
 
-        def record(answer: Answer | None) -> None:
+        def record(answer: Answer | None, written: str) -> None:
             self.record(
-                caller,
-                "ask",
-                turn=turn,
-                question=question,
-                query=query,
-                backend=answerer.backend.name,
-                groups=list(caller.groups),
-                stopped=answer is None,
+                caller, "ask", conversation=conversation_id, turn=turn_id, question=question, query=query,
+                backend=name, groups=list(caller.groups), stopped=answer is None,
                 abstained=answer.abstained if answer else None,
                 chunk_ids=[c.chunk_id for c in answer.citations] if answer else [],
-            )
+            )  # fmt: skip
+            if keep:
+                turn = turn_of(turn_id, question, query, answer, written, name, notice)
+                self.conversation_store.add_turn(caller.name, conversation_id, turn)
 
-        return Asking(audited(response, record), query, notice, ahead)
+        return Asking(audited(response, record), query, conversation_id, turn_id, notice, answerer.backend.ahead())
 
     def search(
         self,
@@ -134,7 +158,7 @@ class Answers(Wiring):
         drafter = self.drafter(answerer.backend.name, style, tone)
         response = drafter.stream(ticket, caller.scope(), reasoning_effort=effort, stream=stream)
 
-        def record(draft: Draft | None) -> None:
+        def record(draft: Draft | None, written: str) -> None:
             self.record(
                 caller,
                 "draft",

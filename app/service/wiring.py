@@ -10,6 +10,7 @@ from functools import cached_property
 from pathlib import Path
 
 from app.audit import AuditLog
+from app.conversations import ConversationStore
 from app.service.caller import Caller
 from app.settings import Settings, split_names
 from app.users import UserStore
@@ -173,6 +174,10 @@ class Wiring:
         """One audit entry for a use case: who, through which front end, and for whom an admin acted."""
         acting = {"by": caller.operator} if caller.operator else {}
         self.audit.record(caller.name, action, via=str(caller.via), **acting, **details)
+
+    @cached_property
+    def conversation_store(self) -> ConversationStore:
+        return ConversationStore(self.settings.home / "conversations", self.settings.conversation_days)
 
     @cached_property
     def users(self) -> UserStore:

