@@ -110,6 +110,24 @@ def test_a_follow_up_is_searched_with_the_question_it_follows(home):
     assert "three blocks" in texts(at)
 
 
+def test_a_conversation_survives_a_reload_and_has_its_own_url(home):
+    at = ask(open_app(AGENT), "Which platforms does Kumo Sync support?")
+    conversation, shown = at.query_params["c"], texts(at)
+    again = AppTest.from_file(MAIN, default_timeout=180)
+    again.session_state["user"] = AGENT
+    again.query_params["c"] = conversation
+    again.run()  # a reload, or the link opened tomorrow
+    assert not again.exception, again.exception
+    assert "Which platforms does Kumo Sync support?" in texts(again) and texts(again) == shown
+    assert any(b.label == "Which platforms does Kumo Sync support?" for b in again.sidebar.button)
+    stranger = AppTest.from_file(MAIN, default_timeout=180)
+    stranger.session_state["user"] = ADMIN
+    stranger.query_params["c"] = conversation
+    stranger.run()
+    assert "Which platforms does Kumo Sync support?" not in texts(stranger), "a link is no key to someone's chat"
+    assert any("does not exist" in w.value for w in stranger.warning)
+
+
 def test_a_question_outside_the_documents_says_not_found(home):
     at = ask(open_app(AGENT), "What is the airspeed velocity of an unladen swallow on Mars?")
     assert any("Not found in the documents you can access" in i.value for i in at.info)
