@@ -81,6 +81,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "answer_mode_quotes": ("Quotes only", "引用のみ"),
     "search_alone": ("Search this question on its own", "この質問だけで検索する"),
     "stop": ("Stop", "停止"),
+    "stopping": ("Stopping the answer…", "回答を停止しています…"),
     "stage_searching": ("Searching your documents…", "文書を検索しています…"),
     "stage_writing": (
         "Found {passages} passage(s) · writing the answer…",

@@ -5,6 +5,8 @@ context and the original file."""
 
 from __future__ import annotations
 
+import threading
+
 import streamlit as st
 
 from app.render import safe_markdown
@@ -12,6 +14,8 @@ from app.ui import caller, get_kura, said, show_citations, show_claims, t, withi
 from llm import BackendName
 from llm.backends import backend_class
 from llm.response import Stage
+
+STOP_WAIT_S = 60  # a model that has not written its first word yet ends at its first word
 
 kura = get_kura()
 who = caller()
@@ -72,6 +76,20 @@ def show_turn(turn, latest: bool) -> None:
             st.text_input(t("feedback_comment"), key=f"comment-{turn.id}", on_change=record_feedback, args=(turn,))
 
 
+def answering() -> threading.Lock:
+    """Held while an answer is written. Stop starts a new run of this page at once, in another thread, while this
+    one is still ending (it ends at its next Streamlit call and keeps the turn): the new run waits for it."""
+    return st.session_state.setdefault("answering", threading.Lock())
+
+
+def wait_for_a_stopped_answer() -> None:
+    lock = answering()
+    if lock.locked():
+        st.caption(t("stopping"))
+    if lock.acquire(timeout=STOP_WAIT_S):
+        lock.release()
+
+
 def status_line(progress, ahead: int) -> str:
     if progress.stage is Stage.SEARCHING:
         return t("model_queue", ahead=ahead) if ahead else t("stage_searching")
@@ -93,17 +111,19 @@ def answer(question: str, conversation_id: str | None, alone: bool = False) -> N
         status, body, text = st.empty(), st.empty(), ""
         status.caption(status_line(asking.response.progress, asking.ahead))
         st.button(t("stop"), key="stop", icon=":material/stop_circle:")  # a click reruns the page: see below
-        try:
-            for piece in asking.response:
-                text += piece
-                status.caption(status_line(asking.response.progress, asking.ahead))
-                if text:
-                    body.markdown(safe_markdown(text))
-        except BaseException:  # Stop (Streamlit interrupts this run) or the tab closed: keep what was written
-            asking.response.close()
-            raise
+        with answering():
+            try:
+                for piece in asking.response:
+                    text += piece
+                    status.caption(status_line(asking.response.progress, asking.ahead))
+                    if text:
+                        body.markdown(safe_markdown(text))
+            except BaseException:  # Stop (Streamlit stops this run) or the tab closed: keep what was written
+                asking.response.close()
+                raise
 
 
+wait_for_a_stopped_answer()
 conversation_id = st.query_params.get("c")
 conversation = kura.conversation(who, conversation_id) if conversation_id else None
 sidebar()

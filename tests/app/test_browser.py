@@ -74,3 +74,40 @@ def test_sign_in_ask_open_a_citation_switch_to_japanese_and_upload(browser, app_
     page.keyboard.press("Enter")
     page.get_by_text("December 29 to January 3").first.wait_for()
     assert (tmp_path / "ask.png").stat().st_size > 10_000
+
+
+DRIPPED = (
+    "Parents receive sixteen weeks of fully paid parental leave [1], which can be taken in up to three blocks "
+    "within the first two years after the birth or adoption, and the leave of both parents may overlap by up to "
+    "four weeks so that they can settle in together before one of them returns to work as planned."
+)
+
+
+def test_stop_keeps_what_was_written_and_ends_the_model_request(browser, tmp_path):
+    """A model that writes slowly (a scripted server, one word every 0.4 s): the reader sees what kura is doing,
+    stops the answer, keeps what was written, and the model's request is ended, not left running."""
+    from tests.llm.fake_vllm import FakeVLLM
+
+    home, port = tmp_path / "home", free_port()
+    with FakeVLLM() as model:
+        env = {**os.environ, "KURA_HOME": str(home), "KURA_SINGLE_USER": "1", "KURA_LLM_BACKEND": "openai",
+               "KURA_LLM_BASE_URL": model.base_url, "KURA_LLM_MODEL": f"drip:{DRIPPED}"}  # fmt: skip
+        command = [str(Path(sys.executable).parent / "kura"), "app", "--port", str(port)]
+        url = f"http://127.0.0.1:{port}"
+        with running_server(command, url + "/_stcore/health", tmp_path / "app.log", env=env, cwd=REPO_ROOT):
+            page = browser.new_page(viewport={"width": 1280, "height": 900}, locale="en-US")
+            page.set_default_timeout(180_000)
+            page.goto(url)
+            page.get_by_placeholder("Ask about your documents…").fill("How long is parental leave?")
+            page.keyboard.press("Enter")
+            page.get_by_text("writing the answer").first.wait_for()
+            page.get_by_text("sixteen weeks").first.wait_for()
+            page.get_by_role("button", name="Stop").click()
+            page.get_by_text("Stopped: the answer is incomplete").first.wait_for()
+            save(page, tmp_path, "ask-stopped")
+            assert page.get_by_text("Parents receive sixteen weeks").first.is_visible(), "what was written is kept"
+            assert not page.get_by_text("return to work as planned").count(), "nothing after Stop"
+            words = len(DRIPPED.split(" "))
+            assert model.dripped < words and model.hung_up, "the model's request was ended"
+            page.reload()  # the conversation is in the URL: it comes back
+            page.get_by_text("Parents receive sixteen weeks").first.wait_for()

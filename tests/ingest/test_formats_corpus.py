@@ -40,7 +40,7 @@ def test_every_file_of_the_formats_corpus_is_ingested_or_fails_with_a_reason(tmp
     assert "Traceback" not in first.stdout + first.stderr
     report = json.loads(first.stdout)
     assert report["added"] + len(report["failed"]) == len(files) == 198
-    reasons = {Path(f.path).name: f.error for f in report["failed"]}
+    reasons = {Path(f["path"]).name: f["error"] for f in report["failed"]}
     assert all(reason and "Traceback" not in reason for reason in reasons.values())
     assert "encrypted" in reasons["password.pdf"] and "encrypted" in reasons["fake-encrypted.msg"]
     assert "save it as .docx" in reasons["fake.doc"] and "save it as .pptx" in reasons["fake-power-point.ppt"]

@@ -1,7 +1,7 @@
 """A tiny OpenAI-compatible server that replays recorded vLLM/gpt-oss responses, for fault injection only.
 
 The requested `model` picks the behaviour: `replay:NAME` serves recordings/NAME.sse (streaming) or NAME.json;
-`say:TEXT` answers TEXT (a scripted answer, streamed or not);
+`say:TEXT` answers TEXT (a scripted answer, streamed or not); `drip:TEXT` streams TEXT a word at a time, slowly;
 `http-500` answers 500; `missing-model` answers 404; `slow` waits before the first byte; `keepalive` streams only
 SSE comments (vLLM behind a proxy that keeps the connection open); `not-json`, `empty-object` and `no-choices`
 answer 200 with a body that is no chat completion. Every request body is kept for assertions."""
@@ -15,6 +15,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 RECORDINGS = Path(__file__).parent / "recordings"
+DRIP_SECONDS = 0.4
 
 
 BROKEN_REPLIES = {
@@ -79,6 +80,8 @@ class _Handler(BaseHTTPRequestHandler):
             if body.get("stream") and kind == "application/json":
                 return self._send(200, "text/event-stream", b"data: " + payload + b"\n\ndata: [DONE]\n\n")
             return self._send(200, kind, payload)
+        if model.startswith("drip:"):  # a scripted answer written slowly, word by word: something to stop
+            return self._drip(model.removeprefix("drip:"))
         if model.startswith("say:"):  # a scripted answer: the test is about what kura does with it
             return self._say(model.removeprefix("say:"), bool(body.get("stream")))
         name = model.removeprefix("replay:")
@@ -103,6 +106,26 @@ class _Handler(BaseHTTPRequestHandler):
         chunk = {"id": "say", "object": "chat.completion.chunk", "created": 0, "model": "say"}
         payload = "".join(f"data: {json.dumps({**chunk, **event})}\n\n" for event in events) + "data: [DONE]\n\n"
         return self._send(200, "text/event-stream", payload.encode())
+
+    def _drip(self, text: str) -> None:
+        """Streams one word every DRIP_SECONDS; `server.dripped` counts the words sent, `server.hung_up` says the
+        client closed the stream before the end."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.end_headers()
+        chunk = {"id": "drip", "object": "chat.completion.chunk", "created": 0, "model": "drip"}
+        self.server.dripped, self.server.hung_up = 0, False
+        try:
+            for word in text.split(" "):
+                event = {**chunk, "choices": [{"index": 0, "delta": {"content": word + " "}, "finish_reason": None}]}
+                self.wfile.write(f"data: {json.dumps(event)}\n\n".encode())
+                self.wfile.flush()
+                self.server.dripped += 1
+                time.sleep(DRIP_SECONDS)
+            done = {**chunk, "choices": [{"index": 0, "delta": {}, "finish_reason": "stop"}]}
+            self.wfile.write(f"data: {json.dumps(done)}\n\ndata: [DONE]\n\n".encode())
+        except OSError:  # the client hung up: kura stopped the answer
+            self.server.hung_up = True
 
     def _keep_alive(self) -> None:
         self.send_response(200)
