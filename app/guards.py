@@ -43,6 +43,8 @@ def check_upload(name: str, data: bytes, *, max_mb: int, max_unpacked_mb: int) -
     """The sanitised name if this upload may be stored; else UploadRejected with the reason."""
     safe = sanitise_filename(name)
     suffix = "." + safe.rsplit(".", 1)[-1] if "." in safe else ""
+    if suffix in formats.LEGACY:
+        raise UploadRejected("upload_legacy", name=safe, suffix=suffix, instead=formats.LEGACY[suffix])
     if suffix not in formats.FORMATS:
         raise UploadRejected("upload_type", name=safe, allowed=", ".join(formats.supported()))
     if len(data) > max_mb * 1024 * 1024:

@@ -196,6 +196,18 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Files in a synced folder come back on the next re-sync unless removed there.",
         "同期フォルダ内のファイルは、元のフォルダから削除しない限り次の再同期で戻ります。",
     ),
+    "upload_legacy": (
+        "{name}: the {suffix} format cannot be read. Open it in Office or LibreOffice, save it as {instead}, and "
+        "upload that.",
+        "{name}: {suffix} 形式は読み込めません。Office または LibreOffice で開き、{instead} 形式で保存してから"
+        "アップロードしてください。",
+    ),
+    "upload_accepts": ("Accepted: {types}", "対応形式: {types}"),
+    "delete_choose": ("Choose a document…", "文書を選んでください…"),
+    "delete_confirm": (
+        "Yes, delete {name} from the index (an uploaded file is deleted too)",
+        "{name} をインデックスから削除します（アップロードされたファイルも削除されます）",
+    ),
     "upload_type": (
         "{name}: this file type cannot be ingested (allowed: {allowed}).",
         "{name}: このファイル形式は取り込めません（対応形式: {allowed}）。",
@@ -216,6 +228,13 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "folder_missing": ("No folder at {path} on the server.", "サーバー上に {path} というフォルダはありません。"),
     # status
     "status_component": ("Component", "コンポーネント"),
+    "status_state": ("State", "状態"),
+    "status_detail": ("Detail", "詳細"),
+    "status_settings": ("Settings (secrets masked)", "設定（秘密情報は伏せています）"),
+    "status_part_store": ("Vector store (Qdrant)", "ベクトルストア（Qdrant）"),
+    "status_part_embedder": ("Embedding model", "埋め込みモデル"),
+    "status_part_llm": ("Language model", "言語モデル"),
+    "status_part_index": ("Index consistency", "インデックスの整合性"),
     "status_ok": ("answers", "応答あり"),
     "status_down": ("not answering", "応答なし"),
     "status_chunks": (
@@ -234,6 +253,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "eval_bad_file": ("The gold file is not valid: {error}", "評価ファイルが不正です: {error}"),
     # audit
     "audit_user": ("User", "ユーザー"),
+    "audit_at": ("When (UTC)", "日時（UTC）"),
+    "audit_via": ("Through", "経由"),
+    "audit_about": ("About", "対象"),
+    "audit_details": ("Details", "詳細"),
     "audit_action": ("Action", "操作"),
     "audit_empty": ("No entries.", "記録はありません。"),
     "any": ("(any)", "（すべて）"),

@@ -15,7 +15,8 @@ from app.ui import get_kura, language, rate_limiter, t, user
 from app.users import User, user_from_claims
 from retrieval import KuraError
 
-PAGES = Path(__file__).with_name("pages")
+# Not "pages": a folder of that name next to main.py is listed by Streamlit, by file name, before navigation runs.
+PAGES = Path(__file__).with_name("views")
 LOGIN_ATTEMPTS_PER_MINUTE = 10
 
 

@@ -50,9 +50,9 @@ REVIEWED = {
     ("app/cli/reading.py", "ask.command.asking", "ask"): "kura ask: the service's ask, Caller from --groups",
     ("app/cli/reading.py", "draft.command", "draft"): "kura draft: the service's draft, Caller from --groups",
     ("app/cli/library.py", "eval_qa.command", "eval_qa"): "kura eval qa: the service's eval_qa, Caller from --groups",
-    ("app/pages/ask.py", "answer", "ask"): "Ask page: the service's ask, the signed-in user's Caller",
-    ("app/pages/draft.py", "make_draft", "draft"): "Draft page: the service's draft, the signed-in user's Caller",
-    ("app/pages/evaluate.py", "<module>", "eval_qa"): "Evaluate page (admins): the signed-in user's Caller",
+    ("app/views/ask.py", "answer", "ask"): "Ask page: the service's ask, the signed-in user's Caller",
+    ("app/views/draft.py", "make_draft", "draft"): "Draft page: the service's draft, the signed-in user's Caller",
+    ("app/views/evaluate.py", "<module>", "eval_qa"): "Evaluate page (admins): the signed-in user's Caller",
     # the service: every read goes through caller.scope()
     ("app/service/answers.py", "Answers.ask", "stream"): "Answerer.stream with caller.scope(sources)",
     ("app/service/answers.py", "Answers.draft", "stream"): "Drafter.stream with caller.scope()",
@@ -268,7 +268,7 @@ def test_app_pages_pass_the_signed_in_users_scope(home, recorded, monkeypatch):
         page.session_state["user"] = User("sam", STAFF)
         page.run()
         page.chat_input[0].set_value("How many weeks of parental leave do parents get?").run()
-        page.switch_page("pages/draft.py").run()
+        page.switch_page("views/draft.py").run()
         page.text_area(key="ticket_body").input("Can I get a refund?")
         page.button(key="make_draft").click().run()
         assert not page.exception, page.exception

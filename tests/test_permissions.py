@@ -172,7 +172,7 @@ def test_the_app_never_leaks(library, monkeypatch):
         shown = [e.value for e in [*page.text, *page.markdown, *page.info, *page.warning, *page.caption]]
         answers = [v for v in shown if v not in QUERIES and not v.startswith("Searched for:")]  # not the questions
         assert len(answers) > 12 and not leaked(" ".join(answers))
-        page.switch_page("pages/draft.py").run()
+        page.switch_page("views/draft.py").run()
         for query in QUERIES[12:20]:
             page.text_area(key="ticket_body").input(f"Hello,\n{query}\nThanks")
             page.button(key="make_draft").click().run()

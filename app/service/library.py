@@ -123,6 +123,17 @@ class Library(Wiring):
         )
         return report
 
+    def shown_path(self, path: str) -> str:
+        """A document's path as people see it: relative to its library root (uploads under "uploads/"), never the
+        server's full path."""
+        roots = [*map(Path, self.settings.library_roots), *map(Path, self.manifest.roots())]
+        candidates = [(Path("uploads"), self.uploads_dir), (Path("approved-replies"), self.approved_dir)]
+        candidates += [(Path(root.name), root) for root in roots]
+        for label, root in sorted(candidates, key=lambda pair: len(pair[1].parts), reverse=True):
+            if Path(path).is_relative_to(root):
+                return str(label / Path(path).relative_to(root))
+        return Path(path).name
+
     def documents(self, caller: Caller) -> list[DocumentRecord]:
         caller.require_admin("list the library")
         return self.manifest.all()

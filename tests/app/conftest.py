@@ -53,6 +53,6 @@ def open_app(user=None, page: str | None = None, timeout: float = 180):
         at.session_state["user"] = user
     at.run()
     if page:
-        at.switch_page(f"pages/{page}.py").run()
+        at.switch_page(f"views/{page}.py").run()
     assert not at.exception, at.exception
     return at

@@ -177,6 +177,7 @@ def test_an_admin_uploads_documents_and_bad_ones_are_refused_with_a_reason(home)
             ("経費精算規程.md", EXPENSES_JA.encode(), "text/markdown"),
             ("../../etc/evil.exe", b"MZ...", "application/octet-stream"),
             ("bomb.docx", b"not a zip at all", "application/octet-stream"),
+            ("minutes.doc", b"\xd0\xcf\x11\xe0 old Word", "application/msword"),
         ]
     )
     at.text_input(key="upload_groups").input("everyone, finance")
@@ -184,11 +185,13 @@ def test_an_admin_uploads_documents_and_bad_ones_are_refused_with_a_reason(home)
     assert not at.exception, at.exception
     errors = " ".join(e.value for e in at.error)
     assert "evil.exe: this file type cannot be ingested" in errors and "bomb.docx: the file is damaged" in errors
+    assert "minutes.doc: the .doc format cannot be read" in errors and "save it as .docx" in errors
     assert any("1 added" in s.value for s in at.success)
     stored = home.resolve() / "library" / "経費精算規程.md"
     assert stored.is_file() and not (home / "etc").exists()
     table = at.dataframe[0].value
-    assert list(table[table["file"] == str(stored)]["groups"]) == ["everyone, finance"]
+    assert list(table[table["file"] == "uploads/経費精算規程.md"]["groups"]) == ["everyone, finance"]
+    assert not any(str(home.resolve()) in path for path in table["file"]), "no server paths in the UI"
     from app.ui import get_kura  # the app's own instance (one per process)
     from retrieval import AccessScope
 
@@ -205,8 +208,11 @@ def test_japanese_ui_and_a_japanese_question_find_the_japanese_document(home):
 def test_deleting_a_document_removes_it_from_answers(home):
     at = open_app(ADMIN, "library")
     stored = str(home.resolve() / "library" / "経費精算規程.md")
-    at.selectbox(key="delete_path").select(stored)
-    at.button[-1].click().run()
+    assert at.selectbox(key="delete_path").value is None and at.button(key="delete").disabled, "nothing preselected"
+    at.selectbox(key="delete_path").select("uploads/経費精算規程.md").run()
+    assert at.button(key="delete").disabled, "deleting needs a confirmation"
+    at.checkbox(key="delete_sure_uploads/経費精算規程.md").check().run()
+    at.button(key="delete").click().run()
     assert not at.exception, at.exception
     assert any("Deleted 経費精算規程.md" in s.value for s in at.success)
     assert audit(home, "delete")[0]["file"] == stored
@@ -219,18 +225,18 @@ def test_admin_pages_are_not_reachable_for_other_users(home):
     at = open_app(AGENT)
     for page in ("library", "evaluate", "audit"):
         with pytest.raises(ValueError, match="Could not find a navigation page"):
-            at.switch_page(f"pages/{page}.py")
+            at.switch_page(f"views/{page}.py")
 
 
 def test_status_page_reports_each_component(home):
     """Everyone sees whether each part answers; only an admin sees where each part is and the settings."""
     at = open_app(AGENT, "status")
     table = at.dataframe[0].value
-    assert set(table["Component"]) == {"store", "embedder", "llm"}
-    assert set(table[""]) == {"answers"}
-    assert "detail" not in table.columns and not at.json, "no paths, addresses or settings for a non-admin"
+    assert set(table["Component"]) == {"Vector store (Qdrant)", "Embedding model", "Language model"}
+    assert set(table["State"]) == {"answers"}
+    assert "Detail" not in table.columns and not at.json, "no paths, addresses or settings for a non-admin"
     admin = open_app(ADMIN, "status")
-    assert "detail" in admin.dataframe[0].value.columns and admin.json
+    assert "Detail" in admin.dataframe[0].value.columns and admin.json
 
 
 def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
@@ -264,9 +270,12 @@ def test_the_audit_log_page_shows_who_did_what(home):
     at = open_app(ADMIN, "audit")
     table = at.dataframe[0].value
     done_in_the_app = {"ask", "feedback", "draft", "approve", "upload", "upload_rejected", "delete", "eval_qa"}
-    assert done_in_the_app <= set(table["action"])
+    assert done_in_the_app <= set(table["Action"])
+    assert list(table.columns) == ["When (UTC)", "User", "Through", "Action", "About", "Details"], "no raw JSON"
+    asked = table[table["Action"] == "ask"].iloc[-1]
+    assert asked["About"] and "chunk_ids" in asked["Details"]
     at.selectbox(key="audit_user").select("ben").run()
-    assert set(at.dataframe[0].value["user"]) == {"ben"}
+    assert set(at.dataframe[0].value["User"]) == {"ben"}
     entries = AuditLog(home / "audit.jsonl").read(limit=10_000)
     assert {e["via"] for e in entries if e["user"] in ("aiko", "ben")} == {"app"}, "every use case says where from"
     assert entries[0]["action"] == "audit_read" and entries[0]["user"] == "aiko", "reading the log is itself logged"

@@ -8,7 +8,7 @@ from pathlib import Path
 import streamlit as st
 
 from app.ui import caller, get_kura, require_admin, t
-from ingest import IngestProgress, IngestReport
+from ingest import IngestProgress, IngestReport, formats
 
 require_admin()
 kura = get_kura()
@@ -91,6 +91,7 @@ if "library_flash" in st.session_state:
 default_groups = ", ".join(settings.default_groups)
 with st.form("upload", clear_on_submit=True):
     files = st.file_uploader(t("upload_files"), accept_multiple_files=True, key="upload_files")
+    st.caption(t("upload_accepts", types=" ".join(formats.supported())))
     groups = st.text_input(t("upload_groups"), value=default_groups, key="upload_groups")
     if st.form_submit_button(t("ingest_button")) and files:
         upload(files, kura.groups(groups))
@@ -111,7 +112,7 @@ else:
         [
             {
                 "title": r.title,
-                "file": r.path,
+                "file": kura.shown_path(r.path),
                 "status": r.status,
                 "passages": r.chunks,
                 "groups": ", ".join(r.groups),
@@ -122,12 +123,13 @@ else:
         width="stretch",
         hide_index=True,
     )
-    by_path = {r.path: r for r in records}
-    with st.form("delete"):
-        chosen = st.selectbox(t("delete_document"), sorted(by_path), key="delete_path")
-        st.caption(t("delete_resync_note"))
-        if st.form_submit_button(t("delete_button")):
-            record = by_path[chosen]
-            kura.delete_document(caller(), record.doc_id)
-            st.session_state["library_flash"] = t("deleted", name=Path(record.path).name)
-            st.rerun()
+    by_name = {kura.shown_path(r.path): r for r in records}
+    chosen = st.selectbox(t("delete_document"), sorted(by_name), index=None, placeholder=t("delete_choose"),
+                          key="delete_path")  # fmt: skip
+    st.caption(t("delete_resync_note"))
+    sure = bool(chosen) and st.checkbox(t("delete_confirm", name=chosen or ""), key=f"delete_sure_{chosen}")
+    if st.button(t("delete_button"), key="delete", disabled=not sure):
+        record = by_name[chosen]
+        kura.delete_document(caller(), record.doc_id)
+        st.session_state["library_flash"] = t("deleted", name=Path(record.path).name)
+        st.rerun()

@@ -14,9 +14,9 @@ st.text(t("status_chunks", count=report["chunks"], documents=report["documents"]
 st.dataframe(
     [
         {
-            t("status_component"): part,
-            "": t("status_ok") if state["ok"] else t("status_down"),
-            **({"detail": state["detail"]} if user().admin else {}),
+            t("status_component"): t(f"status_part_{part}"),
+            t("status_state"): t("status_ok") if state["ok"] else t("status_down"),
+            **({t("status_detail"): state["detail"]} if user().admin else {}),
         }
         for part, state in report["health"].items()
     ],
@@ -24,5 +24,5 @@ st.dataframe(
     hide_index=True,
 )
 if user().admin:
-    with st.expander("Settings"):
+    with st.expander(t("status_settings")):
         st.json(report["settings"])  # secrets, and credentials inside URLs, are masked by Settings.public_dict
