@@ -105,6 +105,10 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "tone": ("Tone", "トーン"),
     "effort": ("Reasoning effort", "推論の深さ"),
     "make_draft": ("Draft a reply", "下書きを作成"),
+    "ticket_unreadable": (
+        "The ticket file cannot be read: {error}. Paste the ticket's text instead.",
+        "問い合わせファイルを読み込めません: {error}。問い合わせの本文を貼り付けてください。",
+    ),
     "ticket_empty": (
         "Paste the ticket text or upload a ticket file first.",
         "問い合わせ本文を貼り付けるか、ファイルをアップロードしてください。",
@@ -284,6 +288,10 @@ NOTES_JA: dict[str, str] = {
     "holding_reply": "モデルが失敗しました（{error}）。下の返信は一次返信です。",
     "not_in_sources": "出典にない記述: 「{text}」— {reason}。送信前に確認するか削除してください。",
     "source_line": "出典 [{n}]: {name} — {where}",
+    "unanswered_question": "問い合わせのこの部分に答える出典がありません: 「{question}」。調査するかエスカレーションしてください。",
+    "placeholder_removed": "問い合わせから埋められないプレースホルダー {placeholder} を含む文を削除しました。",
+    "placeholder_left": "返信にプレースホルダー {placeholder} が残っています。記入するか削除してください。",
+    "ticket_echo_removed": "顧客の問い合わせを繰り返していた {count} 文を削除しました。",
     "reason_not_stated": "出典に {claimed} という記載はありません",
     "reason_says_instead": "出典では {stated} であり、{claimed} ではありません",
     "reason_not_found": "文書に見つかりません",

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import re
 import time
-from collections.abc import Callable, Generator
+from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
 from enum import StrEnum
+from itertools import zip_longest
 
 from llm.backends import ChatBackend, Effort, LLMError
 from llm.claims import Claim, ClaimChecker, grounded_share
@@ -70,6 +71,7 @@ class Answer:
     passages: list[SearchHit] = field(default_factory=list)  # what the answer was built from (not serialised)
     claims: list[Claim] = field(default_factory=list)  # each sentence, checked against the passages
     grounded: float | None = None  # share of the sentences that the passages support
+    found: dict[str, float] = field(default_factory=dict)  # each query searched → its best passage's similarity
 
     @property
     def unsupported(self) -> list[Claim]:
@@ -80,6 +82,7 @@ class Answer:
         data["citations"] = [c.to_json() for c in self.citations]
         data["claims"] = [c.to_json() for c in self.claims]
         data.pop("passages")
+        data.pop("found")
         if not include_reasoning:
             data.pop("reasoning")
         return data
@@ -173,20 +176,38 @@ class Answerer:
         stream: bool = True,
         instruction: str | None = None,
         rank: Callable[[list[SearchHit]], list[SearchHit]] | None = None,
+        also: Sequence[str] = (),
     ) -> Response[Answer]:
         """The answer being written: its text as it is produced, then the final Answer.
 
         `instruction` replaces the question as the model's task (ticket drafts); `rank` reorders the relevant
-        passages before they are numbered (drafts prefer support articles)."""
+        passages before they are numbered (drafts prefer support articles); `also` are more queries whose
+        passages join the question's (each question of a ticket)."""
         progress = Progress()
-        return Response(self._steps(question, scope, reasoning_effort, stream, instruction, rank, progress), progress)
+        steps = self._steps(question, scope, reasoning_effort, stream, instruction, rank, progress, also)
+        return Response(steps, progress)
+
+    def _search(self, queries: list[str], scope: AccessScope, found: dict[str, float]) -> list[SearchHit]:
+        """Each query's passages, interleaved by rank without duplicates: a ticket asking three things gets
+        passages for each, not only for the one its whole text is closest to. `found` gets each query's best
+        similarity."""
+        per_query = [self.retriever.search(query, scope, k=self.options.top_k) for query in queries]
+        for query, hits in zip(queries, per_query):
+            found[query] = max((h.similarity or 0.0 for h in hits), default=0.0)
+        merged: dict[str, SearchHit] = {}
+        for same_rank in zip_longest(*per_query):
+            for hit in same_rank:
+                if hit is not None:
+                    merged.setdefault(hit.chunk.chunk_id, hit)
+        return list(merged.values())[: self.options.top_k * (1 + min(len(queries) - 1, 2))]
 
     def _steps(
-        self, question, scope, reasoning_effort, stream, instruction, rank, progress: Progress
+        self, question, scope, reasoning_effort, stream, instruction, rank, progress: Progress, also=()
     ) -> Generator[str, None, Answer]:
         timings: dict[str, float] = {}
         started = time.perf_counter()
-        hits = self.retriever.search(question, scope, k=self.options.top_k)
+        found: dict[str, float] = {}
+        hits = self._search([question, *(q for q in also if q != question)], scope, found)
         timings["retrieval_s"] = round(time.perf_counter() - started, 4)
         relevant = [h for h in hits if (h.similarity or 0.0) >= self.options.context_below]
         if rank is not None:
@@ -194,7 +215,7 @@ class Answerer:
         if max((h.similarity or 0.0 for h in relevant), default=0.0) < self.options.abstain_below:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
-            return Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings)
+            return Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings, found=found)
         progress.stage, progress.passages = Stage.WRITING, len(relevant)
         yield ""  # the front end may say "found N passages, writing" before the first word
         mark = time.perf_counter()
@@ -219,6 +240,7 @@ class Answerer:
             if len(used) < len(relevant):
                 dropped = len(relevant) - len(used)
                 result.warnings.append(Note("passages_dropped", count=dropped, limit=self.options.context_tokens))
+        result.found = found
         if self.backend.generative and result.answer.strip():
             progress.stage = Stage.CHECKING
             yield ""

@@ -7,6 +7,7 @@ why (a changed amount, a promise the sources never make)."""
 
 from __future__ import annotations
 
+import dataclasses
 import re
 import tomllib
 from collections.abc import Generator
@@ -16,9 +17,10 @@ from pathlib import Path
 from ingest.mail import read_message
 from llm.answer import Answerer, Citation
 from llm.backends import Effort
-from llm.claims import Claim
+from llm.claims import Claim, grounded_share
 from llm.notes import Note
 from llm.prompt import neutralise
+from llm.reply import PLACEHOLDER, filled, ticket_questions, without_echo
 from llm.response import Response
 from retrieval.errors import ConfigError
 from retrieval.types import AccessScope, SearchHit
@@ -147,12 +149,16 @@ class Draft:
     passages: list[SearchHit] = field(default_factory=list)  # what the draft was built from (not serialised)
     claims: list[Claim] = field(default_factory=list)  # each sentence the model wrote, checked against the passages
     grounded: float | None = None
+    unanswered: list[str] = field(default_factory=list)  # the ticket's questions no passage answers
+    fixed_notes: list[str] = field(default_factory=list)  # notes that do not change when the agent edits (not shown)
+    generated: bool = False  # written by a model (and so checked sentence by sentence)
 
     def to_json(self) -> dict:
         data = dict(self.__dict__)
         data["citations"] = [c.to_json() for c in self.citations]
         data["claims"] = [c.to_json() for c in self.claims]
         data.pop("passages")
+        data.pop("fixed_notes")
         return data
 
     def readable_by(self) -> tuple[str, ...]:
@@ -166,7 +172,8 @@ def _drafting_prompt(style: HouseStyle, ticket: Ticket) -> str:
     return (
         f"Write the body of a reply to this customer support ticket, in {style.language}, {style.tone}. "
         "Use only facts from the numbered sources and cite them as [n]. Do not promise refunds, credits, "
-        "prices, dates or timelines unless a source states them. Do not write a greeting or a sign-off.\n\n"
+        "prices, dates or timelines unless a source states them. Answer every question of the request. Do not "
+        "write a greeting or a sign-off, do not repeat the request, and do not use placeholders like [name].\n\n"
         f"Customer's request:\n{neutralise(ticket_query(ticket))}\n\nReply body:"
     )
 
@@ -201,6 +208,7 @@ class Drafter:
         return Response(self._steps(ticket, scope, reasoning_effort, stream))
 
     def _steps(self, ticket: Ticket, scope: AccessScope, reasoning_effort, stream) -> Generator[str, None, Draft]:
+        substance = without_greeting_and_signature(ticket.body)
         answering = self.answerer.stream(
             ticket_query(ticket),
             scope,
@@ -208,6 +216,7 @@ class Drafter:
             stream=stream,
             instruction=_drafting_prompt(self.style, ticket),
             rank=self._prefer,
+            also=ticket_questions(ticket.subject, substance),
         )
         generative = self.answerer.backend.generative
         for text in answering:
@@ -217,12 +226,14 @@ class Drafter:
         notes = []
         if not ticket.customer:
             notes.append(Note("no_customer_name"))
+        unanswered = [q for q, best in result.found.items() if best < self.answerer.options.abstain_below]
         if result.abstained:
             body = (
                 "Thank you for your message. We are looking into your question and will get back to you "
                 "as soon as we can."
             )
             notes.append(Note("no_passage_for_ticket"))
+            unanswered = []
         elif not generative:
             # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
             best = result.citations[0]
@@ -232,26 +243,41 @@ class Drafter:
             body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
             notes.append(Note("drafted_without_model"))
         else:
-            body = result.answer
+            body, echoed = without_echo(without_greeting_and_signature(result.answer), substance)
+            if echoed:
+                notes.append(Note("ticket_echo_removed", count=echoed))
+            body, removed = filled(body, ticket.customer, ticket.product)
+            notes += [Note("placeholder_removed", placeholder=placeholder) for placeholder in removed]
         if result.error:
             notes.append(Note("holding_reply", error=result.error))
             body = body or "Thank you for your message. We are looking into it and will reply shortly."
-        for claim in result.unsupported:  # every sentence the model wrote, checked against its passages
-            notes.append(Note("not_in_sources", text=claim.text, reason=claim.reason))
-        for citation in result.citations:
+        written = generative and not result.abstained
+        draft = Draft(self.style.frame(ticket, body), [], result.citations, result.abstained, result.backend,
+                      result.error, result.passages, unanswered=unanswered, fixed_notes=notes,
+                      generated=written)  # fmt: skip
+        return self.checked(draft, draft.reply) if written else self._noted(draft)
+
+    def checked(self, draft: Draft, reply: str) -> Draft:
+        """The draft as the agent has edited it: every sentence checked against the passages again, and the notes
+        (unsupported statements, placeholders left, questions no source answers) said anew."""
+        if not draft.generated:
+            return dataclasses.replace(draft, reply=reply)
+        body = without_greeting_and_signature(reply)
+        claims = self.answerer.checker.check(body, draft.passages) if body else []
+        edited = dataclasses.replace(draft, reply=reply, claims=claims, grounded=grounded_share(claims))
+        return self._noted(edited)
+
+    @staticmethod
+    def _noted(draft: Draft) -> Draft:
+        notes = list(draft.fixed_notes)
+        notes += [Note("unanswered_question", question=question) for question in draft.unanswered]
+        if draft.generated:  # a quoted passage may have [brackets] of its own
+            notes += [Note("placeholder_left", placeholder=m.group(0)) for m in PLACEHOLDER.finditer(draft.reply)]
+        notes += [Note("not_in_sources", text=c.text, reason=c.reason) for c in draft.claims if not c.supported]
+        for citation in draft.citations:
             name, where = citation.source.rsplit("/", 1)[-1], citation.heading or citation.title
             notes.append(Note("source_line", n=citation.n, name=name, where=where))
-        return Draft(
-            self.style.frame(ticket, body),
-            notes,
-            result.citations,
-            result.abstained,
-            result.backend,
-            result.error,
-            result.passages,
-            result.claims,
-            result.grounded,
-        )
+        return dataclasses.replace(draft, internal_notes=notes)
 
     def draft(self, ticket: Ticket, scope: AccessScope, *, reasoning_effort: Effort | None = Effort.MEDIUM) -> Draft:
         return self.stream(ticket, scope, reasoning_effort=reasoning_effort, stream=False).result()

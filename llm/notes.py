@@ -28,6 +28,10 @@ ENGLISH: dict[str, str] = {
     "holding_reply": "The model failed ({error}); the reply below is a holding reply.",
     "not_in_sources": "Not in the sources: “{text}” — {reason}. Verify or remove it before sending.",
     "source_line": "Source [{n}]: {name} — {where}",
+    "unanswered_question": "No source answers this part of the ticket: “{question}”. Research it or escalate it.",
+    "placeholder_removed": "A sentence with the placeholder {placeholder} was taken out: the ticket does not fill it.",
+    "placeholder_left": "The reply still contains the placeholder {placeholder}: fill it in or remove it.",
+    "ticket_echo_removed": "{count} sentence(s) repeating the customer's ticket were taken out.",
     # why a sentence is not supported (llm/claims.py)
     "reason_not_stated": "the sources do not state {claimed}",
     "reason_says_instead": "the sources say {stated}, not {claimed}",

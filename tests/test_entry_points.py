@@ -62,7 +62,7 @@ REVIEWED = {
     ("app/service/conversations.py", "Conversations.conversation", "count"): "the caller's readable chunks of each "
     "source a kept answer cites: an answer citing what they may no longer read is hidden",
     # answers and retrieval: the scope is a required parameter all the way down
-    ("llm/answer.py", "Answerer._steps", "search"): "Answerer.stream: the caller's scope, required",
+    ("llm/answer.py", "Answerer._search", "search"): "Answerer.stream: the caller's scope, required, for each query",
     ("llm/answer.py", "Answerer.ask", "stream"): "the same scope, passed on",
     ("llm/draft.py", "Drafter._steps", "stream"): "Drafter.stream: the caller's scope, required",
     ("llm/draft.py", "Drafter.draft", "stream"): "the same scope, passed on",

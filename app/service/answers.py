@@ -172,6 +172,11 @@ class Answers(Wiring):
 
         return Drafting(audited(response, record), notice)
 
+    def checked_reply(self, draft: Draft, reply: str) -> Draft:
+        """A draft as the agent edited it, checked again against its passages, with its notes said anew (no model
+        is needed for that)."""
+        return self.drafter(BackendName.EXTRACTIVE).checked(draft, reply)
+
     def is_reviewer(self, caller: Caller) -> bool:
         """May approve replies into shared knowledge (KURA_REVIEWER_GROUPS, default the admin groups)."""
         return bool(set(caller.groups) & set(self.settings.reviewers))

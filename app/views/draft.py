@@ -6,7 +6,9 @@ from __future__ import annotations
 import streamlit as st
 
 from app.ui import caller, get_kura, said, show_citations, show_claims, t, within_rate_limit
+from ingest import ParseError
 from llm import Effort
+from llm.backends import backend_class
 from llm.draft import Draft, Ticket
 
 TONES = ("friendly, clear and concise", "formal and polite", "short and direct", "empathetic and reassuring")
@@ -42,6 +44,12 @@ def make_draft(ticket: Ticket, tone: str, effort: str) -> Draft:
         return drafting.response.result()
 
 
+def recheck() -> None:
+    """The agent edited the reply: check it again and say the notes anew."""
+    ticket, draft = st.session_state["draft"]
+    st.session_state["draft"] = (ticket, kura.checked_reply(draft, st.session_state["reply_text"]))
+
+
 def approve(ticket: Ticket, draft: Draft) -> None:
     reply = st.session_state["reply_text"]
     path, groups = kura.approve(caller(), ticket, draft, reply)
@@ -74,9 +82,15 @@ with left:
         key="tone",
         format_func=lambda tone: TONES_JA[tone] if st.session_state.get("language") == "ja" else tone,
     )
-    effort = st.segmented_control(t("effort"), list(Effort), default=Effort.MEDIUM, key="effort")
+    effort = None
+    if backend_class(kura.settings.llm_backend).takes_effort:  # only gpt-oss on a server reasons with an effort
+        effort = st.segmented_control(t("effort"), list(Effort), default=Effort.MEDIUM, key="effort")
     if st.button(t("make_draft"), type="primary", key="make_draft"):
-        ticket = ticket_from_inputs()
+        try:
+            ticket = ticket_from_inputs()
+        except ParseError as exc:
+            st.error(t("ticket_unreadable", error=exc))
+            st.stop()
         if ticket is None:
             st.warning(t("ticket_empty"))
         elif within_rate_limit("draft"):
@@ -88,7 +102,7 @@ with right:
         ticket, draft = st.session_state["draft"]
         if draft.abstained:
             st.warning(t("draft_abstained"))
-        st.text_area(t("draft_reply"), key="reply_text", height=320)
+        st.text_area(t("draft_reply"), key="reply_text", height=320, on_change=recheck)
         show_claims(draft.claims)
         unchecked = any(not c.supported for c in draft.claims)
         checked = st.checkbox(t("confirm_unsupported"), key="confirm_unsupported") if unchecked else True

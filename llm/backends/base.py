@@ -51,6 +51,7 @@ class ChatBackend(Protocol):
     generative: bool  # False: the answer is the passages' own words (extractive); generate is never called
     rewrites_questions: bool  # good enough to turn a follow-up into a standalone question
     demo: bool  # a small model for trying kura out: the app says answers may be poor
+    takes_effort: bool  # reasoning effort (gpt-oss) means something to it
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> ChatBackend:

@@ -12,6 +12,7 @@ class ExtractiveBackend:
     generative = False
     rewrites_questions = False
     demo = False
+    takes_effort = False  # no reasoning effort to set
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> ExtractiveBackend:

@@ -19,6 +19,7 @@ class LocalLlamaBackend:
     generative = True
     rewrites_questions = False  # the small models that run on a laptop CPU garble follow-up rewrites
     demo = True
+    takes_effort = False  # no reasoning effort to set
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> LocalLlamaBackend:

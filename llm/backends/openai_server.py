@@ -30,6 +30,7 @@ class OpenAIBackend:
     generative = True
     rewrites_questions = True
     demo = False
+    takes_effort = True  # gpt-oss reasoning effort reaches the server
     RETRY_PAUSE_S = 0.5
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0, max_retries: int = 2) -> None:

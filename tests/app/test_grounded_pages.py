@@ -61,3 +61,16 @@ def test_a_japanese_reader_is_told_why_in_japanese(app_home):
     flagged = " ".join(e.value for e in at.error)
     assert "文書で確認できません" in flagged and "出典では" in flagged and "16 weeks" in flagged
     assert "the sources say" not in flagged
+
+
+def test_the_agents_notes_follow_their_edits(app_home):
+    at = open_app(AGENT, "draft", timeout=300)
+    at.text_area(key="ticket_body").input("Hello,\nhow many weeks of parental leave do parents get?\nThanks")
+    at.button(key="make_draft").click().run()
+    reply = at.text_area(key="reply_text").value
+    assert any("Not in the sources" in t.value for t in at.text) and at.button(key="approve").disabled
+    fixed = reply.replace("6 weeks", "16 weeks")
+    at.text_area(key="reply_text").input(fixed).run()
+    assert not at.exception, at.exception
+    assert not any("Not in the sources" in t.value for t in at.text), "the corrected sentence is supported now"
+    assert not at.button(key="approve").disabled

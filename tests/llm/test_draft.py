@@ -114,3 +114,52 @@ def test_a_model_written_draft_is_framed_checked_and_cited(ingested_samples):
     assert any(c.source.endswith("refunds-and-billing.md") for c in draft.citations)
     flagged = [n for n in draft.internal_notes if n.startswith("Not in the sources")]
     assert len(flagged) == len(draft.claims) - sum(c.supported for c in draft.claims), "every unsupported one"
+
+
+MIXED = Ticket(
+    "Sync stuck and a refund",
+    "Hello,\nSince the power cut on Monday, Kumo Sync has shown Preparing for hours and nothing uploads.\n"
+    "I would also like a refund for our annual subscription.\nDo you offer a discount for student clubs?\n"
+    "Thanks,\nMei",
+    customer="Mei",
+)
+TEMPLATE_LIKE = (
+    "Dear [customer_name],\n\nYou wrote: Since the power cut on Monday, Kumo Sync has shown Preparing for hours and "
+    "nothing uploads. Quit Kumo Sync, delete the folder KumoSync/index and start Kumo Sync again [1]. Annual subscriptions can "
+    "be refunded in full within 14 days of purchase [2]. For anything else, write to [email_address].\n\n"
+    "Best regards,\n[Your Name]"
+)
+
+
+def test_a_ticket_asking_two_things_finds_passages_for_both(ingested_samples):
+    draft = Drafter(ingested_samples.answerer("extractive")).draft(MIXED, EVERYONE)
+    found = {Path(h.chunk.source).name for h in draft.passages}
+    assert {"sync-stuck.md", "refunds-and-billing.md"} <= found, found
+
+
+def test_a_draft_has_one_greeting_one_sign_off_no_placeholders_and_never_repeats_the_ticket(ingested_samples):
+    from llm import Answerer
+
+    answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, ScriptedBackend(TEMPLATE_LIKE))
+    draft = Drafter(answerer).draft(MIXED, EVERYONE)
+    assert draft.reply.startswith("Hello Mei,\n") and draft.reply.count("Hello") == 1 and "Dear" not in draft.reply
+    assert draft.reply.count("Best regards") == 1 and draft.reply.endswith("Customer Support")
+    assert "[" not in draft.reply.replace("[1]", "").replace("[2]", ""), draft.reply
+    assert "nothing uploads" not in draft.reply, "the ticket is not pasted back"
+    assert "delete the folder KumoSync/index" in draft.reply
+    notes = " ".join(draft.internal_notes)
+    assert "[email_address]" in notes and "repeating the customer's ticket" in notes
+    assert "discount for student clubs" in notes, "a question no source answers is listed for the agent"
+
+
+def test_the_notes_follow_the_agents_edits(ingested_samples):
+    from llm import Answerer
+
+    answerer = Answerer(ingested_samples.retriever, ingested_samples.embedder, ScriptedBackend(TEMPLATE_LIKE))
+    drafter = Drafter(answerer)
+    draft = drafter.draft(MIXED, EVERYONE)
+    assert not [n for n in draft.internal_notes if n.startswith("Not in the sources")]
+    edited = draft.reply.replace("Best regards", "We will refund you within 2 days, on [date].\n\nBest regards")
+    checked = drafter.checked(draft, edited)
+    assert any(n.startswith("Not in the sources") and "2 days" in n for n in checked.internal_notes)
+    assert any("[date]" in n for n in checked.internal_notes if n.startswith("The reply still contains"))
