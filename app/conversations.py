@@ -13,9 +13,8 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from llm import Citation
-from llm.claims import Claim
 from llm.notes import as_data, from_data
+from llm.records import Citation, Claim
 
 TITLE_CHARS = 60
 

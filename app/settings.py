@@ -9,10 +9,9 @@ from typing import Annotated, Literal
 from pydantic import BeforeValidator, Field, SecretStr
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
-from llm.answer import Unsupported
 from llm.backends import BackendName, Effort, ModelSettings
-from retrieval.embed import EmbedBackend
-from retrieval.types import SearchMode
+from llm.choices import Unsupported
+from retrieval.types import EmbedBackend, SearchMode
 from retrieval.urls import redacted
 
 

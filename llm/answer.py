@@ -11,15 +11,16 @@ import re
 import time
 from collections.abc import Callable, Generator, Sequence
 from dataclasses import dataclass, field
-from enum import StrEnum
 from itertools import zip_longest
 
 from llm.backends import ChatBackend, Effort, LLMError
+from llm.choices import Unsupported
 from llm.claims import Claim, ClaimChecker, grounded_share
 from llm.evidence import Evidence, best_evidence
 from llm.harmony import HarmonyFilter
 from llm.notes import Note
 from llm.prompt import build_messages
+from llm.records import Citation
 from llm.repetition import repetition_cut
 from llm.response import Progress, Response, Stage
 from llm.tokens import count_tokens
@@ -30,31 +31,9 @@ from retrieval.types import AccessScope, SearchHit
 ABSTAIN_MESSAGE = "The documents you can access do not answer this question."
 
 
-class Unsupported(StrEnum):
-    """What happens to a generated sentence the passages do not support: shown flagged, or removed."""
-
-    FLAG = "flag"
-    DROP = "drop"
-
-
 _CITATION = re.compile(r"\[(\d{1,2})\]")
 EVIDENCE_MARGIN = 0.1
 PROMPT_OVERHEAD_TOKENS = 64  # chat-template tokens around each message
-
-
-@dataclass
-class Citation:
-    n: int
-    source: str
-    page: int | None
-    heading: str
-    chunk_id: str
-    quote: str
-    title: str = ""
-    context: str = ""  # the whole passage the quote is from, to read it in context
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
 
 
 @dataclass

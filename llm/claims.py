@@ -13,13 +13,13 @@ from __future__ import annotations
 
 import functools
 import re
-from dataclasses import dataclass, field
 
 import numpy as np
 
 from llm.evidence import sentence_vectors, split_sentences
 from llm.notes import Note
 from llm.quantities import MARKER, NUMBER_STEMS, differing_quantities, quantities, shown_quantity
+from llm.records import Claim
 from retrieval.embed import DenseEmbedder, MecabBm25
 from retrieval.languages import is_cjk
 from retrieval.types import SearchHit
@@ -152,21 +152,6 @@ _STOP = frozenset(
         "before",
     ]
 )
-
-
-@dataclass
-class Claim:
-    """One sentence of an answer and the verdict on it."""
-
-    text: str
-    supported: bool
-    citations: list[int] = field(default_factory=list)
-    evidence: str = ""  # the source sentence it was checked against
-    score: float = 0.0  # cosine similarity to that sentence
-    reason: str = ""  # why it is not supported, said for the reader
-
-    def to_json(self) -> dict:
-        return dict(self.__dict__)
 
 
 def answer_sentences(answer: str) -> list[str]:

@@ -1,12 +1,39 @@
-"""Finding chunks: embeddings, the vector store (Qdrant Edge or a Qdrant server), and search."""
+"""Finding chunks: embeddings, the vector store (Qdrant Edge or a Qdrant server), and search.
 
-from retrieval.embed import DenseEmbedder, SparseEncoder
-from retrieval.errors import ConfigError, KuraError, RetrievalError
-from retrieval.search import Retriever
-from retrieval.store import Store, StoreError, StoreLockedError, open_store
-from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SearchMode, SparseVector
+Names are imported on first use (PEP 562): `kura --help` or a settings check never loads the models,
+Qdrant or torch that some of them need."""
 
-__all__ = [
+from __future__ import annotations
+
+import importlib
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from retrieval.embed import DenseEmbedder, SparseEncoder
+    from retrieval.errors import ConfigError, KuraError, RetrievalError
+    from retrieval.search import Retriever
+    from retrieval.store import Store, StoreError, StoreLockedError, open_store
+    from retrieval.types import AccessScope, Chunk, IndexedChunk, SearchHit, SearchMode, SparseVector
+
+_WHERE = {
+    "DenseEmbedder": "retrieval.embed",
+    "SparseEncoder": "retrieval.embed",
+    "ConfigError": "retrieval.errors",
+    "KuraError": "retrieval.errors",
+    "RetrievalError": "retrieval.errors",
+    "Retriever": "retrieval.search",
+    "Store": "retrieval.store",
+    "StoreError": "retrieval.store",
+    "StoreLockedError": "retrieval.store",
+    "open_store": "retrieval.store",
+    "AccessScope": "retrieval.types",
+    "Chunk": "retrieval.types",
+    "IndexedChunk": "retrieval.types",
+    "SearchHit": "retrieval.types",
+    "SearchMode": "retrieval.types",
+    "SparseVector": "retrieval.types",
+}
+__all__ = [  # the same names as _WHERE
     "AccessScope",
     "Chunk",
     "ConfigError",
@@ -24,3 +51,11 @@ __all__ = [
     "StoreLockedError",
     "open_store",
 ]
+
+
+def __getattr__(name: str) -> object:
+    if name not in _WHERE:
+        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    value = getattr(importlib.import_module(_WHERE[name]), name)
+    globals()[name] = value
+    return value

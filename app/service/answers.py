@@ -10,16 +10,20 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TypeVar
+from typing import TYPE_CHECKING, TypeVar
 
 from app.conversations import Turn, new_id
 from app.service.caller import Caller, Forbidden
 from app.service.wiring import Wiring
-from llm import Answer, Answerer, BackendName, Effort, LLMError, Response
+from llm.backends import BackendName, Effort, LLMError
 from llm.conversation import standalone_question
-from llm.draft import Draft, Ticket, approved_reply_document
 from llm.notes import Note
-from retrieval import SearchHit, SearchMode
+from llm.response import Response
+from retrieval.types import SearchHit, SearchMode
+
+if TYPE_CHECKING:
+    from llm.answer import Answer, Answerer
+    from llm.draft import Draft, Ticket
 
 T = TypeVar("T")
 
@@ -186,6 +190,8 @@ class Answers(Wiring):
         It becomes knowledge only when approved by a reviewer with KURA_INGEST_APPROVED_REPLIES on, and only for
         the groups that may read every passage the draft was built from (none: stored, not ingested).
         → (file, groups it was ingested for)."""
+        from llm.draft import approved_reply_document
+
         stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
         slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
         path = self.approved_dir / f"{stamp}-{slug}.md"

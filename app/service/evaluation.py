@@ -7,13 +7,15 @@ import json
 from collections.abc import Iterator, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.service.caller import Caller
 from app.service.wiring import Wiring
-from llm import BackendName
-from llm.evaluate import evaluate_qa, parse_gold
-from retrieval import SearchMode
-from retrieval.evaluate import BeirDataset, RetrievalReport, evaluate_retrieval
+from llm.backends import BackendName
+from retrieval.types import SearchMode
+
+if TYPE_CHECKING:
+    from retrieval.evaluate import BeirDataset, RetrievalReport
 
 
 class Evaluation(Wiring):
@@ -22,6 +24,8 @@ class Evaluation(Wiring):
     ) -> tuple[dict, dict | None]:
         """Runs a gold-question file (its name and JSON-lines text) within the caller's scope and records the run
         → (this run, the previous run of the same file or None)."""
+        from llm.evaluate import evaluate_qa, parse_gold
+
         questions = parse_gold(gold_text, gold_name)
         summary = evaluate_qa(self.answerer(backend), questions, caller.scope(), k)
         summary.update(at=datetime.now(UTC).isoformat(timespec="seconds"), gold=Path(gold_name).name)
@@ -41,6 +45,8 @@ class Evaluation(Wiring):
         self, caller: Caller, dataset: BeirDataset, modes: Sequence[SearchMode], k: int = 10
     ) -> Iterator[tuple[RetrievalReport, dict]]:
         """Each mode's report and run over a BEIR dataset indexed into a throwaway store (never the library)."""
+        from retrieval.evaluate import evaluate_retrieval
+
         self.record(caller, "eval_retrieval", dataset=dataset.name, modes=[str(m) for m in modes])
         retriever = self.eval_retriever(dataset)
         for mode in modes:

@@ -7,12 +7,15 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.guards import UploadRejected, check_upload
 from app.service.caller import Caller
 from app.service.wiring import Wiring
-from ingest import DocumentRecord, IngestReport
-from ingest.report import ProgressCallback
+from ingest.report import IngestReport, ProgressCallback
+
+if TYPE_CHECKING:
+    from ingest.manifest import DocumentRecord
 
 
 @dataclass

@@ -8,20 +8,22 @@ import os
 import shutil
 from functools import cached_property
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from app.audit import AuditLog
 from app.conversations import ConversationStore
 from app.service.caller import Caller
 from app.settings import Settings, split_names
 from app.users import UserStore
-from ingest import ChunkingOptions, Indexer, Ingestor, Manifest, ParsedDocument, Section
-from ingest.worker import ParseLimits
-from llm import Answerer, AnswerOptions, BackendName, ChatBackend, Effort, build_backend
-from llm.draft import Drafter, HouseStyle
-from retrieval import DenseEmbedder, Retriever, SparseEncoder, Store, open_store
-from retrieval.evaluate import EVAL_GROUP, BeirDataset
-from retrieval.rerank import Reranker
-from retrieval.store import CollectionLayout
+from llm.backends import BackendName, ChatBackend, Effort, build_backend
+
+if TYPE_CHECKING:  # built on first use: a command that needs no model, store or parser never imports them
+    from ingest import Ingestor, Manifest
+    from llm import Answerer
+    from llm.draft import Drafter
+    from retrieval import DenseEmbedder, Retriever, SparseEncoder, Store
+    from retrieval.evaluate import BeirDataset
+    from retrieval.rerank import Reranker
 
 
 def private_home(home: Path) -> None:
@@ -49,15 +51,21 @@ class Wiring:
 
     @cached_property
     def embedder(self) -> DenseEmbedder:
+        from retrieval.embed import DenseEmbedder
+
         s = self.settings
         return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.home / "models")
 
     @cached_property
     def sparse(self) -> SparseEncoder:
+        from retrieval.embed import SparseEncoder
+
         return SparseEncoder()
 
     @cached_property
     def store(self) -> Store:
+        from retrieval.store import CollectionLayout, open_store
+
         s = self.settings
         return open_store(
             path=s.store_path,
@@ -70,11 +78,17 @@ class Wiring:
 
     @cached_property
     def manifest(self) -> Manifest:
+        from ingest.manifest import Manifest
+
         url = self.settings.manifest_url
         return Manifest(url.get_secret_value() if url else self.settings.manifest_path)
 
     @cached_property
     def ingestor(self) -> Ingestor:
+        from ingest.indexing import ChunkingOptions
+        from ingest.pipeline import Ingestor
+        from ingest.worker import ParseLimits
+
         s = self.settings
         return Ingestor(
             store=self.store,
@@ -93,6 +107,8 @@ class Wiring:
         )
 
     def _retriever_over(self, store: Store) -> Retriever:
+        from retrieval.search import Retriever
+
         s = self.settings
         return Retriever(
             store, self.embedder, self.sparse, s.search_mode, self.reranker, multilingual_embedder=s.embed_multilingual
@@ -104,6 +120,8 @@ class Wiring:
 
     @cached_property
     def reranker(self) -> Reranker | None:
+        from retrieval.rerank import Reranker
+
         s = self.settings
         return Reranker(s.reranker_model, s.rerank_candidates) if s.reranker_model else None
 
@@ -119,6 +137,8 @@ class Wiring:
         return {}
 
     def answerer(self, backend: BackendName | str | None = None) -> Answerer:
+        from llm.answer import Answerer, AnswerOptions
+
         s = self.settings
         options = AnswerOptions(
             top_k=s.top_k,
@@ -137,11 +157,18 @@ class Wiring:
     ) -> Drafter:
         """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort.
         `tone` overrides the house style's tone for one draft (the app's "regenerate in another tone")."""
+        from llm.draft import Drafter, HouseStyle
+
         house_style = HouseStyle.load(style or self.settings.draft_style)
         return Drafter(self.answerer(backend), dataclasses.replace(house_style, tone=tone) if tone else house_style)
 
     def eval_retriever(self, dataset: BeirDataset) -> Retriever:
         """The dataset's corpus indexed once into a throwaway embedded store, cached by content, model and chunking."""
+        from ingest.documents import ParsedDocument, Section
+        from ingest.indexing import ChunkingOptions, Indexer
+        from retrieval.evaluate import EVAL_GROUP
+        from retrieval.store import open_store
+
         s = self.settings
         key = f"{dataset.name}-{dataset.fingerprint}-{self.embedder.model_id}-{s.chunk_tokens}-{s.chunk_overlap}"
         folder = s.home / "eval" / key

@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-from qdrant_client import models
 
 from retrieval.errors import RetrievalError
 from retrieval.store import filters
+from retrieval.store.models import models
 from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SearchMode, SparseVector
 
 INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")

@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 import qdrant_edge as q
-from qdrant_client import models
 
 from retrieval.store.base import INDEXED_KEYWORDS, Store, StoreError, StoreLockedError
+from retrieval.store.models import models
 
 
 def to_edge(value: Any) -> Any:

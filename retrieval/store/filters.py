@@ -6,8 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from qdrant_client import models
-
+from retrieval.store.models import models
 from retrieval.types import AccessScope
 
 
