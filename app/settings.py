@@ -39,6 +39,9 @@ class Settings(BaseSettings):
     model_config = SettingsConfigDict(env_prefix="KURA_", env_file=".env", extra="ignore")
 
     home: Path = Field(Path(".kura"), description="All state: embedded Qdrant store, ingest manifest, logs.")
+    model_cache: Path | None = Field(
+        None, description="Graphs derived from the models (ONNX, built once); default: home/models. Homes may share it."
+    )
 
     # Vector store: embedded Qdrant Edge unless a server URL is given.
     qdrant_url: str | None = None

