@@ -93,3 +93,20 @@ class SectionBuilder:
     def done(self) -> list[Section]:
         self._flush()
         return self.sections
+
+
+def table_rows(rows: list[list[str]]) -> list[str]:
+    """A table as lines a passage can be cited from: with a header row, each row as "Column: value | …", so a
+    quoted row keeps its column names; without one (a single row, or a first row repeating itself), cells as
+    written."""
+    header = rows[0] if len(rows) > 1 else []
+    named = bool(header) and all(header) and len(set(header)) == len(header)
+    if not named:
+        return [" | ".join(cells) for cells in rows if any(cells)]
+    lines = [" | ".join(header)]
+    for cells in rows[1:]:
+        pairs = [f"{name}: {value}" for name, value in zip(header, cells) if value]
+        pairs += [value for value in cells[len(header) :] if value]
+        if pairs:
+            lines.append(" | ".join(pairs))
+    return lines

@@ -3,9 +3,9 @@ Scripts, navigation, headers and footers are dropped: they are on every page and
 
 from __future__ import annotations
 
-from ingest.documents import ParsedDocument, SectionBuilder
+from ingest.documents import ParsedDocument, SectionBuilder, table_rows
 
-_HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "td", "th", "dt", "dd", "blockquote", "caption"]
+_HTML_BLOCKS = ["h1", "h2", "h3", "h4", "h5", "h6", "p", "li", "pre", "table", "dt", "dd", "blockquote", "caption"]
 
 
 def html_document(markup: str, fallback_title: str) -> ParsedDocument:
@@ -20,6 +20,13 @@ def html_document(markup: str, fallback_title: str) -> ParsedDocument:
     for element in (soup.body or soup).find_all(_HTML_BLOCKS):
         if element.find_parent(_HTML_BLOCKS):
             continue  # nested block: its text is part of the outer one
+        if element.name == "table":  # rows keep their column names (documents.table_rows)
+            rows = [
+                [cell.get_text(" ", strip=True) for cell in tr.find_all(["th", "td"])] for tr in element.find_all("tr")
+            ]
+            for line in table_rows([row for row in rows if row]):
+                builder.text(line)
+            continue
         text = element.get_text(" ", strip=True)
         if text and element.name[0] == "h" and element.name[1:].isdigit():
             builder.heading(int(element.name[1:]), text)

@@ -11,7 +11,15 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text, heading_path
+from ingest.documents import (
+    ParsedDocument,
+    ParseError,
+    Section,
+    SectionBuilder,
+    decode_text,
+    heading_path,
+    table_rows,
+)
 from ingest.html import html_document
 
 
@@ -85,12 +93,14 @@ def parse_docx(path: Path) -> ParsedDocument:
             else:
                 builder.text(text)
         elif tag == "tbl":
+            rows = []
             for row in docx.table.Table(block, document).rows:
                 try:
-                    cells = [cell.text.strip() for cell in row.cells]
+                    rows.append([cell.text.strip() for cell in row.cells])
                 except ValueError:  # a malformed grid (merged cells pointing nowhere): take the cells as written
-                    cells = ["".join(tc.itertext()).strip() for tc in row._tr.tc_lst]
-                builder.text(" | ".join(cells))
+                    rows.append(["".join(tc.itertext()).strip() for tc in row._tr.tc_lst])
+            for line in table_rows(rows):
+                builder.text(line)
     return ParsedDocument(title or path.stem, builder.done())
 
 

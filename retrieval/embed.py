@@ -93,10 +93,20 @@ class DenseEmbedder:
         return len(self.tokenize(text))
 
     @cached_property
+    def fingerprint(self) -> str:
+        """Names this model's derived graphs in a cache that other homes (or other models of the same folder name)
+        may share: the folder's real path and its files' sizes and times."""
+        files = sorted(p for p in self.model_path.rglob("*") if p.is_file())
+        stamp = [str(self.model_path.resolve())] + [
+            f"{p.name}:{p.stat().st_size}:{p.stat().st_mtime_ns}" for p in files
+        ]
+        return f"{self.model_path.name}-{hashlib.sha256(chr(0).join(stamp).encode()).hexdigest()[:12]}"
+
+    @cached_property
     def _int8(self):
         from retrieval.onnx import OnnxEncoder
 
-        return OnnxEncoder.load(self.model_path, self.cache_dir / self.model_id, lambda: self.model)
+        return OnnxEncoder.load(self.model_path, self.cache_dir / f"{self.fingerprint}+int8", lambda: self.model)
 
     @cached_property
     def _queries(self):
@@ -108,7 +118,7 @@ class DenseEmbedder:
 
         try:
             return OnnxEncoder.load(
-                self.model_path, self.cache_dir / f"{self.model_path.name}+fp32", lambda: self.model, quantized=False
+                self.model_path, self.cache_dir / f"{self.fingerprint}+fp32", lambda: self.model, quantized=False
             )
         except ConfigError:
             return None  # no tokenizer.json, or not mean-pooled: queries go through torch like documents
@@ -127,7 +137,7 @@ class DenseEmbedder:
     def _query_graph_built(self) -> bool:
         if "_queries" in self.__dict__:
             return self._queries is not None
-        folder = self.cache_dir / f"{self.model_path.name}+fp32" if self.cache_dir else None
+        folder = self.cache_dir / f"{self.fingerprint}+fp32" if self.cache_dir else None
         return self.backend == "torch" and folder is not None and (folder / "model-fp32.onnx").exists()
 
     def prepare_queries(self) -> None:

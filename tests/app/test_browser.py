@@ -1,7 +1,8 @@
 """The app in a real browser: `kura app` on a free port, Debian's headless Chromium driven by Playwright.
 
 A support lead signs in, asks a question, sees the answer stream and opens the cited source; switches the UI to
-Japanese; uploads a document in the Library and watches it ingest. Screenshots go to the test's folder
+Japanese; uploads a document in the Library and watches it ingest; drafts a reply to a two-part ticket. A reader
+stops a slowly written answer and keeps what was written. Screenshots go to the test's folder
 (and to docs/screenshots/ with KURA_UPDATE_SCREENSHOTS=1)."""
 
 from __future__ import annotations
@@ -74,6 +75,18 @@ def test_sign_in_ask_open_a_citation_switch_to_japanese_and_upload(browser, app_
     page.keyboard.press("Enter")
     page.get_by_text("December 29 to January 3").first.wait_for()
     assert (tmp_path / "ask.png").stat().st_size > 10_000
+    assert page.get_by_role("button", name="How many weeks of parental leave do parents get?").count(), (
+        "the first conversation is listed in the sidebar"
+    )
+
+    page.get_by_role("link", name="Draft a reply").click()
+    page.get_by_label("Ticket text").fill(
+        "Hello,\nSince the power cut on Monday, Kumo Sync shows Preparing for hours.\n"
+        "I would also like a refund for our annual plan.\nThanks, Mei"
+    )
+    page.get_by_role("button", name="Draft a reply").last.click()
+    page.get_by_text("Internal notes for the agent").wait_for()
+    save(page, tmp_path, "draft")
 
 
 DRIPPED = (

@@ -34,7 +34,7 @@ def test_docx_keeps_headings_and_table_rows():
     gifts = next(s for s in doc.sections if s.heading.endswith("Gifts and Hospitality"))
     assert gifts.heading == "Code of Conduct > Gifts and Hospitality"
     assert "10,000 yen" in gifts.text
-    assert any("Ethics hotline | 0120-000-123 | Yes" in s.text for s in doc.sections)
+    assert any("Channel: Ethics hotline | Contact: 0120-000-123 | Anonymous: Yes" in s.text for s in doc.sections)
 
 
 def test_html_drops_boilerplate_and_tracks_headings(tmp_path):
@@ -96,3 +96,21 @@ def test_a_heading_is_the_sections_label_never_glued_onto_its_text():
     document = html_document("<h1>Handbook</h1><h2>Payroll</h2><p>Salaries are paid on the 25th.</p>", "x")
     [section] = document.sections
     assert (section.heading, section.text) == ("Handbook > Payroll", "Salaries are paid on the 25th.")
+
+
+def test_table_rows_keep_their_column_names_so_a_quoted_row_is_understood(tmp_path):
+    """A quote “Starter | 5 USD” says nothing; “Plan: Starter | Price: 5 USD” does."""
+    import docx
+
+    from ingest.html import html_document
+
+    page = html_document(
+        "<table><tr><th>Plan</th><th>Price</th></tr><tr><td>Starter</td><td>5 USD</td></tr></table>", "plans"
+    )
+    assert "Plan: Starter | Price: 5 USD" in page.sections[0].text
+    document = docx.Document()
+    table = document.add_table(rows=2, cols=2)
+    for cell, text in zip(table._cells, ["Plan", "Price", "Business", "12 USD"]):
+        cell.text = text
+    document.save(tmp_path / "plans.docx")
+    assert "Plan: Business | Price: 12 USD" in parse(tmp_path / "plans.docx").sections[0].text

@@ -377,7 +377,7 @@ def test_parser_libraries_load_before_the_parse_threads_start(tmp_path, tiny_emb
         done = subprocess.run(
             [sys.executable, "-c", IMPORTS_BY_THREAD, folder], env=env, capture_output=True, text=True, timeout=300
         )
-        assert done.returncode == 0, done.stderr[-2000:]
+        assert done.returncode == 0, done.stderr[-6000:]
         report, importers = done.stdout.strip().splitlines()[-2:]
         return json.loads(report), json.loads(importers)
 

@@ -38,7 +38,7 @@ def test_int8_vectors_agree_with_torch_and_rank_the_same_passages(int8, embedder
 
 def test_the_int8_graph_is_built_once_and_reused(int8):
     int8.embed(PASSAGES[:1])
-    graph = int8.cache_dir / int8.model_id / "model-int8.onnx"
+    graph = int8.cache_dir / f"{int8.fingerprint}+int8" / "model-int8.onnx"
     built = graph.stat().st_mtime_ns
     again = DenseEmbedder(backend="onnx-int8", cache_dir=int8.cache_dir)
     assert np.allclose(again.embed(PASSAGES), int8.embed(PASSAGES), atol=1e-6)
