@@ -38,6 +38,8 @@ eval_cli.command("retrieval")(library.eval_retrieval)
 eval_cli.command("qa")(library.eval_qa)
 cli.add_typer(eval_cli, name="eval")
 cli.add_typer(admin.users_cli, name="users")
+cli.add_typer(admin.tokens_cli, name="tokens")
+cli.command("serve")(admin.serve)
 cli.command()(admin.audit)
 cli.command("app")(admin.serve_app)
 

@@ -94,3 +94,63 @@ def serve_app(
                "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
                "--server.maxUploadSize", str(settings.upload_max_mb)]  # fmt: skip
     os.execv(sys.executable, command)  # Streamlit replaces this process: signals (stop, Ctrl-C) reach it directly
+
+
+tokens_cli = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP API (`kura serve`), stored hashed.")
+
+
+@tokens_cli.command("create")
+def tokens_create(
+    user: Annotated[str, typer.Argument(help="The app user the token acts as (their groups, their audit entries).")],
+    name: Annotated[str, typer.Option("--name", help="What the token is for, e.g. helpdesk or ide.")] = "api",
+    as_json: Annotated[bool, typer.Option("--json", help='Print {"token": ...}.')] = False,
+) -> None:
+    """Create a token and print it once: it is stored only as a hash."""
+
+    def command(kura) -> None:
+        token, record = kura.create_token(caller_of(kura), user, name)
+        if as_json:
+            emit({"token": token, "id": record.id, "user": record.user, "name": record.label})
+        else:
+            sys.stdout.write(token + "\n")
+            console.print(f"token {record.id} ({record.label}) for {record.user}: shown once, keep it safe")
+
+    run(command)
+
+
+@tokens_cli.command("list")
+def tokens_list() -> None:
+    """The tokens (id, user, name, created), never the secrets."""
+
+    def command(kura) -> None:
+        for record in kura.tokens.list():
+            emit({"id": record.id, "user": record.user, "name": record.label, "created": record.created})
+
+    run(command)
+
+
+@tokens_cli.command("revoke")
+def tokens_revoke(token_id: Annotated[str, typer.Argument(help="The id `kura tokens list` shows.")]) -> None:
+    """Revoke a token: the next request with it is refused."""
+    run(lambda kura: kura.revoke_token(caller_of(kura), token_id))
+
+
+def serve(
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
+    host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
+) -> None:
+    """Serve the HTTP API: OpenAI-compatible chat (model `kura`, `kura-draft`), search, documents, drafts."""
+    import uvicorn
+
+    from app.api.server import create_app
+    from app.service import Kura
+
+    settings = Settings()
+    if settings.single_user and host not in ("localhost", "127.0.0.1", "::1"):
+        console.print("[red]error:[/red] single-user mode has no tokens, so the API only serves on localhost.")
+        raise typer.Exit(2)
+    kura = Kura(settings)
+    try:
+        uvicorn.run(create_app(kura), host=host, port=port, log_level="warning", server_header=False)
+    finally:
+        kura.close()

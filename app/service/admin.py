@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from app.service.caller import Caller, Via
 from app.service.wiring import Wiring
+from app.tokens import TokenError, TokenRecord
 from app.users import User, make_user
 from llm.backends import backend_class, probe_backend
 
@@ -56,6 +57,29 @@ class Admin(Wiring):
         removed = self.users.remove(name)
         self.record(caller, "user_removed", name=name, removed=removed)
         return removed
+
+    def create_token(self, caller: Caller, user: str, label: str) -> tuple[str, TokenRecord]:
+        """A bearer token for an existing user (shown once) → (token, record)."""
+        caller.require_admin("create API tokens")
+        if self.users.find(user) is None:
+            raise TokenError(f"no app user {user!r}: add them first with `kura users add {user}`")
+        token, record = self.tokens.create(user, label)
+        self.record(caller, "token_created", for_user=user, token_id=record.id, label=record.label)
+        return token, record
+
+    def revoke_token(self, caller: Caller, token_id: str) -> TokenRecord:
+        caller.require_admin("revoke API tokens")
+        record = self.tokens.revoke(token_id)
+        self.record(caller, "token_revoked", for_user=record.user, token_id=record.id, label=record.label)
+        return record
+
+    def caller_for_token(self, token: str) -> Caller | None:
+        """Who a bearer token acts as, with their groups as the users file says today; None when it is not valid."""
+        record = self.tokens.verify(token)
+        user = self.users.find(record.user) if record else None
+        if user is None:
+            return None
+        return Caller(user.name, user.groups, user.admin, Via.API, user.language, token=f"{record.id} {record.label}")
 
     def rate_limited(self, caller: Caller, request: str) -> None:
         self.record(caller, "rate_limited", request=request)

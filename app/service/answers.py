@@ -93,6 +93,7 @@ class Answers(Wiring):
         question: str,
         *,
         conversation: str | None = None,
+        history: Sequence[str] = (),
         alone: bool = False,
         backend: BackendName | str | None = None,
         effort: Effort | None = None,
@@ -101,13 +102,14 @@ class Answers(Wiring):
         keep: bool = True,
     ) -> Asking:
         """A cited answer from the documents the caller may read. In a `conversation`, a follow-up ("and for
-        part-time staff?") is searched as a whole question, unless asked `alone`; with `keep`, the turn is added
+        part-time staff?") is searched as a whole question, unless asked `alone` (`history`: the questions before it,
+        for a caller that keeps its own conversation, like an API client); with `keep`, the turn is added
         to the caller's conversation (a new one when none is given), stopped or not."""
         answerer, notice = self._answerer_or_extractive(backend)
         kept = self.conversation_store.get(caller.name, conversation) if conversation else None
-        history = [] if alone or kept is None else kept.questions
+        earlier = [] if alone else (kept.questions if kept else list(history))
         rewriter = answerer.backend if answerer.backend.rewrites_questions else None
-        query = standalone_question(question, history, rewriter)
+        query = standalone_question(question, earlier, rewriter)
         response = answerer.stream(query, caller.scope(sources), reasoning_effort=effort, stream=stream)
         conversation_id, turn_id = (kept.id if kept else new_id()), new_id()
         name = answerer.backend.name

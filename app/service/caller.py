@@ -34,6 +34,7 @@ class Caller:
     via: Via = Via.APP
     language: str | None = None
     operator: str | None = None  # the admin acting as this user (`kura --as NAME`), recorded beside them
+    token: str | None = None  # the API token's id and label the request came with, recorded beside them
 
     @classmethod
     def of(cls, user: User, via: Via = Via.APP) -> Caller:

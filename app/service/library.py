@@ -138,6 +138,12 @@ class Library(Wiring):
                 return str(label / Path(path).relative_to(root))
         return Path(path).name
 
+    def readable_documents(self, caller: Caller) -> list[DocumentRecord]:
+        """The ingested documents any of the caller's groups may read (an API client's view of the library)."""
+        readable = [r for r in self.manifest.all() if r.status == "ingested" and set(r.groups) & set(caller.groups)]
+        self.record(caller, "documents_listed", count=len(readable))
+        return readable
+
     def documents(self, caller: Caller) -> list[DocumentRecord]:
         caller.require_admin("list the library")
         return self.manifest.all()

@@ -14,6 +14,7 @@ from app.audit import AuditLog
 from app.conversations import ConversationStore
 from app.service.caller import Caller
 from app.settings import Settings, split_names
+from app.tokens import TokenStore
 from app.users import UserStore
 from llm.backends import BackendName, ChatBackend, Effort, build_backend
 
@@ -200,11 +201,17 @@ class Wiring:
     def record(self, caller: Caller, action: str, **details) -> None:
         """One audit entry for a use case: who, through which front end, and for whom an admin acted."""
         acting = {"by": caller.operator} if caller.operator else {}
+        if caller.token:
+            acting["token"] = caller.token
         self.audit.record(caller.name, action, via=str(caller.via), **acting, **details)
 
     @cached_property
     def conversation_store(self) -> ConversationStore:
         return ConversationStore(self.settings.home / "conversations", self.settings.conversation_days)
+
+    @cached_property
+    def tokens(self) -> TokenStore:
+        return TokenStore(self.settings.home / "tokens.json")
 
     @cached_property
     def users(self) -> UserStore:
