@@ -38,57 +38,18 @@ def split_sentences(text: str) -> list[str]:
 
 
 _WORD = re.compile(r"\w+")
-_STOPWORDS = frozenset(
-    [
-        "the",
-        "and",
-        "for",
-        "are",
-        "was",
-        "were",
-        "can",
-        "could",
-        "how",
-        "what",
-        "when",
-        "where",
-        "which",
-        "who",
-        "why",
-        "does",
-        "did",
-        "with",
-        "from",
-        "that",
-        "this",
-        "into",
-        "have",
-        "has",
-        "had",
-        "you",
-        "your",
-        "our",
-        "per",
-        "any",
-        "all",
-        "not",
-        "but",
-        "its",
-        "may",
-        "must",
-        "will",
-        "would",
-        "should",
-        "about",
-    ]
-)
+STOPWORDS = frozenset({
+    "the", "and", "for", "are", "was", "were", "can", "could", "how", "what", "when", "where", "which", "who",
+    "why", "does", "did", "with", "from", "that", "this", "into", "have", "has", "had", "you", "your", "our",
+    "per", "any", "all", "not", "but", "its", "may", "must", "will", "would", "should", "about",
+})  # fmt: skip
 LEXICAL_WEIGHT = 0.3
 QUOTE_MARGIN = 0.1
 
 
 def _stems(text: str) -> set[str]:
     """Crude language-neutral stems (first five letters of content words) for a lexical-overlap signal."""
-    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in _STOPWORDS}
+    return {w[:5] for w in _WORD.findall(text.lower()) if len(w) >= 3 and w not in STOPWORDS}
 
 
 def _overlap(question_stems: set[str], sentence: str) -> float:

@@ -1,12 +1,12 @@
 """Finding chunks: embeddings, the vector store (Qdrant Edge or a Qdrant server), and search.
 
-Names are imported on first use (PEP 562): `kura --help` or a settings check never loads the models,
-Qdrant or torch that some of them need."""
+Names are imported on first use (retrieval/exports.py)."""
 
 from __future__ import annotations
 
-import importlib
 from typing import TYPE_CHECKING
+
+from retrieval.exports import on_first_use
 
 if TYPE_CHECKING:
     from retrieval.embed import DenseEmbedder, SparseEncoder
@@ -53,9 +53,4 @@ __all__ = [  # the same names as _WHERE
 ]
 
 
-def __getattr__(name: str) -> object:
-    if name not in _WHERE:
-        raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
-    value = getattr(importlib.import_module(_WHERE[name]), name)
-    globals()[name] = value
-    return value
+__getattr__ = on_first_use(__name__, _WHERE)
