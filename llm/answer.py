@@ -84,7 +84,7 @@ def _strongest(evidence: list[Evidence]) -> list[Evidence]:
     return [e for e in evidence[:3] if e.similarity >= evidence[0].similarity - EVIDENCE_MARGIN] if evidence else []
 
 
-def _citation(n: int, hit: SearchHit, quote: str) -> Citation:
+def citation_of(n: int, hit: SearchHit, quote: str) -> Citation:
     c = hit.chunk
     return Citation(
         n=n,
@@ -321,4 +321,4 @@ class Answerer:
         cited = [n for n in dict.fromkeys(int(m) for m in _CITATION.findall(answer)) if 1 <= n <= len(hits)]
         if not cited:
             cited = [e.n for e in _strongest(evidence) if e.n <= len(hits)]
-        return [_citation(n, hits[n - 1], quotes.get(n, hits[n - 1].chunk.text[:300])) for n in cited]
+        return [citation_of(n, hits[n - 1], quotes.get(n, hits[n - 1].chunk.text[:300])) for n in cited]

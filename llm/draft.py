@@ -15,9 +15,10 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from ingest.mail import read_message
-from llm.answer import Answerer, Citation
+from llm.answer import Answerer, Citation, citation_of
 from llm.backends import Effort
 from llm.claims import Claim, grounded_share
+from llm.evidence import best_evidence
 from llm.notes import Note
 from llm.prompt import neutralise
 from llm.reply import PLACEHOLDER, filled, ticket_questions, without_echo
@@ -235,12 +236,12 @@ class Drafter:
             notes.append(Note("no_passage_for_ticket"))
             unanswered = []
         elif not generative:
-            # Without a model, the best passage itself (steps and all) is what an agent can edit into a reply.
-            best = result.citations[0]
-            passage = next(h.chunk.text for h in result.passages if h.chunk.chunk_id == best.chunk_id)
-            passage = passage.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: reuse its answer, not its question
-            text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
-            body = f"Thank you for contacting us. Here is what our documentation says [{best.n}]:\n\n{text}"
+            # Without a model, the best passage for each part of the ticket (steps and all) is what an agent can
+            # edit into a reply: a ticket about a stuck sync and a refund gets both articles, each cited.
+            best = next(h for h in result.passages if h.chunk.chunk_id == result.citations[0].chunk_id)
+            questions = [ticket_query(ticket), *ticket_questions(ticket.subject, substance)]
+            body, citations = self._quoted(questions, result.passages, best)
+            result.citations = citations or result.citations
             notes.append(Note("drafted_without_model"))
         else:
             body, echoed = without_echo(without_greeting_and_signature(result.answer), substance)
@@ -256,6 +257,30 @@ class Drafter:
                       result.error, result.passages, unanswered=unanswered, fixed_notes=notes,
                       generated=written)  # fmt: skip
         return self.checked(draft, draft.reply) if written else self._noted(draft)
+
+    def _quoted(self, questions: list[str], passages: list[SearchHit], best: SearchHit) -> tuple[str, list[Citation]]:
+        """The best passage (approved replies and support articles first), then the most similar passage for each
+        other part of the ticket (at most three in all, each once), as a reply body quoting them."""
+        threshold = self.answerer.options.abstain_below
+        picked: list[SearchHit] = [best]
+        for question in questions:
+            query = self.answerer.embedder.embed_one(question)
+            scored = [(float(query @ hit.vector), hit) for hit in passages if hit.vector is not None]
+            similarity, hit = max(scored, key=lambda pair: pair[0], default=(0.0, None))
+            if (
+                hit is not None
+                and similarity >= threshold
+                and hit.chunk.chunk_id not in {p.chunk.chunk_id for p in picked}
+            ):
+                picked.append(hit)
+        parts, citations = [], []
+        for n, hit in enumerate(picked[:3], 1):
+            passage = hit.chunk.text.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: its answer, not its question
+            text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
+            parts.append(f"{text} [{n}]")
+            quote = best_evidence(questions[0], [hit], self.answerer.embedder)
+            citations.append(citation_of(n, hit, quote[0].quote if quote else text[:300]))
+        return "Thank you for contacting us. Here is what our documentation says:\n\n" + "\n\n".join(parts), citations
 
     def checked(self, draft: Draft, reply: str) -> Draft:
         """The draft as the agent has edited it: every sentence checked against the passages again, and the notes

@@ -135,6 +135,9 @@ def test_a_ticket_asking_two_things_finds_passages_for_both(ingested_samples):
     draft = Drafter(ingested_samples.answerer("extractive")).draft(MIXED, EVERYONE)
     found = {Path(h.chunk.source).name for h in draft.passages}
     assert {"sync-stuck.md", "refunds-and-billing.md"} <= found, found
+    quoted = {Path(c.source).name for c in draft.citations}
+    assert {"sync-stuck.md", "refunds-and-billing.md"} <= quoted, "without a model, each part gets its passage"
+    assert "[1]" in draft.reply and "[2]" in draft.reply
 
 
 def test_a_draft_has_one_greeting_one_sign_off_no_placeholders_and_never_repeats_the_ticket(ingested_samples):
