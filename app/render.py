@@ -32,9 +32,13 @@ def escaped(text: str) -> str:
 
 
 def in_context(context: str, quote: str) -> str:
-    """The passage as Markdown with the quoted sentence in bold, so a reader sees it where it stands."""
-    start = context.find(quote)
-    if not quote or start < 0:
+    """The passage as Markdown with the quoted sentence in bold, so a reader sees it where it stands. The quote is
+    found whatever the line breaks of the file (a sentence wrapped over two lines); heading lines are left out (the
+    caption above says where the passage is)."""
+    context = "\n".join(line for line in context.splitlines() if not line.lstrip().startswith("#")).strip()
+    words = quote.split()
+    found = re.search(r"\s+".join(map(re.escape, words)), context) if words else None
+    if found is None:
         return escaped(context)
-    before, after = context[:start], context[start + len(quote) :]
-    return f"{escaped(before)}**{escaped(quote)}**{escaped(after)}"
+    before, said, after = context[: found.start()], found.group(0), context[found.end() :]
+    return f"{escaped(before)}**{escaped(' '.join(said.split()))}**{escaped(after)}"

