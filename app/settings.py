@@ -148,6 +148,10 @@ class Settings(BaseSettings):
         90, description="Conversations not used for this many days are deleted (0 keeps them until the user does)."
     )
     rate_limit_per_minute: int = Field(20, description="Questions and drafts per user per minute in the app.")
+    api_max_body_kb: int = Field(256, description="The largest request body `kura serve` accepts (413 beyond it).")
+    api_cors_origins: GroupNames = Field(
+        [], description="Web origins allowed to call `kura serve` from a browser (none by default: no CORS headers)."
+    )
     ingest_approved_replies: bool = Field(
         True, description="Approved ticket replies become knowledge for their groups."
     )

@@ -11,10 +11,12 @@ import math
 from typing import Annotated
 
 from fastapi import Depends, FastAPI, Request
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from app.api import chat
-from app.api.errors import ApiError, install
+from app.api.errors import ApiError, body, install
 from app.guards import RateLimiter, is_local_request
 from app.service import Caller, Kura, Via
 from llm.draft import Ticket
@@ -37,9 +39,34 @@ class DraftRequest(BaseModel):
     tone: str | None = None
 
 
+def too_large(limit: int) -> JSONResponse:
+    message = f"the request body is larger than {limit // 1024} KB (KURA_API_MAX_BODY_KB): send less"
+    return JSONResponse(body(message, "invalid_request_error", 413), 413)
+
+
 def create_app(kura: Kura) -> FastAPI:
     app = FastAPI(title="kura", summary="Private, cited answers from your documents.", docs_url=None, redoc_url=None)
     install(app)
+    limit = kura.settings.api_max_body_kb * 1024
+    if kura.settings.api_cors_origins:  # off unless origins are named: no browser page elsewhere may call kura
+        app.add_middleware(CORSMiddleware, allow_origins=kura.settings.api_cors_origins,
+                           allow_headers=["Authorization", "Content-Type"], allow_methods=["GET", "POST"])  # fmt: skip
+
+    @app.middleware("http")
+    async def bounded(request: Request, call_next):
+        """A body over the limit is refused before it is read: by its Content-Length, or while it streams in."""
+        declared = request.headers.get("content-length")
+        if declared and declared.isdigit() and int(declared) > limit:
+            return too_large(limit)
+        if request.method in ("POST", "PUT"):
+            received = bytearray()
+            async for part in request.stream():
+                received += part
+                if len(received) > limit:
+                    return too_large(limit)
+            request._body = bytes(received)
+        return await call_next(request)
+
     limiter = RateLimiter(kura.settings.rate_limit_per_minute)
 
     def caller(request: Request) -> Caller:

@@ -126,7 +126,15 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server):
         response = httpx.post(chat, content=payload, headers=headers, timeout=60)
         assert response.status_code == status, (payload[:60], response.text[:200])
         assert response.json()["error"]["message"] and "Traceback" not in response.text
+    chunked = httpx.post(chat, content=(b"x" * 65536 for _ in range(8)), headers=headers, timeout=60)
+    assert chunked.status_code == 413 and "KURA_API_MAX_BODY_KB" in chunked.text, "a streamed body is bounded too"
     assert httpx.get(f"{url}/v1/models", headers=headers).status_code == 200
+    assert (
+        "access-control-allow-origin"
+        not in httpx.options(
+            chat, headers={"Origin": "http://evil.example", "Access-Control-Request-Method": "POST"}
+        ).headers
+    ), "no CORS by default"
 
 
 def test_a_staff_token_never_receives_a_byte_of_a_board_document(server):
