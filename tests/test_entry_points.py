@@ -106,7 +106,7 @@ STAFF = ("staff", "everyone")
 
 # regexes and the BM25 encoders also have .search/.query; module constants in capitals (compiled patterns) are
 # never stores
-NOT_STORES = {"re", "sparse", "_bm25", "analyzer"}
+NOT_STORES = {"re", "sparse", "_bm25", "analyzer", "request"}  # request.stream(): an HTTP body coming in
 
 
 def calls_in(function: ast.AST):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import os
 import shutil
 import sys
+import time
 from pathlib import Path
 
 import pytest
@@ -79,6 +80,7 @@ def test_sign_in_ask_open_a_citation_switch_to_japanese_and_upload(browser, app_
         "the first conversation is listed in the sidebar"
     )
 
+    page.get_by_text("Copy the answer").first.wait_for()  # the turn is complete (the page has rerun)
     page.get_by_role("link", name="Draft a reply").click()
     page.get_by_label("Ticket text").fill(
         "Hello,\nSince the power cut on Monday, Kumo Sync shows Preparing for hours.\n"
@@ -121,6 +123,10 @@ def test_stop_keeps_what_was_written_and_ends_the_model_request(browser, tmp_pat
             assert page.get_by_text("Parents receive sixteen weeks").first.is_visible(), "what was written is kept"
             assert not page.get_by_text("return to work as planned").count(), "nothing after Stop"
             words = len(DRIPPED.split(" "))
+            for _ in range(50):  # the server notices the closed stream at its next write
+                if model.hung_up:
+                    break
+                time.sleep(0.2)
             assert model.dripped < words and model.hung_up, "the model's request was ended"
             page.reload()  # the conversation is in the URL: it comes back
             page.get_by_text("Parents receive sixteen weeks").first.wait_for()
