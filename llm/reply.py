@@ -38,23 +38,24 @@ def filled(body: str, customer: str, product: str) -> tuple[str, list[str]]:
     """The body with [customer_name]-like placeholders filled from the ticket; a sentence holding one the ticket
     cannot fill ([email_address], [Your Name], {date}) is taken out. → (body, the placeholders taken out)."""
     values = {**dict.fromkeys(_CUSTOMER, customer), **dict.fromkeys(_PRODUCT, product)}
-    removed: list[str] = []
 
     def fill(match: re.Match) -> str:
         value = values.get(_key(match.group(1) or match.group(2)), "")
         return value or match.group(0)
 
-    kept_lines = []
-    for line in PLACEHOLDER.sub(fill, body).split("\n"):
+    body, dropped = _without_sentences(PLACEHOLDER.sub(fill, body), lambda sentence: bool(PLACEHOLDER.search(sentence)))
+    return body, list(dict.fromkeys(m.group(0) for sentence in dropped for m in PLACEHOLDER.finditer(sentence)))
+
+
+def _without_sentences(body: str, drop) -> tuple[str, list[str]]:
+    """The body without the sentences `drop` says so of, line breaks kept → (body, the sentences taken out)."""
+    kept_lines, dropped = [], []
+    for line in body.split("\n"):
         kept = []
         for sentence in re.split(r"(?<=[.!?。！？])\s+", line):
-            left = [m.group(0) for m in PLACEHOLDER.finditer(sentence)]
-            if left:
-                removed.extend(left)
-            else:
-                kept.append(sentence)
+            (dropped if drop(sentence) else kept).append(sentence)
         kept_lines.append(" ".join(kept))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), list(dict.fromkeys(removed))
+    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), dropped
 
 
 def _word_runs(text: str, size: int) -> set[tuple[str, ...]]:
@@ -66,16 +67,7 @@ def without_echo(body: str, ticket_text: str) -> tuple[str, int]:
     """The body without the sentences that repeat the ticket (a run of ECHO_WORDS words from it, or a quoted line).
     → (body, how many sentences were taken out)."""
     echoes = _word_runs(ticket_text, ECHO_WORDS)
-    kept_lines, dropped = [], 0
-    for line in body.split("\n"):
-        if line.lstrip().startswith(">"):
-            dropped += 1
-            continue
-        kept = []
-        for sentence in re.split(r"(?<=[.!?。！？])\s+", line):
-            if _word_runs(sentence, ECHO_WORDS) & echoes:
-                dropped += 1
-            else:
-                kept.append(sentence)
-        kept_lines.append(" ".join(kept))
-    return re.sub(r"\n{3,}", "\n\n", "\n".join(kept_lines)).strip(), dropped
+    lines = body.split("\n")
+    unquoted = "\n".join(line for line in lines if not line.lstrip().startswith(">"))
+    body, dropped = _without_sentences(unquoted, lambda sentence: bool(_word_runs(sentence, ECHO_WORDS) & echoes))
+    return body, len(dropped) + len(lines) - len(unquoted.split("\n"))

@@ -22,11 +22,9 @@ from app.service import Caller, Kura, Via
 from llm.draft import Ticket
 from retrieval import SearchMode
 
-MAX_QUESTION_CHARS = 4000
-
 
 class SearchRequest(BaseModel):
-    query: str = Field(min_length=1, max_length=MAX_QUESTION_CHARS)
+    query: str = Field(min_length=1, max_length=chat.MAX_QUESTION_CHARS)
     k: int = Field(10, ge=1, le=100)
     mode: SearchMode | None = None
 
@@ -101,14 +99,17 @@ def create_app(kura: Kura) -> FastAPI:
     @app.post("/v1/search")
     def search(request: SearchRequest, who: Who) -> dict:
         hits = [hit.to_json() for hit in kura.search(who, request.query, k=request.k, mode=request.mode)]
+        shown = kura.shown_paths(hit["source"] for hit in hits)
         for hit in hits:  # where a passage is, as people see it: never the server's full path
-            hit["source"] = kura.shown_path(hit["source"])
+            hit["source"] = shown[hit["source"]]
         return {"hits": hits}
 
     @app.get("/v1/documents")
     def documents(who: Who) -> dict:
-        return {"documents": [{"id": r.doc_id, "title": r.title, "path": kura.shown_path(r.path), "passages": r.chunks}
-                              for r in kura.readable_documents(who)]}  # fmt: skip
+        records = kura.readable_documents(who)
+        shown = kura.shown_paths(r.path for r in records)
+        return {"documents": [{"id": r.doc_id, "title": r.title, "path": shown[r.path], "passages": r.chunks}
+                              for r in records]}  # fmt: skip
 
     @app.post("/v1/drafts")
     def drafts(request: DraftRequest, who: Who) -> dict:

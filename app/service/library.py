@@ -4,7 +4,7 @@ kept, and deleting an uploaded document deletes the uploaded file with it."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -127,16 +127,21 @@ class Library(Wiring):
         )
         return report
 
-    def shown_path(self, path: str) -> str:
-        """A document's path as people see it: relative to its library root (uploads under "uploads/"), never the
-        server's full path."""
+    def shown_paths(self, paths: Iterable[str]) -> dict[str, str]:
+        """Documents' paths as people see them: relative to their library root (uploads under "uploads/"), never
+        the server's full path. The roots are read once for the whole list."""
         roots = [*map(Path, self.settings.library_roots), *map(Path, self.manifest.roots())]
         candidates = [(Path("uploads"), self.uploads_dir), (Path("approved-replies"), self.approved_dir)]
         candidates += [(Path(root.name), root) for root in roots]
-        for label, root in sorted(candidates, key=lambda pair: len(pair[1].parts), reverse=True):
-            if Path(path).is_relative_to(root):
-                return str(label / Path(path).relative_to(root))
-        return Path(path).name
+        candidates.sort(key=lambda pair: len(pair[1].parts), reverse=True)  # the innermost root wins
+
+        def shown(path: str) -> str:
+            for label, root in candidates:
+                if Path(path).is_relative_to(root):
+                    return str(label / Path(path).relative_to(root))
+            return Path(path).name
+
+        return {path: shown(path) for path in paths}
 
     def readable_documents(self, caller: Caller) -> list[DocumentRecord]:
         """The ingested documents any of the caller's groups may read (an API client's view of the library)."""

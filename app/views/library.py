@@ -108,11 +108,12 @@ records = kura.documents(caller())
 if not records:
     st.caption(t("no_documents"))
 else:
+    shown = kura.shown_paths(r.path for r in records)
     st.dataframe(
         [
             {
                 "title": r.title,
-                "file": kura.shown_path(r.path),
+                "file": shown[r.path],
                 "status": r.status,
                 "passages": r.chunks,
                 "groups": ", ".join(r.groups),
@@ -123,7 +124,7 @@ else:
         width="stretch",
         hide_index=True,
     )
-    by_name = {kura.shown_path(r.path): r for r in records}
+    by_name = {shown[r.path]: r for r in records}
     chosen = st.selectbox(t("delete_document"), sorted(by_name), index=None, placeholder=t("delete_choose"),
                           key="delete_path")  # fmt: skip
     st.caption(t("delete_resync_note"))
