@@ -8,23 +8,24 @@ import importlib.metadata
 
 import streamlit as st
 
-from app import i18n
+from app import i18n, serving
 from app.guards import RateLimiter
 from app.render import in_context
 from app.service import Caller, Kura
-from app.settings import REPO_ROOT, Settings
+from app.settings import Settings
 from app.users import User
 from llm import Citation
 
-SAMPLES = REPO_ROOT / "samples"
+
+def release(kura: Kura) -> None:
+    if kura is not serving.shared():  # the serving process's Kura outlives every page
+        kura.close()
 
 
-@st.cache_resource(show_spinner="Loading the index and models…", on_release=Kura.close)
+@st.cache_resource(show_spinner="Loading the index and models…", on_release=release)
 def get_kura() -> Kura:
-    kura = Kura(Settings())
-    if not kura.manifest.all() and SAMPLES.is_dir():  # a first run shows something to ask about
-        kura.ingest(Caller("kura", (), admin=True), [SAMPLES], delete_missing=False)
-    return kura
+    """The serving process's Kura (`kura app`); one of its own when the app is run by `streamlit run`."""
+    return serving.shared() or serving.welcome(Kura(Settings()))
 
 
 @st.cache_resource

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING, Literal
@@ -128,3 +129,15 @@ class AccessScope:
     groups: tuple[str, ...]
     sources: tuple[str, ...] = field(default=())
     user: str | None = None
+
+
+def joined(chunks: Sequence[Chunk]) -> str:
+    """A document's text again from its chunks in order: the overlap between neighbours is written once (offsets
+    say where each chunk began), a gap between sections becomes a blank line."""
+    parts, covered = [], 0
+    for chunk in chunks:
+        if parts and chunk.start >= covered:
+            parts.append("\n\n")
+        parts.append(chunk.text[max(covered - chunk.start, 0) :] if parts else chunk.text)
+        covered = max(covered, chunk.end)
+    return "".join(parts)

@@ -42,6 +42,8 @@ READS = {
     "stream",
     "draft",
     "eval_qa",
+    "passages",
+    "read_document",
 }
 # Every call that reads from a store or retriever, as (file, enclosing function, method) → why it is filtered.
 REVIEWED = {
@@ -52,8 +54,11 @@ REVIEWED = {
     ("app/cli/library.py", "eval_qa.command", "eval_qa"): "kura eval qa: the service's eval_qa, Caller from --groups",
     ("app/api/chat.py", "complete", "ask"): "POST /v1/chat/completions: the service's ask, the token's Caller",
     ("app/api/chat.py", "complete", "draft"): "model kura-draft: the service's draft, the token's Caller",
-    ("app/api/server.py", "create_app.search", "search"): "POST /v1/search: the service's search, the token's Caller",
-    ("app/api/server.py", "create_app.drafts", "draft"): "POST /v1/drafts: the service's draft, the token's Caller",
+    ("app/api/server.py", "create_api.search", "search"): "POST /v1/search: the service's search, the token's Caller",
+    ("app/api/server.py", "create_api.drafts", "draft"): "POST /v1/drafts: the service's draft, the token's Caller",
+    ("app/api/mcp.py", "create_mcp.search.run", "search"): "MCP search: the service's search, the token's Caller",
+    ("app/api/mcp.py", "create_mcp.fetch.run", "read_document"): "MCP fetch: the service's read, the token's Caller",
+    ("app/api/mcp.py", "create_mcp.ask.run", "ask"): "MCP ask: the service's ask, the token's Caller",
     ("app/views/ask.py", "answer", "ask"): "Ask page: the service's ask, the signed-in user's Caller",
     ("app/views/draft.py", "make_draft", "draft"): "Draft page: the service's draft, the signed-in user's Caller",
     ("app/views/evaluate.py", "<module>", "eval_qa"): "Evaluate page (admins): the signed-in user's Caller",
@@ -62,6 +67,7 @@ REVIEWED = {
     ("app/service/answers.py", "Answers.draft", "stream"): "Drafter.stream with caller.scope()",
     ("app/service/answers.py", "Answers.search", "search"): "Retriever.search with caller.scope(sources)",
     ("app/service/answers.py", "Answers.download", "count"): "counts the caller's readable chunks of one source",
+    ("app/service/answers.py", "Answers.read_document", "passages"): "Store.passages with caller.scope()",
     ("app/service/admin.py", "Admin.status", "count"): "a number for kura status, no passage text",
     ("app/service/conversations.py", "Conversations.conversation", "count"): "the caller's readable chunks of each "
     "source a kept answer cites: an answer citing what they may no longer read is hidden",
@@ -87,6 +93,8 @@ REVIEWED = {
         "_dense_vectors",
     ): "dense vectors (no text) of ids the scoped query returned",
     ("retrieval/store/base.py", "Store.count", "_count"): "filter built by filters.build(scope) when a scope is given",
+    ("retrieval/store/base.py", "Store.passages", "count"): "Store.count with the AccessScope passages requires",
+    ("retrieval/store/base.py", "Store.passages", "_scroll"): "filter built by filters.build(scope, doc_id)",
     (
         "retrieval/store/base.py",
         "Store.vectors_for",
@@ -106,7 +114,7 @@ STAFF = ("staff", "everyone")
 
 # regexes and the BM25 encoders also have .search/.query; module constants in capitals (compiled patterns) are
 # never stores
-NOT_STORES = {"re", "sparse", "_bm25", "analyzer", "request"}  # request.stream(): an HTTP body coming in
+NOT_STORES = {"re", "sparse", "_bm25", "analyzer", "request", "httpx"}  # request/httpx.stream(): HTTP bodies
 
 
 def calls_in(function: ast.AST):

@@ -38,6 +38,15 @@ class ChatRequest(BaseModel):
     stream: bool = False
 
 
+def question(text: str) -> str:
+    """A question as every door takes it: not empty, not longer than MAX_QUESTION_CHARS."""
+    if not text.strip():
+        raise ApiError(400, "the question is empty: ask something")
+    if len(text) > MAX_QUESTION_CHARS:
+        raise ApiError(413, f"the question is longer than {MAX_QUESTION_CHARS} characters: shorten it")
+    return text.strip()
+
+
 def citations(items) -> list[dict]:
     return [{"n": c.n, "source": c.source.rsplit("/", 1)[-1], "title": c.title, "page": c.page, "heading": c.heading,
              "quote": c.quote} for c in items]  # fmt: skip
@@ -47,10 +56,7 @@ def complete(kura: Kura, who: Caller, request: ChatRequest):
     if request.model not in MODELS:
         raise ApiError(404, f"no model {request.model!r}: kura serves {', '.join(MODELS)}", "model_not_found")
     asked = [m.text().strip() for m in request.messages if m.role == "user"]
-    if not asked or not asked[-1]:
-        raise ApiError(400, "the last user message is empty: ask a question")
-    if len(asked[-1]) > MAX_QUESTION_CHARS:
-        raise ApiError(413, f"the question is longer than {MAX_QUESTION_CHARS} characters: shorten it")
+    asked[-1:] = [question(asked[-1] if asked else "")]
     if request.model == "kura-draft":
         response = kura.draft(who, Ticket("", asked[-1]), stream=request.stream).response
     else:

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, library, reading
+from app.cli import admin, library, reading, remote
 from app.cli.common import Session, console
 
 __all__ = ["cli", "main"]
@@ -19,12 +19,14 @@ cli = typer.Typer(add_completion=False, no_args_is_help=True, help="kura: privat
 
 @cli.callback()
 def acting_as(
+    context: typer.Context,
     as_user: Annotated[
         str | None,
         typer.Option("--as", help="Act as this app user (their groups; audited with you as the one acting)."),
     ] = None,
 ) -> None:
     Session.acting_as = as_user
+    Session.kura_command = context.find_root().command  # what a serving process runs for the shell
 
 
 cli.command()(library.ingest)
@@ -44,11 +46,31 @@ cli.command()(admin.audit)
 cli.command("app")(admin.serve_app)
 
 
+def command_name(argv: list[str]) -> str | None:
+    """The command these arguments run (`kura --as rin ask ...` → "ask")."""
+    words = iter(argv)
+    for word in words:
+        if word == "--as":
+            next(words, None)
+        elif not word.startswith("--as="):
+            return word
+    return None
+
+
 def main() -> None:
     from pydantic import ValidationError
     from pydantic_settings import SettingsError
 
     try:
+        argv = sys.argv[1:]
+        if command_name(argv) not in remote.RUN_HERE:
+            from app import serving
+            from app.settings import Settings
+
+            running = serving.announced(Settings())
+            code = remote.forward(argv, running) if running else None  # a server owns the store: it runs there
+            if code is not None:
+                sys.exit(code)
         cli()
     except (SettingsError, ValidationError) as exc:  # a bad KURA_* variable or .env line: say which, not a traceback
         console.print(

@@ -3,14 +3,13 @@ the app. The shell user runs them as an admin: whoever can run kura can read KUR
 
 from __future__ import annotations
 
-import os
 import sys
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from app.cli.common import caller_of, console, emit, run
+from app.cli.common import Session, caller_of, console, emit, fail, run
 from app.settings import Settings
 
 users_cli = typer.Typer(
@@ -77,10 +76,10 @@ def audit(
 
 
 def serve_app(
-    port: Annotated[int, typer.Option("--port", help="Port on localhost.")] = 8501,
+    port: Annotated[int, typer.Option("--port", help="Port: the app at /, the API at /v1, MCP at /mcp.")] = 8501,
     address: Annotated[str, typer.Option("--address", help="Interface to listen on.")] = "localhost",
 ) -> None:
-    """Serve the web app (Streamlit), with usage statistics off and no browser opened."""
+    """Serve the web app, with the HTTP API and the MCP endpoint on the same port, from one process."""
     settings = Settings()
     if settings.single_user and address not in ("localhost", "127.0.0.1", "::1"):
         console.print(
@@ -88,12 +87,7 @@ def serve_app(
             "Add users with `kura users add` and unset KURA_SINGLE_USER to serve on a network."
         )
         raise typer.Exit(2)
-    main_page = Path(__file__).resolve().parent.parent / "main.py"
-    command = [sys.executable, "-m", "streamlit", "run", str(main_page), "--server.port", str(port),
-               "--server.address", address, "--server.headless", "true", "--browser.gatherUsageStats", "false",
-               "--server.fileWatcherType", "none", "--client.toolbarMode", "minimal",
-               "--server.maxUploadSize", str(settings.upload_max_mb)]  # fmt: skip
-    os.execv(sys.executable, command)  # Streamlit replaces this process: signals (stop, Ctrl-C) reach it directly
+    serving_here(settings, address, port, web_app=Path(__file__).resolve().parent.parent / "main.py")
 
 
 tokens_cli = typer.Typer(no_args_is_help=True, help="Bearer tokens for the HTTP API (`kura serve`), stored hashed.")
@@ -139,18 +133,23 @@ def serve(
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 8000,
     host: Annotated[str, typer.Option("--host", help="Interface to listen on.")] = "127.0.0.1",
 ) -> None:
-    """Serve the HTTP API: OpenAI-compatible chat (model `kura`, `kura-draft`), search, documents, drafts."""
-    import uvicorn
-
-    from app.api.server import create_app
-    from app.service import Kura
-
+    """Serve the HTTP API (/v1: OpenAI-compatible chat with models `kura` and `kura-draft`, search, documents,
+    drafts; docs at /v1/docs) and the MCP endpoint (/mcp), without the web app."""
     settings = Settings()
     if settings.single_user and host not in ("localhost", "127.0.0.1", "::1"):
         console.print("[red]error:[/red] single-user mode has no tokens, so the API only serves on localhost.")
         raise typer.Exit(2)
-    kura = Kura(settings)
-    try:
-        uvicorn.run(create_app(kura), host=host, port=port, log_level="warning", server_header=False)
-    finally:
-        kura.close()
+    serving_here(settings, host, port)
+
+
+def serving_here(settings: Settings, host: str, port: int, web_app: Path | None = None) -> None:
+    """This process becomes the store's owner; `kura` commands elsewhere run inside it meanwhile."""
+    from app import serving
+    from app.cli.remote import run_inside
+
+    running = serving.announced(settings)
+    if running and not settings.qdrant_url:
+        raise fail(f"a kura server (process {running['pid']}) already serves this store at {running['url']}: "
+                   "use it, or stop it first")  # fmt: skip
+    kura_command = Session.kura_command
+    serving.serve(settings, host, port, lambda request: run_inside(request, kura_command), web_app=web_app)

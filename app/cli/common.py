@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import sys
+import threading
 from collections.abc import Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
@@ -25,10 +26,22 @@ SourceOption = Annotated[list[Path] | None, typer.Option("--source", help="Only 
 BackendOption = Annotated[str | None, typer.Option("--backend", help="extractive, local or openai.")]
 
 
-class Session:
-    """Set by the top-level callback: who the commands act as."""
+class _Session(threading.local):
+    """Who a command acts as (`--as`, set by the top-level callback) and, for a command a server runs for the
+    shell (app/cli/remote.py), that shell's folder and user. Per thread: a server runs several commands at once."""
 
     acting_as: str | None = None
+    kura_command: object = None  # the whole `kura` command (a click Command)
+    cwd: Path | None = None
+    operator: str | None = None
+
+
+Session = _Session()
+
+
+def here(path: Path | str) -> Path:
+    """A path as the user typed it, relative to the folder they typed it in."""
+    return (Session.cwd or Path.cwd()) / Path(path).expanduser()
 
 
 def shown(text: str) -> str:
@@ -51,26 +64,30 @@ def caller_of(kura, groups: str | None = None):
     groups, the shell user recorded as the one acting."""
     from app.service import Caller, Via, os_user
 
+    shell_user = Session.operator or os_user()
     if Session.acting_as is None:
-        return Caller(os_user(), kura.groups(groups), admin=True, via=Via.CLI)
+        return Caller(shell_user, kura.groups(groups), admin=True, via=Via.CLI)
     user = kura.users.find(Session.acting_as)
     if user is None:
         raise fail(f"no app user {Session.acting_as!r}: see `kura users list`")
-    return Caller(user.name, user.groups, user.admin, Via.CLI, user.language, operator=os_user())
+    return Caller(user.name, user.groups, user.admin, Via.CLI, user.language, operator=shell_user)
 
 
 def run(command: Callable[..., T]) -> T:
-    """Build the service, run the command, and turn any kura error into its message and exit code 2."""
+    """Run the command on the service (this server's own, for a command a server runs for the shell; else one
+    built for it) and turn any kura error into its message and exit code 2."""
+    from app import serving
     from app.service import Kura
     from retrieval import KuraError
 
-    kura = Kura(Settings())
+    kura = serving.shared() or Kura(Settings())
     try:
         return command(kura)
     except (KuraError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     finally:
-        kura.close()
+        if kura is not serving.shared():
+            kura.close()
 
 
 def choice(value: str | None, kind: type, option: str) -> object:

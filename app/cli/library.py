@@ -9,7 +9,18 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import BackendOption, GroupsOption, JsonOption, caller_of, choice, console, emit, run, shown
+from app.cli.common import (
+    BackendOption,
+    GroupsOption,
+    JsonOption,
+    caller_of,
+    choice,
+    console,
+    emit,
+    here,
+    run,
+    shown,
+)
 from llm import BackendName
 from retrieval import SearchMode
 
@@ -77,10 +88,10 @@ def ingest(
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn
 
     def command(kura) -> None:
-        caller = caller_of(kura, groups)
+        caller, typed = caller_of(kura, groups), [here(p) for p in paths]
         options = dict(groups=kura.groups(groups), delete_missing=not no_delete, allow_widening=allow_widening)
         if as_json:
-            report = kura.ingest(caller, paths, **options)
+            report = kura.ingest(caller, typed, **options)
             emit(report.to_json())
             raise typer.Exit(ingest_status(report))
         columns = (
@@ -102,7 +113,7 @@ def ingest(
                     numbers=progress_numbers(now),
                 )
 
-            report = kura.ingest(caller, paths, progress=progress, **options)
+            report = kura.ingest(caller, typed, progress=progress, **options)
         print_report(report)
         raise typer.Exit(ingest_status(report))
 
@@ -117,6 +128,7 @@ def watch(
     """Ingest a folder, then keep the index in sync with it until interrupted (Ctrl-C)."""
     from ingest.watch import FolderWatcher
 
+    folder = here(folder)
     if not folder.is_dir():
         raise typer.BadParameter(f"{folder} is not a folder", param_hint="FOLDER")
 
@@ -185,11 +197,12 @@ def eval_retrieval(
     modes = every if mode == "all" else [choice(mode, SearchMode, "--mode")]
 
     def command(kura) -> None:
-        dataset = BeirDataset.load(dataset_dir, qrels)
+        dataset = BeirDataset.load(here(dataset_dir), qrels and here(qrels))
         for report, ranking in kura.eval_retrieval(caller_of(kura), dataset, modes, k):
             if run_file:
                 one = len(modes) == 1
-                write_trec_run(ranking, run_file if one else run_file.with_suffix(f".{report.mode}{run_file.suffix}"))
+                target = here(run_file)
+                write_trec_run(ranking, target if one else target.with_suffix(f".{report.mode}{target.suffix}"))
             if as_json:
                 emit(report.to_json())
             else:
@@ -213,7 +226,7 @@ def eval_qa(
     chosen_backend = choice(backend, BackendName, "--backend")
 
     def command(kura) -> None:
-        text = gold_file.read_text(encoding="utf-8")
+        text = here(gold_file).read_text(encoding="utf-8")
         summary, previous = kura.eval_qa(caller_of(kura, groups), str(gold_file), text, k=k, backend=chosen_backend)
         if as_json:
             emit({**summary, "previous": {m: v for m, v in (previous or {}).items() if m != "results"} or None})

@@ -18,6 +18,7 @@ from app.cli.common import (
     choice,
     console,
     emit,
+    here,
     run,
     shown,
 )
@@ -53,7 +54,7 @@ def search(
 
     def command(kura) -> None:
         require_documents(kura)
-        hits = kura.search(caller_of(kura, groups), query, k=k, mode=chosen, sources=source or ())
+        hits = kura.search(caller_of(kura, groups), query, k=k, mode=chosen, sources=[here(p) for p in source or ()])
         if as_json:
             emit({"results": [h.to_json() for h in hits]})
             return
@@ -121,7 +122,12 @@ def ask(
 
         def asking(asked: str, stream: bool):
             answering = kura.ask(
-                caller, asked, backend=chosen_backend, effort=chosen_effort, sources=source or (), stream=stream
+                caller,
+                asked,
+                backend=chosen_backend,
+                effort=chosen_effort,
+                sources=[here(p) for p in source or ()],
+                stream=stream,
             )
             if answering.notice:
                 console.print(f"[yellow]the model is unavailable:[/yellow] {shown(answering.notice)}")
@@ -138,7 +144,7 @@ def ask(
             print_answer(answer)
             return
         lines = (
-            [question] if batch is None else sys.stdin if batch == "-" else Path(batch).read_text("utf-8").splitlines()
+            [question] if batch is None else sys.stdin if batch == "-" else here(batch).read_text("utf-8").splitlines()
         )
         for asked in (line.strip() for line in lines):
             if not asked:
@@ -171,11 +177,16 @@ def draft(
 
     chosen_backend = choice(backend, BackendName, "--backend")
     chosen_effort = choice(effort, Effort, "--effort")
-    ticket = Ticket.from_text(sys.stdin.read()) if ticket_file == "-" else Ticket.from_file(Path(ticket_file))
+    ticket = Ticket.from_text(sys.stdin.read()) if ticket_file == "-" else Ticket.from_file(here(ticket_file))
 
     def command(kura) -> None:
         drafting = kura.draft(
-            caller_of(kura, groups), ticket, backend=chosen_backend, style=style, effort=chosen_effort, stream=False
+            caller_of(kura, groups),
+            ticket,
+            backend=chosen_backend,
+            style=style and here(style),
+            effort=chosen_effort,
+            stream=False,
         )
         if drafting.notice:
             console.print(f"[yellow]the model is unavailable:[/yellow] {shown(drafting.notice)}")

@@ -73,13 +73,13 @@ class Admin(Wiring):
         self.record(caller, "token_revoked", for_user=record.user, token_id=record.id, label=record.label)
         return record
 
-    def caller_for_token(self, token: str) -> Caller | None:
+    def caller_for_token(self, token: str, via: Via = Via.API) -> Caller | None:
         """Who a bearer token acts as, with their groups as the users file says today; None when it is not valid."""
         record = self.tokens.verify(token)
         user = self.users.find(record.user) if record else None
         if user is None:
             return None
-        return Caller(user.name, user.groups, user.admin, Via.API, user.language, token=f"{record.id} {record.label}")
+        return Caller(user.name, user.groups, user.admin, via, user.language, token=f"{record.id} {record.label}")
 
     def rate_limited(self, caller: Caller, request: str) -> None:
         self.record(caller, "rate_limited", request=request)

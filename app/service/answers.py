@@ -19,7 +19,7 @@ from llm.backends import BackendName, Effort, LLMError
 from llm.conversation import standalone_question
 from llm.notes import Note
 from llm.response import Response
-from retrieval.types import SearchHit, SearchMode
+from retrieval.types import Chunk, SearchHit, SearchMode, joined
 
 if TYPE_CHECKING:
     from llm.answer import Answer, Answerer
@@ -232,6 +232,15 @@ class Answers(Wiring):
             raise FileNotFoundError(f"The original file is no longer at {source}; ask an admin to re-sync.")
         self.record(caller, "download", source=source, chunk_id=chunk_id)
         return path
+
+    def read_document(self, caller: Caller, doc_id: str) -> tuple[Chunk, str]:
+        """A whole document the caller may read → (its first passage, for title and source; its text). One the
+        caller may not read is refused exactly like one that does not exist."""
+        passages = self.store.passages(doc_id, caller.scope())
+        if not passages:
+            raise Forbidden(f"There is no document {doc_id!r}, or you may not read it.")
+        self.record(caller, "document_read", doc_id=doc_id, source=passages[0].source)
+        return passages[0], joined(passages)
 
     def feedback(self, caller: Caller, turn: str, question: str, rating: str | None, comment: str = "") -> None:
         """A thumbs up or down (and why) on one answer, for the admins' review."""

@@ -20,6 +20,7 @@ class Via(StrEnum):
     APP = "app"
     CLI = "cli"
     API = "api"
+    MCP = "mcp"
 
 
 class Forbidden(KuraError, PermissionError):

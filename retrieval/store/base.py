@@ -166,6 +166,12 @@ class Store(ABC):
         found = {str(key): vector for key, vector in self._dense_vectors(ids[:vectors]).items()} if vectors else {}
         return CandidatePool(ids, [np.asarray(found[i], dtype=np.float32) for i in ids[:vectors] if i in found])
 
+    def passages(self, doc_id: str, scope: AccessScope) -> list[Chunk]:
+        """A document's chunks in order, if the scope may read them; else none, as for a document that is not there."""
+        found = self.count(scope, doc_id)
+        points = self._scroll(filters.build(scope=scope, doc_id=doc_id), found, whole=True) if found else []
+        return sorted((Chunk.from_payload(p.payload) for p in points), key=lambda c: c.position)
+
     def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
         """Chunks in the store; with a scope, only those the caller may read; with a doc_id, that document's."""
         return self._count(filters.build(scope=scope, doc_id=doc_id))
@@ -190,8 +196,8 @@ class Store(ABC):
     def _set_payload(self, flt: models.Filter | None, payload: dict[str, Any]) -> None: ...
 
     @abstractmethod
-    def _scroll(self, flt: models.Filter | None, limit: int) -> Sequence[Any]:
-        """Points with their text_key payload and dense vector."""
+    def _scroll(self, flt: models.Filter | None, limit: int, whole: bool = False) -> Sequence[Any]:
+        """Points with their text_key payload and dense vector; `whole`: with their whole payload, no vector."""
 
     @abstractmethod
     def _query(self, request: models.QueryRequest) -> Sequence[Any]:

@@ -126,8 +126,9 @@ class EdgeStore(Store):
         with self._lock:
             self._shard.update(q.UpdateOperation.set_payload_by_filter(to_edge(flt), payload))
 
-    def _scroll(self, flt, limit):
-        request = q.ScrollRequest(limit=limit, filter=to_edge(flt), with_payload=["text_key"], with_vector=["dense"])
+    def _scroll(self, flt, limit, whole=False):
+        payload, vector = (True, False) if whole else (["text_key"], ["dense"])
+        request = q.ScrollRequest(limit=limit, filter=to_edge(flt), with_payload=payload, with_vector=vector)
         with self._lock:
             return self._shard.scroll(request)[0]
 

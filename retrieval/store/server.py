@@ -75,10 +75,11 @@ class ServerStore(Store):
                 self.collection, payload=payload, points=models.FilterSelector(filter=flt), wait=True
             )
 
-    def _scroll(self, flt, limit):
+    def _scroll(self, flt, limit, whole=False):
+        payload, vector = (True, False) if whole else (["text_key"], ["dense"])
         with self._answering():
             return self._client.scroll(
-                self.collection, scroll_filter=flt, limit=limit, with_payload=["text_key"], with_vectors=["dense"]
+                self.collection, scroll_filter=flt, limit=limit, with_payload=payload, with_vectors=vector
             )[0]
 
     def _query(self, request):

@@ -5,52 +5,17 @@ token never receives a byte of a board-only document."""
 
 from __future__ import annotations
 
-import os
-import shutil
-import sys
-from pathlib import Path
-
 import httpx
 import pytest
 from openai import OpenAI
-from typer.testing import CliRunner
 
-from app.cli import cli
-from tests.conftest import SAMPLES, free_port, running_server
+from tests.app.conftest import SECRET
 
 pytestmark = pytest.mark.slow  # a real server process
 
-SECRET = "ZEPHYR-7731"
-BOARD = f"# Board minutes\n\nThe board approved the acquisition of Hoshi Trading, project code {SECRET}.\n"
-
-
-@pytest.fixture(scope="module")
-def server(tmp_path_factory):
-    """Samples for everyone and a board-only minutes file; two users with a token each; `kura serve` running."""
-    root = tmp_path_factory.mktemp("api")
-    library, home = root / "library", root / "home"
-    shutil.copytree(SAMPLES, library / "samples")
-    (library / "board").mkdir()
-    (library / "board" / "minutes.md").write_text(BOARD)
-    (library / "board" / ".kura-acl").write_text("board\n")
-    env = {**os.environ, "KURA_HOME": str(home), "KURA_LLM_BACKEND": "extractive"}
-    runner = CliRunner(env=env)
-    assert runner.invoke(cli, ["ingest", str(library), "--json"]).exit_code == 0
-    tokens = {}
-    for user, groups in (("sam", "staff,everyone"), ("rin", "board,everyone")):
-        assert runner.invoke(cli, ["users", "add", user, "--groups", groups, "--password-stdin"],
-                             input=f"{user}-password\n").exit_code == 0  # fmt: skip
-        created = runner.invoke(cli, ["tokens", "create", user, "--name", "test", "--json"])
-        tokens[user] = __import__("json").loads(created.stdout)["token"]
-    port = free_port()
-    url = f"http://127.0.0.1:{port}"
-    command = [str(Path(sys.executable).parent / "kura"), "serve", "--port", str(port)]
-    with running_server(command, url + "/v1/models", home / "serve.log", env=env):
-        yield url, tokens, home
-
 
 def client(server, user: str) -> OpenAI:
-    url, tokens, _ = server
+    url, tokens, *_ = server
     return OpenAI(base_url=f"{url}/v1", api_key=tokens[user], max_retries=0)
 
 
@@ -88,7 +53,7 @@ def test_an_abstention_is_a_normal_answer_without_citations(server):
 
 
 def test_search_documents_and_drafts(server):
-    url, tokens, _ = server
+    url, tokens, *_ = server
     headers = {"Authorization": f"Bearer {tokens['sam']}"}
     hits = httpx.post(f"{url}/v1/search", json={"query": "refund", "k": 3}, headers=headers).json()["hits"]
     assert hits and all(not hit["source"].startswith("/") for hit in hits), "no server paths"
@@ -100,7 +65,7 @@ def test_search_documents_and_drafts(server):
 
 
 def test_no_token_or_a_bad_one_is_refused_and_every_call_is_audited_with_its_token(server):
-    url, _, home = server
+    url, _, home, _ = server
     for headers in ({}, {"Authorization": "Bearer kura_not-a-token"}, {"Authorization": "Basic c2FtOnNhbQ=="}):
         refused = httpx.get(f"{url}/v1/models", headers=headers)
         assert refused.status_code == 401 and refused.json()["error"]["type"] == "authentication_error"
@@ -111,7 +76,7 @@ def test_no_token_or_a_bad_one_is_refused_and_every_call_is_audited_with_its_tok
 
 
 def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server):
-    url, tokens, _ = server
+    url, tokens, *_ = server
     headers = {"Authorization": f"Bearer {tokens['sam']}", "Content-Type": "application/json"}
     chat = f"{url}/v1/chat/completions"
     cases = {
@@ -138,7 +103,7 @@ def test_bad_requests_get_a_clear_4xx_and_the_server_keeps_serving(server):
 
 
 def test_a_staff_token_never_receives_a_byte_of_a_board_document(server):
-    url, tokens, _ = server
+    url, tokens, *_ = server
     staff = {"Authorization": f"Bearer {tokens['sam']}"}
     for question in (SECRET, "What did the board approve about Hoshi Trading?", "board minutes acquisition"):
         seen = [
