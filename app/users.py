@@ -45,7 +45,9 @@ def make_user(name: str, groups: tuple[str, ...], admin_groups: list[str], langu
 
 
 class UserStore:
-    """users.json: {"users": {name: {"password_hash", "groups", "language"}}}. Written with mode 0600."""
+    """users.json: {"users": {name: {"password_hash", "groups", "language"}}}. Written with mode 0600. A user who
+    signs in through OIDC is remembered with `"signed_in": "oidc"` and no password hash (so an admin can give them an
+    API token); a password never signs them in."""
 
     def __init__(self, path: Path, admin_groups: list[str]) -> None:
         self.path = path
@@ -86,6 +88,16 @@ class UserStore:
         self._save(data)
         return make_user(name, groups, self.admin_groups, language)
 
+    def remember(self, user: User, method: str) -> None:
+        """A user who signed in elsewhere (OIDC), with their groups as of this sign-in. A local user of the same
+        name keeps their password and groups."""
+        data = self._load()
+        if data["users"].get(name := user.name, {}).get("password_hash"):
+            return
+        data["users"][name] = {"password_hash": None, "groups": list(user.groups), "language": user.language,
+                               "signed_in": method}  # fmt: skip
+        self._save(data)
+
     def remove(self, name: str) -> bool:
         data = self._load()
         if data["users"].pop(name, None) is None:
@@ -102,6 +114,7 @@ class UserStore:
 
     def authenticate(self, name: str, password: str) -> User | None:
         record = self._load()["users"].get(name)
+        record = record if record and record["password_hash"] else None  # an OIDC user has no password here
         stored = record["password_hash"].encode() if record else _dummy_hash()
         candidate = password.encode()
         too_long = len(candidate) > MAX_PASSWORD_BYTES  # bcrypt refuses it; still spend the same time

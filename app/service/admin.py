@@ -25,8 +25,10 @@ class Admin(Wiring):
         return user
 
     def signed_in_elsewhere(self, user: User, method: str) -> User:
-        """A user who signed in through OIDC, recorded like a local sign-in."""
+        """A user who signed in through OIDC: recorded like a local sign-in, and remembered (name, groups) so that
+        an admin can create an API token for them."""
         self.audit.record(user.name, "login", via=str(Via.APP), method=method)
+        self.users.remember(user, method)
         return user
 
     def single_user(self) -> User:

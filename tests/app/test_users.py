@@ -1,5 +1,6 @@
 """People sign in as local users (bcrypt hashes, never plaintext) or through OIDC, whose groups claim becomes
-their access groups. Admin rights come from membership of an admin group, nothing else."""
+their access groups (and who are remembered, so an admin can give them an API token). Admin rights come from
+membership of an admin group, nothing else."""
 
 from __future__ import annotations
 
@@ -52,6 +53,21 @@ def test_oidc_claims_become_groups_and_language():
     assert user.admin and user.language == "ja"
     bare = user_from_claims({"sub": "123"}, "groups", ADMIN_GROUPS, ["everyone"])
     assert bare.groups == ("everyone",) and not bare.admin
+
+
+def test_an_oidc_user_is_remembered_at_sign_in_for_api_tokens_but_never_signs_in_by_password(tmp_path):
+    from app.service import Caller, Kura
+    from app.settings import Settings
+
+    kura = Kura(Settings(home=tmp_path / "home"))
+    aiko = user_from_claims({"email": "aiko@aozora.example", "groups": ["finance"]}, "groups", ADMIN_GROUPS, [])
+    kura.signed_in_elsewhere(aiko, "oidc")
+    token, _ = kura.create_token(Caller("root", (), admin=True), "aiko@aozora.example", "ide")
+    assert kura.caller_for_token(token).groups == ("finance",), "the token carries the groups of the last sign-in"
+    assert kura.sign_in("aiko@aozora.example", "") is None and kura.sign_in("aiko@aozora.example", "x" * 8) is None
+    kura.signed_in_elsewhere(user_from_claims({"email": "aiko@aozora.example", "groups": ["hr"]}, "groups",
+                                              ADMIN_GROUPS, []), "oidc")  # fmt: skip
+    assert kura.caller_for_token(token).groups == ("hr",)
 
 
 def test_the_cli_adds_users_without_the_password_on_the_command_line(tmp_path, monkeypatch):
