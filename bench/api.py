@@ -1,8 +1,10 @@
 """`kura serve` under load: latency (p50, p95) and throughput of POST /v1/chat/completions at 1, 4 and 16 concurrent
-clients, each asking 4 questions, on the sample knowledge base (extractive answers: the API and the service, not
-the model, are measured).
+clients on the sample knowledge base. With extractive answers (the default) each client asks 4 questions and the
+API and the service are measured, not a model; with `--backend local` each client asks one question of the default
+local model (llama.cpp in the server's process, one answer at a time: the queue is what is measured).
 
     .venv/bin/python -m bench.api
+    .venv/bin/python -m bench.api --backend local
 """
 
 from __future__ import annotations
@@ -26,8 +28,10 @@ QUESTIONS = ("How many weeks of parental leave do parents get?", "What is the ho
 
 
 def main() -> None:
+    backend = sys.argv[sys.argv.index("--backend") + 1] if "--backend" in sys.argv else "extractive"
+    per_client = 4 if backend == "extractive" else 1
     home = Path(tempfile.mkdtemp(prefix="kura-api-"))
-    env = {**os.environ, "KURA_HOME": str(home / "home"), "KURA_LLM_BACKEND": "extractive",
+    env = {**os.environ, "KURA_HOME": str(home / "home"), "KURA_LLM_BACKEND": backend,
            "KURA_RATE_LIMIT_PER_MINUTE": "100000"}  # fmt: skip
     run = {"env": env, "capture_output": True, "text": True, "check": True}
     subprocess.run([KURA, "ingest", str(ROOT / "samples"), "--json"], **run)
@@ -52,12 +56,13 @@ def main() -> None:
                        timeout=300).raise_for_status()  # fmt: skip
             return time.perf_counter() - started
 
-        ask(0)  # the first request loads the query graph
+        ask(0)  # the first request loads the query graph (and the model)
+        print(f"backend: {backend}")
         print("| concurrent clients | requests | p50 | p95 | requests/s |\n| --- | --- | --- | --- | --- |")
         for clients in (1, 4, 16):
             started = time.perf_counter()
             with ThreadPoolExecutor(clients) as pool:
-                latencies = sorted(pool.map(ask, range(clients * 4)))
+                latencies = sorted(pool.map(ask, range(clients * per_client)))
             wall = time.perf_counter() - started
             p95 = latencies[min(len(latencies) - 1, int(0.95 * len(latencies)))]
             print(f"| {clients} | {len(latencies)} | {statistics.median(latencies):.2f} s | {p95:.2f} s | "

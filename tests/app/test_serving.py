@@ -15,12 +15,27 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.settings import REPO_ROOT
+from app.serving import announce, announced
+from app.settings import REPO_ROOT, Settings
 from tests.conftest import free_port, running_server
 
-pytestmark = pytest.mark.slow  # a real server process
-
 KURA = str(Path(sys.executable).parent / "kura")
+
+
+def test_a_server_announces_an_embedded_store_to_its_owner_only_and_a_dead_one_is_not_running(tmp_path):
+    settings = Settings(home=tmp_path / "home")
+    with announce(settings, "http://127.0.0.1:1") as key:
+        found = announced(settings)
+        assert found["key"] == key and found["pid"] == os.getpid()
+        assert (tmp_path / "home" / "server.json").stat().st_mode & 0o077 == 0
+        (tmp_path / "home" / "server.json").write_text(json.dumps({**found, "pid": 2**22 + 1}))
+        assert announced(settings) is None, "a server that died is not running"
+
+
+def test_with_a_qdrant_server_every_process_opens_the_store_and_nothing_is_announced(tmp_path):
+    settings = Settings(home=tmp_path / "home", qdrant_url="http://qdrant:6333")
+    with announce(settings, "http://127.0.0.1:1"):
+        assert announced(settings) is None and not (tmp_path / "home" / "server.json").exists()
 
 
 @pytest.fixture(scope="module")
@@ -44,6 +59,7 @@ def kura(app_server, *args: str, stdin: str | None = None) -> subprocess.Complet
     return subprocess.run([KURA, *args], cwd=shell, env=env, input=stdin, capture_output=True, text=True, timeout=300)
 
 
+@pytest.mark.slow  # a real server process
 def test_the_app_the_api_and_mcp_share_one_port(app_server):
     url, shell, _, _ = app_server
     assert "<html" in httpx.get(url + "/").text.lower(), "the web app"
@@ -53,6 +69,7 @@ def test_the_app_the_api_and_mcp_share_one_port(app_server):
     assert json.loads(announcement.read_text())["url"] == url and announcement.stat().st_mode & 0o077 == 0
 
 
+@pytest.mark.slow  # a real server process
 def test_commands_in_another_terminal_run_inside_the_server(app_server):
     ingested = kura(app_server, "ingest", "docs")
     assert ingested.returncode == 0, ingested.stderr
@@ -64,6 +81,7 @@ def test_commands_in_another_terminal_run_inside_the_server(app_server):
     assert kura(app_server, "status").returncode == 0
 
 
+@pytest.mark.slow  # a real server process
 def test_errors_and_exit_codes_are_the_commands_own(app_server):
     wrong = kura(app_server, "search", "lockers", "--mode", "nonsense")
     assert wrong.returncode == 2 and "must be one of" in wrong.stderr
@@ -71,6 +89,7 @@ def test_errors_and_exit_codes_are_the_commands_own(app_server):
     assert missing.returncode == 2 and "no-such-folder" in missing.stderr
 
 
+@pytest.mark.slow  # a real server process
 def test_forwarded_commands_are_audited_as_the_shell_user(app_server):
     import getpass
 
@@ -81,6 +100,7 @@ def test_forwarded_commands_are_audited_as_the_shell_user(app_server):
     assert entry["user"] == getpass.getuser() and entry["via"] == "cli"
 
 
+@pytest.mark.slow  # a real server process
 def test_only_the_key_holder_may_send_commands_and_one_server_owns_the_store(app_server):
     url = app_server[0]
     for headers in ({}, {"Authorization": "Bearer guessed"}):
@@ -90,6 +110,7 @@ def test_only_the_key_holder_may_send_commands_and_one_server_owns_the_store(app
     assert second.returncode == 2 and "already serves this store" in second.stderr
 
 
+@pytest.mark.slow  # a real server process
 def test_once_the_server_stops_commands_open_the_store_themselves(tmp_path):
     env = {
         **os.environ,
