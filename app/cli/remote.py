@@ -13,12 +13,15 @@ from __future__ import annotations
 import io
 import json
 import os
+import queue
 import sys
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import click
+
+from app.cli.common import Session
 
 RUN_HERE = frozenset({"app", "serve", "users", "tokens", "audit", "--help", "-h"})
 
@@ -97,10 +100,6 @@ def run_inside(request: dict, kura_command: click.Command) -> Iterator[str]:
     """Server side: run the `kura` command with the request's arguments, as its user in its folder, on a thread of
     its own whose printed output is streamed back as JSON lines: {"out": ...}, {"err": ...}, then {"exit": code}.
     When the shell goes away (Ctrl-C), the command's next output ends it."""
-    import queue
-
-    from app.cli.common import Session
-
     _install()
     lines: queue.Queue = queue.Queue()
     gone = threading.Event()
