@@ -25,7 +25,7 @@ class AuditLog:
         finally:
             os.close(fd)
 
-    def read(self, limit: int = 500, *, user: str | None = None, action: str | None = None) -> list[dict]:
+    def read(self, limit: int | None = 500, *, user: str | None = None, action: str | None = None) -> list[dict]:
         """Newest first, optionally only one user's or one action's entries."""
         if not self.path.is_file():
             return []

@@ -239,6 +239,11 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_part_embedder": ("Embedding model", "埋め込みモデル"),
     "status_part_llm": ("Language model", "言語モデル"),
     "status_part_index": ("Index consistency", "インデックスの整合性"),
+    "status_part_drafts": ("Language model for drafts", "返信下書き用の言語モデル"),
+    "status_use": ("Use", "用途"),
+    "status_model": ("Goes to", "使うモデル"),
+    "status_use_answers": ("Answers to questions", "質問への回答"),
+    "status_use_drafts": ("Ticket reply drafts", "チケット返信の下書き"),
     "status_ok": ("answers", "応答あり"),
     "status_down": ("not answering", "応答なし"),
     "status_chunks": (

@@ -111,6 +111,11 @@ class Settings(BaseSettings):
     )
     llm_base_url: str = "http://localhost:8000/v1"
     llm_model: str = "gpt-oss-20b"
+    draft_model: str | None = Field(
+        None,
+        description="Ticket drafts use this model name on the openai backend (e.g. kura-support, a LoRA adapter "
+        "served by vLLM); questions keep KURA_LLM_MODEL.",
+    )
     llm_api_key: SecretStr = SecretStr("not-needed")
     llm_timeout_s: float = 120.0
     llm_max_tokens: int = 512

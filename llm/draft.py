@@ -20,7 +20,7 @@ from llm.backends import Effort
 from llm.claims import Claim, grounded_share
 from llm.evidence import best_evidence
 from llm.notes import Note
-from llm.prompt import neutralise
+from llm.prompt import build_messages, neutralise
 from llm.reply import PLACEHOLDER, filled, ticket_questions, without_echo
 from llm.response import Response
 from retrieval.errors import ConfigError
@@ -167,6 +167,11 @@ class Draft:
         reply may repeat any of them, cited or not. Empty when no group can read them all."""
         group_sets = [set(h.chunk.groups) for h in self.passages]
         return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
+
+
+def drafting_messages(style: HouseStyle, ticket: Ticket, passages: list[SearchHit]) -> list[dict]:
+    """The prompt a draft of `ticket` from these passages is written from: what a fine-tuned model learns from."""
+    return build_messages(ticket_query(ticket), passages, _drafting_prompt(style, ticket))
 
 
 def _drafting_prompt(style: HouseStyle, ticket: Ticket) -> str:

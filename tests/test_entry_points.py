@@ -93,8 +93,8 @@ REVIEWED = {
         "_dense_vectors",
     ): "dense vectors (no text) of ids the scoped query returned",
     ("retrieval/store/base.py", "Store.count", "_count"): "filter built by filters.build(scope) when a scope is given",
-    ("retrieval/store/base.py", "Store.passages", "count"): "Store.count with the AccessScope passages requires",
-    ("retrieval/store/base.py", "Store.passages", "_scroll"): "filter built by filters.build(scope, doc_id)",
+    ("retrieval/store/base.py", "Store.passages", "_count"): "filter built by filters.build(scope, …) it requires",
+    ("retrieval/store/base.py", "Store.passages", "_scroll"): "the same filter",
     (
         "retrieval/store/base.py",
         "Store.vectors_for",

@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli import admin, library, reading, remote
+from app.cli import admin, finetune, library, reading, remote
 from app.cli.common import Session, console
 
 __all__ = ["cli", "main"]
@@ -41,20 +41,21 @@ eval_cli.command("qa")(library.eval_qa)
 cli.add_typer(eval_cli, name="eval")
 cli.add_typer(admin.users_cli, name="users")
 cli.add_typer(admin.tokens_cli, name="tokens")
+cli.add_typer(finetune.finetune_cli, name="finetune")
 cli.command("serve")(admin.serve)
 cli.command()(admin.audit)
 cli.command("app")(admin.serve_app)
 
 
-def command_name(argv: list[str]) -> str | None:
-    """The command these arguments run (`kura --as rin ask ...` → "ask")."""
-    words = iter(argv)
+def command_words(argv: list[str]) -> list[str]:
+    """The command and sub-command these arguments run (`kura --as rin finetune train ...` → finetune, train)."""
+    words, found = iter(argv), []
     for word in words:
         if word == "--as":
             next(words, None)
-        elif not word.startswith("--as="):
-            return word
-    return None
+        elif not word.startswith("--as=") and len(found) < 2:
+            found.append(word)
+    return found
 
 
 def main() -> None:
@@ -63,7 +64,8 @@ def main() -> None:
 
     try:
         argv = sys.argv[1:]
-        if command_name(argv) not in remote.RUN_HERE:
+        words = command_words(argv)
+        if not {words[0] if words else "", " ".join(words)} & remote.RUN_HERE:
             from app import serving
             from app.settings import Settings
 

@@ -169,6 +169,8 @@ def status(as_json: JsonOption = False) -> None:
                 console.print(
                     f"  {part}: {'[green]ok[/green]' if state['ok'] else '[red]down[/red]'} {shown(state['detail'])}"
                 )
+            for use, model in (data["uses"] or {}).items():
+                console.print(f"  {use} → {shown(model)}")
         if not all(state["ok"] for state in data["health"].values()):
             raise typer.Exit(1)
 

@@ -6,7 +6,7 @@ The command and its output are identical either way; only where it runs differs.
 
 Only the operator may do this: the server's key is in server.json, which only KURA_HOME's owner can read (the
 same people who could open the store themselves). Commands that never touch the store (users, tokens, audit, app,
-serve) always run here."""
+serve) and training (which needs the machine's GPU and memory, not the server's) always run here."""
 
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ import click
 
 from app.cli.common import Session
 
-RUN_HERE = frozenset({"app", "serve", "users", "tokens", "audit", "--help", "-h"})
+RUN_HERE = frozenset({"app", "serve", "users", "tokens", "audit", "finetune train", "--help", "-h"})
 
 _local = threading.local()  # per forwarded command: its output sinks and standard input
 

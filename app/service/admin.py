@@ -3,6 +3,8 @@ failed ones) are audited here, so the app's login page only translates."""
 
 from __future__ import annotations
 
+import dataclasses
+
 from app.service.caller import Caller, Via
 from app.service.wiring import Wiring
 from app.tokens import TokenError, TokenRecord
@@ -104,6 +106,9 @@ class Admin(Wiring):
             "embedder": _check(lambda: f"{self.embedder.model_path.name} ({self.embedder.dim} dims)"),
             "llm": _check(lambda: probe_backend(s.llm_backend, s.model)),
         }
+        if s.draft_model and backend_class(s.llm_backend).named_models:  # drafts go to their own model
+            drafts = dataclasses.replace(s.model, model=s.draft_model)
+            health["drafts"] = _check(lambda: probe_backend(s.llm_backend, drafts))
         records = self.manifest.all()
         chunks = self.store.count() if health["store"]["ok"] else None
         recorded = sum(r.chunks for r in records)
@@ -119,6 +124,7 @@ class Admin(Wiring):
             "chunks": chunks,
             "collection": s.collection,
             "settings": s.public_dict() if admin else None,
+            "uses": self.uses() if admin else None,
             "health": {part: state if admin else {"ok": state["ok"], "detail": ""} for part, state in health.items()},
             "demo_model": self.backend_is_demo(),
         }

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -194,11 +195,20 @@ class Answers(Wiring):
         → (file, groups it was ingested for)."""
         from llm.draft import approved_reply_document
 
-        stamp = datetime.now(UTC).strftime("%Y%m%d-%H%M%S-%f")
+        now = datetime.now(UTC)
         slug = re.sub(r"[^\w]+", "-", ticket.subject.lower()).strip("-")[:60] or "ticket"
-        path = self.approved_dir / f"{stamp}-{slug}.md"
+        path = self.approved_dir / f"{now:%Y%m%d-%H%M%S-%f}-{slug}.md"
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(approved_reply_document(ticket, reply), encoding="utf-8")
+        record = {
+            "at": now.isoformat(),
+            "approver": caller.name,
+            "ticket": dataclasses.asdict(ticket),
+            "reply": reply,
+            "chunk_ids": [h.chunk.chunk_id for h in draft.passages],
+        }  # fmt: skip  (a training example: finetune)
+        (self.training_dir / "approved").mkdir(parents=True, exist_ok=True)
+        (self.training_dir / "approved" / f"{path.stem}.json").write_text(json.dumps(record, ensure_ascii=False))
         reviewer = self.is_reviewer(caller)
         groups = draft.readable_by() if self.settings.ingest_approved_replies and reviewer else ()
         if groups:
@@ -236,7 +246,7 @@ class Answers(Wiring):
     def read_document(self, caller: Caller, doc_id: str) -> tuple[Chunk, str]:
         """A whole document the caller may read → (its first passage, for title and source; its text). One the
         caller may not read is refused exactly like one that does not exist."""
-        passages = self.store.passages(doc_id, caller.scope())
+        passages = self.store.passages(caller.scope(), doc_id=doc_id)
         if not passages:
             raise Forbidden(f"There is no document {doc_id!r}, or you may not read it.")
         self.record(caller, "document_read", doc_id=doc_id, source=passages[0].source)

@@ -16,7 +16,7 @@ from app.service.caller import Caller
 from app.settings import Settings, split_names
 from app.tokens import TokenStore
 from app.users import UserStore
-from llm.backends import BackendName, ChatBackend, Effort, build_backend
+from llm.backends import BackendName, ChatBackend, Effort, backend_class, build_backend
 
 if TYPE_CHECKING:  # built on first use: a command that needs no model, store or parser never imports them
     from ingest import Ingestor, Manifest
@@ -126,18 +126,31 @@ class Wiring:
         s = self.settings
         return Reranker(s.reranker_model, s.rerank_candidates) if s.reranker_model else None
 
-    def backend(self, name: BackendName | str | None = None) -> ChatBackend:
-        """The chat backend by name (default from settings), built once per name; LLMError if it cannot start."""
+    def backend(self, name: BackendName | str | None = None, model: str | None = None) -> ChatBackend:
+        """The chat backend by name (default from settings), on `model` when the backend serves models by name;
+        built once per name and model; LLMError if it cannot start."""
         name = BackendName(name or self.settings.llm_backend)
-        if name not in self._backends:
-            self._backends[name] = build_backend(name, self.settings.model)
-        return self._backends[name]
+        model = model if backend_class(name).named_models else None
+        if (name, model) not in self._backends:
+            settings = dataclasses.replace(self.settings.model, model=model) if model else self.settings.model
+            self._backends[name, model] = build_backend(name, settings)
+        return self._backends[name, model]
 
     @cached_property
-    def _backends(self) -> dict[BackendName, ChatBackend]:
+    def _backends(self) -> dict[tuple[BackendName, str | None], ChatBackend]:
         return {}
 
-    def answerer(self, backend: BackendName | str | None = None) -> Answerer:
+    def uses(self) -> dict[str, str]:
+        """Which model each use goes to: questions, and ticket drafts (KURA_DRAFT_MODEL, e.g. a LoRA adapter)."""
+        s = self.settings
+        cls = backend_class(s.llm_backend)
+        model = (
+            s.llm_model if cls.named_models else ("quoted passages" if not cls.generative else s.llm_model_path.name)
+        )
+        drafts = s.draft_model if s.draft_model and cls.named_models else model
+        return {"answers": f"{s.llm_backend}: {model}", "drafts": f"{s.llm_backend}: {drafts}"}
+
+    def answerer(self, backend: BackendName | str | None = None, model: str | None = None) -> Answerer:
         from llm.answer import Answerer, AnswerOptions
 
         s = self.settings
@@ -151,17 +164,23 @@ class Wiring:
             reasoning_effort=s.llm_reasoning_effort or Effort.LOW,
             unsupported=s.unsupported,
         )
-        return Answerer(self.retriever, self.embedder, self.backend(backend), options)
+        return Answerer(self.retriever, self.embedder, self.backend(backend, model), options)
 
     def drafter(
-        self, backend: BackendName | str | None = None, style: Path | None = None, tone: str | None = None
+        self,
+        backend: BackendName | str | None = None,
+        style: Path | None = None,
+        tone: str | None = None,
+        model: str | None = None,
     ) -> Drafter:
-        """Ticket drafting on the same retrieval and model as answers; drafts default to medium effort.
-        `tone` overrides the house style's tone for one draft (the app's "regenerate in another tone")."""
+        """Ticket drafting on the same retrieval as answers, on the drafts' model (`model`, else KURA_DRAFT_MODEL,
+        else the answers' model); drafts default to medium effort. `tone` overrides the house style's tone for one
+        draft (the app's "regenerate in another tone")."""
         from llm.draft import Drafter, HouseStyle
 
         house_style = HouseStyle.load(style or self.settings.draft_style)
-        return Drafter(self.answerer(backend), dataclasses.replace(house_style, tone=tone) if tone else house_style)
+        answerer = self.answerer(backend, model or self.settings.draft_model)
+        return Drafter(answerer, dataclasses.replace(house_style, tone=tone) if tone else house_style)
 
     def eval_retriever(self, dataset: BeirDataset) -> Retriever:
         """The dataset's corpus indexed once into a throwaway embedded store, cached by content, model and chunking."""
@@ -224,6 +243,11 @@ class Wiring:
     @property
     def approved_dir(self) -> Path:
         return self.settings.home.resolve() / "approved-replies"
+
+    @property
+    def training_dir(self) -> Path:
+        """Approved replies as training records (ticket, passages, reply), and fine-tuning comparisons."""
+        return self.settings.home.resolve() / "training"
 
     def close(self) -> None:
         if "store" in self.__dict__:

@@ -24,5 +24,9 @@ st.dataframe(
     hide_index=True,
 )
 if user().admin:
+    st.dataframe(
+        [{t("status_use"): t(f"status_use_{use}"), t("status_model"): model} for use, model in report["uses"].items()],
+        hide_index=True,
+    )
     with st.expander(t("status_settings")):
         st.json(report["settings"])  # secrets, and credentials inside URLs, are masked by Settings.public_dict

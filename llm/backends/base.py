@@ -52,6 +52,7 @@ class ChatBackend(Protocol):
     rewrites_questions: bool  # good enough to turn a follow-up into a standalone question
     demo: bool  # a small model for trying kura out: the app says answers may be poor
     takes_effort: bool  # reasoning effort (gpt-oss) means something to it
+    named_models: bool  # a server serving models by name: drafts may use another (KURA_DRAFT_MODEL, a LoRA adapter)
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> ChatBackend:

@@ -13,6 +13,7 @@ class ExtractiveBackend:
     rewrites_questions = False
     demo = False
     takes_effort = False  # no reasoning effort to set
+    named_models = False
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> ExtractiveBackend:

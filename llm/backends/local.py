@@ -20,6 +20,7 @@ class LocalLlamaBackend:
     rewrites_questions = False  # the small models that run on a laptop CPU garble follow-up rewrites
     demo = True
     takes_effort = False  # no reasoning effort to set
+    named_models = False  # one GGUF file
 
     @classmethod
     def from_settings(cls, settings: ModelSettings) -> LocalLlamaBackend:

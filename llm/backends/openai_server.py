@@ -31,6 +31,7 @@ class OpenAIBackend:
     rewrites_questions = True
     demo = False
     takes_effort = True  # gpt-oss reasoning effort reaches the server
+    named_models = True  # vLLM serves the base model and its LoRA adapters by name
     RETRY_PAUSE_S = 0.5
 
     def __init__(self, base_url: str, model: str, api_key: str, timeout_s: float = 120.0, max_retries: int = 2) -> None:

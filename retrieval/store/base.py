@@ -166,11 +166,15 @@ class Store(ABC):
         found = {str(key): vector for key, vector in self._dense_vectors(ids[:vectors]).items()} if vectors else {}
         return CandidatePool(ids, [np.asarray(found[i], dtype=np.float32) for i in ids[:vectors] if i in found])
 
-    def passages(self, doc_id: str, scope: AccessScope) -> list[Chunk]:
-        """A document's chunks in order, if the scope may read them; else none, as for a document that is not there."""
-        found = self.count(scope, doc_id)
-        points = self._scroll(filters.build(scope=scope, doc_id=doc_id), found, whole=True) if found else []
-        return sorted((Chunk.from_payload(p.payload) for p in points), key=lambda c: c.position)
+    def passages(
+        self, scope: AccessScope, *, doc_id: str | None = None, chunk_ids: Sequence[str] | None = None
+    ) -> list[Chunk]:
+        """A document's chunks, or these chunks, in document order, as far as the scope may read them: one it may
+        not read is left out, as one that is not there."""
+        flt = filters.build(scope=scope, doc_id=doc_id, chunk_ids=chunk_ids)
+        found = self._count(flt)
+        points = self._scroll(flt, found, whole=True) if found else []
+        return sorted((Chunk.from_payload(p.payload) for p in points), key=lambda c: (c.doc_id, c.position))
 
     def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
         """Chunks in the store; with a scope, only those the caller may read; with a doc_id, that document's."""
