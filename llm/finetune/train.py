@@ -56,7 +56,7 @@ def train_adapter(dataset: Path, base: Path, out: Path, options: TrainingOptions
     except ImportError as missing:
         raise ConfigError(
             f'training needs the finetune extra ({missing.name} is missing): pip install -e ".[finetune]"'
-        )
+        ) from None
     if not (Path(base) / "config.json").is_file():
         raise ConfigError(
             f"{base} is not a model folder (no config.json): give the base model's folder, e.g. gpt-oss-20b"
