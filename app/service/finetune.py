@@ -72,9 +72,12 @@ class Finetune(Wiring):
         return card
 
     def _readable(self, caller: Caller, chunk_ids: list[str], card: DatasetCard) -> list[SearchHit] | None:
-        """The passages, in the order given, if the caller may read every one of them today."""
-        found = {c.chunk_id: c for c in self.store.passages(caller.scope(), chunk_ids=chunk_ids)} if chunk_ids else {}
-        if not chunk_ids or len(found) < len(set(chunk_ids)):
+        """The passages, in the order given, if there are any and the caller may read every one of them today."""
+        if not chunk_ids:
+            card.skipped["written without passages (nothing to ground it)"] += 1
+            return None
+        found = {c.chunk_id: c for c in self.store.passages(caller.scope(), chunk_ids=chunk_ids)}
+        if len(found) < len(set(chunk_ids)):
             card.skipped["passages you may not read, or deleted"] += 1
             return None
         return [SearchHit(found[i], 0.0) for i in chunk_ids]

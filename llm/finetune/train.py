@@ -90,7 +90,7 @@ def train_adapter(dataset: Path, base: Path, out: Path, options: TrainingOptions
         report_to=[],
         use_cpu=options.cpu,
         bf16=not options.cpu,
-        gradient_checkpointing=not options.cpu,
+        activation_checkpointing=not options.cpu,
         eval_strategy="no",
         disable_tqdm=True,
     )
