@@ -100,7 +100,7 @@ bundle: setup
 	$(PIP) wheel --quiet --no-deps . -w $(BUNDLE_DIR)/wheelhouse
 	rm $(BUNDLE_DIR)/.download.txt
 	cp -r $(GGUF) $(QWEN) models/tiktoken $(BUNDLE_DIR)/models/
-	cp requirements.lock docker-compose.yml docker-compose.gpt-oss-120b.yml Dockerfile $(BUNDLE_DIR)/
+	cp requirements.lock docker-compose.yml docker-compose.gpt-oss-120b.yml docker-compose.lora.yml Dockerfile $(BUNDLE_DIR)/
 	cp -r samples bundle/install.sh bundle/images.sh bundle/README.md $(BUNDLE_DIR)/
 	du -sh $(BUNDLE_DIR)
 

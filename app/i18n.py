@@ -259,6 +259,21 @@ MESSAGES: dict[str, tuple[str, str]] = {
         "Regression: {metric} fell from {before} to {after}.",
         "後退: {metric} が {before} から {after} に低下しました。",
     ),
+    "finetune_title": ("Base model and adapter on held-out tickets", "保留チケットでのベースモデルとアダプターの比較"),
+    "finetune_none": (
+        "No comparison yet: run `kura finetune eval DATASET --adapter NAME` (docs/finetune.md).",
+        "比較結果はまだありません。`kura finetune eval DATASET --adapter NAME` を実行してください（docs/finetune.md）。",
+    ),
+    "finetune_caption": (
+        "The latest `kura finetune eval`, on {dataset}.",
+        "最新の `kura finetune eval`（{dataset}）。",
+    ),
+    "finetune_model": ("Model", "モデル"),
+    "finetune_tickets": ("Tickets", "チケット数"),
+    "finetune_recall": ("Recall of the approved reply", "承認済み返信の再現率"),
+    "finetune_supported": ("Sentences supported", "根拠のある文の割合"),
+    "finetune_words": ("Words", "語数"),
+    "finetune_failed": ("Failed", "失敗"),
     "eval_bad_file": ("The gold file is not valid: {error}", "評価ファイルが不正です: {error}"),
     # audit
     "audit_user": ("User", "ユーザー"),

@@ -14,6 +14,7 @@ from app.settings import REPO_ROOT
 
 BASE = REPO_ROOT / "docker-compose.yml"
 GPT_OSS_120B = REPO_ROOT / "docker-compose.gpt-oss-120b.yml"
+LORA = REPO_ROOT / "docker-compose.lora.yml"
 
 
 PROFILES = ["gpu", "cpu", "cluster", "ingest"]
@@ -95,6 +96,18 @@ def test_the_120b_override_validates_and_switches_model(tmp_path):
     assert "--served-model-name=gpt-oss-120b" in merged["vllm"]["command"]
     assert "--tensor-parallel-size=2" in merged["vllm"]["command"]
     assert merged["app"]["environment"]["KURA_LLM_MODEL"] == "gpt-oss-120b"
+
+
+def test_the_lora_override_serves_the_adapter_beside_the_base_model_and_drafts_use_it():
+    done = compose_config(BASE, LORA, env={"QDRANT_API_KEY": "k"}, profiles=("gpu",))
+    assert done.returncode == 0, done.stderr
+    merged = yaml.safe_load(done.stdout)["services"]
+    command = merged["vllm"]["command"]
+    assert "--enable-lora" in command and "--lora-modules=kura-support=/adapters/kura-support" in command
+    assert "--served-model-name=gpt-oss-20b" in command, "questions keep the base model"
+    assert any(str(v).endswith(":/adapters:ro") or "/adapters" in str(v) for v in merged["vllm"]["volumes"])
+    assert merged["app"]["environment"]["KURA_DRAFT_MODEL"] == "kura-support"
+    assert merged["app"]["environment"]["KURA_LLM_MODEL"] == "gpt-oss-20b"
 
 
 def test_compose_without_an_api_key_is_refused():

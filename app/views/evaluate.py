@@ -33,3 +33,19 @@ if st.button(t("run_eval"), key="run_eval", disabled=gold is None):
             st.warning(t("eval_regression", metric=name, before=before, after=after))
     st.caption(t("eval_compare", when=previous["at"]) if previous else t("eval_first"))
     st.dataframe(summary["results"], width="stretch", hide_index=True)
+
+st.subheader(t("finetune_title"))
+comparison = kura.last_comparison()
+if comparison is None:
+    st.caption(t("finetune_none"))
+else:
+    st.caption(t("finetune_caption", dataset=comparison["dataset"]))
+    st.dataframe(
+        [
+            {t("finetune_model"): row["model"], t("finetune_tickets"): row["tickets"],
+             t("finetune_recall"): round(row["recall"], 3), t("finetune_supported"): round(row["supported"], 3),
+             t("finetune_words"): round(row["words"]), t("finetune_failed"): row["failed"]}
+            for row in comparison["rows"]
+        ],
+        hide_index=True,
+    )  # fmt: skip

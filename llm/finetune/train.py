@@ -45,6 +45,20 @@ class TrainingReport:
         return dict(self.__dict__)
 
 
+def _unquantized(base: Path) -> dict:
+    """gpt-oss ships its experts in MXFP4, which does not take stable gradients: load them as bf16 to train (the
+    adapter still serves on the MXFP4 model in vLLM)."""
+    from transformers import AutoConfig
+
+    quantization = getattr(AutoConfig.from_pretrained(base), "quantization_config", None) or {}
+    method = quantization.get("quant_method") if isinstance(quantization, dict) else quantization.quant_method
+    if method != "mxfp4":
+        return {}
+    from transformers import Mxfp4Config
+
+    return {"quantization_config": Mxfp4Config(dequantize=True)}
+
+
 def train_adapter(dataset: Path, base: Path, out: Path, options: TrainingOptions = TrainingOptions()) -> TrainingReport:
     """Train a LoRA adapter on `dataset` (train.jsonl, validation.jsonl) over the model folder `base`; the adapter
     (adapter_config.json, adapter_model.safetensors) is written to `out`."""
@@ -94,7 +108,8 @@ def train_adapter(dataset: Path, base: Path, out: Path, options: TrainingOptions
         eval_strategy="no",
         disable_tqdm=True,
     )
-    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto")
+    model = AutoModelForCausalLM.from_pretrained(base, dtype="auto", attn_implementation="eager", use_cache=False,
+                                                 **_unquantized(base))  # fmt: skip
     trainer = SFTTrainer(
         model=model,
         args=args,

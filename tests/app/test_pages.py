@@ -237,6 +237,8 @@ def test_status_page_reports_each_component(home):
     assert "Detail" not in table.columns and not at.json, "no paths, addresses or settings for a non-admin"
     admin = open_app(ADMIN, "status")
     assert "Detail" in admin.dataframe[0].value.columns and admin.json
+    uses = admin.dataframe[1].value
+    assert list(uses["Use"]) == ["Answers to questions", "Ticket reply drafts"], "which model each use goes to"
 
 
 def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
@@ -264,6 +266,21 @@ def test_evaluate_page_runs_gold_questions_and_compares_with_the_last_run(home):
     metrics = {m.label: m.value for m in at.metric}
     assert metrics["hit@5"] == "1.0" and metrics["fact_recall"] == "1.0"
     assert any("Change since the last run" in c.value for c in at.caption)
+
+
+def test_evaluate_page_shows_the_latest_base_and_adapter_comparison(home):
+    rows = [
+        {"model": "gpt-oss-20b", "tickets": 30, "recall": 0.41, "supported": 0.9, "words": 80.4, "failed": 0},
+        {"model": "kura-support", "tickets": 30, "recall": 0.58, "supported": 0.92, "words": 64.0, "failed": 0},
+    ]
+    (home / "training").mkdir(parents=True, exist_ok=True)
+    (home / "training" / "comparison.json").write_text(json.dumps({"dataset": "finetune-data", "rows": rows}))
+    at = open_app(ADMIN, "evaluate")
+    [table] = [d.value for d in at.dataframe if "Recall of the approved reply" in d.value.columns]
+    assert list(table["Model"]) == ["gpt-oss-20b", "kura-support"] and list(table["Recall of the approved reply"]) == [
+        0.41,
+        0.58,
+    ]
 
 
 def test_the_audit_log_page_shows_who_did_what(home):
