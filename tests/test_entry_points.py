@@ -68,6 +68,9 @@ REVIEWED = {
     ("app/service/answers.py", "Answers.search", "search"): "Retriever.search with caller.scope(sources)",
     ("app/service/answers.py", "Answers.download", "count"): "counts the caller's readable chunks of one source",
     ("app/service/answers.py", "Answers.read_document", "passages"): "Store.passages with caller.scope()",
+    ("app/service/finetune.py", "Finetune._readable", "passages"): "training data: Store.passages with the "
+    "exporting admin's caller.scope(); an example with a passage they cannot read is left out",
+    ("app/service/finetune.py", "Finetune.compare_drafts", "stream"): "Drafter.stream with the admin's caller.scope()",
     ("app/service/admin.py", "Admin.status", "count"): "a number for kura status, no passage text",
     ("app/service/conversations.py", "Conversations.conversation", "count"): "the caller's readable chunks of each "
     "source a kept answer cites: an answer citing what they may no longer read is hidden",
