@@ -15,11 +15,21 @@ PYTEST_ARGS ?=
 
 BUNDLE_DIR ?= dist/kura-bundle
 
-.PHONY: setup run test test-quick lint format clean lock bundle
+.PHONY: setup run test test-quick lint format clean lock bundle ocr
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
-setup: $(VENV)/.installed $(GGUF) $(QWEN) $(TIKTOKEN)
+setup: $(VENV)/.installed $(GGUF) $(QWEN) $(TIKTOKEN) ocr
+
+# Scanned pages and images are read by Tesseract, from Debian's packages (there is no PyPI build): installed here
+# when this user may (root with apt-get), otherwise a note says how. Everything else works without it.
+OCR_PACKAGES := tesseract-ocr tesseract-ocr-jpn tesseract-ocr-jpn-vert
+ocr:
+	@tesseract --list-langs 2>/dev/null | grep -qx jpn || \
+	  { [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null && export DEBIAN_FRONTEND=noninteractive && \
+	    { apt-get install -y -qq $(OCR_PACKAGES) >/dev/null 2>&1 || \
+	      { apt-get update -qq && apt-get install -y -qq $(OCR_PACKAGES) >/dev/null; }; }; } || \
+	  echo "note: reading scanned pages needs Tesseract: sudo apt-get install $(OCR_PACKAGES)"
 
 $(PY):
 	$(PYTHON) -m venv $(VENV)

@@ -75,6 +75,11 @@ class Settings(BaseSettings):
     # Parsing: each file in its own process, with limits, so one hostile file cannot hang or sink a batch.
     parse_workers: int = Field(2, description="Files parsed at once while earlier ones are embedded.")
     parse_timeout_s: float = 120.0
+    ocr_languages: str = Field(
+        "eng+jpn",
+        description="Tesseract languages for scanned pages and images, joined by '+' (jpn_vert for vertical "
+        "Japanese); each needs its tesseract-ocr-<language> package.",
+    )
     parse_memory_mb: int = 2048
     max_file_mb: int = 512
     max_chunks_per_file: int = Field(5000, description="A file that would make more passages fails with a reason.")

@@ -51,6 +51,7 @@ def chunk_document(
                         end=offset + start + len(text),
                         groups=groups,
                         owner=owner,
+                        ocr_confidence=section.ocr_confidence,
                     )
                 )
         offset += len(section.text) + len(SECTION_SEPARATOR)

@@ -19,6 +19,7 @@ class Section:
     text: str
     heading: str = ""
     page: int | None = None
+    ocr_confidence: float | None = None  # read from a scan by OCR: Tesseract's mean word confidence (0-100)
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from functools import partial
 from pathlib import Path
 
-from ingest import mail, office, readers
+from ingest import mail, ocr, office, readers
 from ingest.documents import ParsedDocument, ParseError, cleaned
 
 TEXT_LIBRARIES = ("charset_normalizer",)  # decode_text: every plain-text format
@@ -44,7 +44,8 @@ FORMATS: dict[str, Format] = {
     ".txt": _PLAIN, ".text": _PLAIN, ".rst": _PLAIN, ".org": _PLAIN, ".log": _PLAIN,
     ".html": _HTML, ".htm": _HTML, ".xhtml": _HTML,
     ".xml": Format(readers.parse_xml, ("bs4", "lxml.etree", *TEXT_LIBRARIES)),
-    ".pdf": Format(readers.parse_pdf, ("pypdf",)),
+    ".pdf": Format(readers.parse_pdf, ("pypdf", "PIL.Image", "pytesseract")),
+    **dict.fromkeys(ocr.IMAGE_SUFFIXES, Format(readers.parse_image, ("PIL.Image", "pytesseract"))),
     ".docx": Format(readers.parse_docx, ("docx",), zipped=True),
     ".pptx": Format(office.parse_pptx, ("pptx",), zipped=True),
     ".xlsx": Format(office.parse_xlsx, ("openpyxl",), zipped=True),
@@ -76,8 +77,9 @@ def libraries() -> tuple[str, ...]:
     return tuple(dict.fromkeys(name for known in FORMATS.values() for name in known.libraries))
 
 
-def parse(path: Path) -> ParsedDocument:
-    """Parse one file by its extension; ParseError with a readable reason when it cannot be read."""
+def parse(path: Path, ocr_languages: str | None = None) -> ParsedDocument:
+    """Parse one file by its extension (scans read by OCR in `ocr_languages`, default: as set around this parse);
+    ParseError with a readable reason when it cannot be read."""
     suffix = path.suffix.lower()
     if suffix in LEGACY:
         raise ParseError(
@@ -87,4 +89,5 @@ def parse(path: Path) -> ParsedDocument:
     known = FORMATS.get(suffix)
     if known is None:
         raise ParseError(f"unsupported file type '{path.suffix or path.name}' (supported: {', '.join(supported())})")
-    return cleaned(known.parser(path))
+    with ocr.reading(ocr_languages):
+        return cleaned(known.parser(path))

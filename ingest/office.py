@@ -11,7 +11,7 @@ import zipfile
 from collections.abc import Iterable
 from pathlib import Path
 
-from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text
+from ingest.documents import ParsedDocument, ParseError, Section, SectionBuilder, decode_text, table_rows
 from ingest.html import html_document
 
 ROWS_PER_SECTION = 40
@@ -37,9 +37,8 @@ def parse_pptx(path: Path) -> ParsedDocument:
                 yield from texts(shape.shapes)
             elif shape.has_text_frame and shape.text_frame.text.strip():
                 yield shape.text_frame.text.strip()
-            elif getattr(shape, "has_table", False) and shape.has_table:
-                for row in shape.table.rows:
-                    yield " | ".join(cell.text.strip() for cell in row.cells)
+            elif getattr(shape, "has_table", False) and shape.has_table:  # rows keep their column names
+                yield from table_rows([[cell.text.strip() for cell in row.cells] for row in shape.table.rows])
 
     sections = []
     title = (presentation.core_properties.title or "").strip()

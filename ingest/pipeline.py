@@ -22,7 +22,7 @@ from ingest.formats import parse
 from ingest.indexing import ChunkingOptions, Indexer
 from ingest.manifest import DocumentRecord, Manifest, doc_id_for, hash_file
 from ingest.report import AclWarning, Duplicate, Failure, Held, IngestReport, ProgressCallback, ProgressTracker, Skipped
-from ingest.worker import ParseLimits, describe, load_parsers, parse_isolated
+from ingest.worker import ParseOptions, describe, load_parsers, parse_isolated
 from retrieval.embed import DenseEmbedder, SparseEncoder
 from retrieval.errors import ConfigError
 from retrieval.store import Store, StoreError
@@ -83,7 +83,7 @@ class Ingestor:
         options: ChunkingOptions = ChunkingOptions(),
         state_dir: Path | None = None,
         state_allowed: tuple[Path, ...] = (),
-        limits: ParseLimits | None = ParseLimits(),
+        limits: ParseOptions | None = ParseOptions(),
         parse_workers: int = 2,
         posix_groups: bool = False,
         library_roots: tuple[Path, ...] = (),

@@ -1,5 +1,5 @@
-"""Text, markup, PDF and Word files → ParsedDocument: a title and sections of text, each with its heading path and
-(for PDFs) page. Which parser reads which suffix is ingest/formats.py's table; this module knows no other format.
+"""Text, markup, PDF, Word files and scanned images → ParsedDocument: a title and sections of text, each with its
+heading path and (for PDFs and multi-page scans) page; pages without a text layer are read by OCR (ingest/ocr.py). Which parser reads which suffix is ingest/formats.py's table; this module knows no other format.
 
 Markdown goes through LlamaIndex's MarkdownNodeParser. PDF, DOCX and HTML are read with pypdf, python-docx
 and BeautifulSoup directly, because LlamaIndex's readers for them drop what citations need: PDFReader hides
@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
+from ingest import ocr
 from ingest.documents import (
     ParsedDocument,
     ParseError,
@@ -53,15 +54,46 @@ def parse_pdf(path: Path) -> ParsedDocument:
         reader = pypdf.PdfReader(str(path))
         if reader.is_encrypted and not reader.decrypt(""):
             raise ParseError("the PDF is encrypted with a password; save an unencrypted copy and ingest that")
-        pages = [Section(page.extract_text() or "", page=number) for number, page in enumerate(reader.pages, 1)]
+        pages = [_pdf_page(page, number) for number, page in enumerate(reader.pages, 1)]
         title = str((reader.metadata or {}).get("/Title") or "").strip() or path.stem
     except ParseError:
         raise
     except (PdfReadError, ValueError, KeyError, TypeError) as exc:
         raise ParseError(f"not a readable PDF ({exc})") from exc
     if pages and not any(p.text.strip() for p in pages):
-        raise ParseError("the PDF has no text layer (scanned pages?); OCR is not enabled")
+        raise ParseError("the PDF has no text: no text layer, and no scanned image on its pages to read")
     return ParsedDocument(title, [p for p in pages if p.text.strip()])
+
+
+def _pdf_page(page, number: int) -> Section:
+    """A page's text layer; a page without one (a scan) is read from its images by OCR."""
+    text = page.extract_text() or ""
+    if text.strip():
+        return Section(text, page=number)
+    scans = [ocr.recognize(image.image) for image in page.images]
+    scans = [scan for scan in scans if scan.text.strip()]
+    if not scans:
+        return Section("", page=number)
+    confidence = round(sum(s.confidence for s in scans) / len(scans), 1)
+    return Section("\n\n".join(s.text for s in scans), page=number, ocr_confidence=confidence)
+
+
+def parse_image(path: Path) -> ParsedDocument:
+    """A scanned page or photo (PNG, JPEG; TIFF with one page per frame), read by OCR."""
+    from PIL import Image, ImageSequence, UnidentifiedImageError
+
+    try:
+        with Image.open(path) as picture:
+            frames = [frame.copy() for frame in ImageSequence.Iterator(picture)]
+    except (UnidentifiedImageError, OSError) as exc:
+        raise ParseError(f"not a readable image ({exc})") from None
+    pages = []
+    for number, frame in enumerate(frames, 1):
+        scan = ocr.recognize(frame)
+        pages.append(Section(scan.text, page=number if len(frames) > 1 else None, ocr_confidence=scan.confidence))
+    if not any(p.text.strip() for p in pages):
+        raise ParseError("no text was found in the image (OCR read nothing): is it a photo rather than a document?")
+    return ParsedDocument(path.stem, [p for p in pages if p.text.strip()])
 
 
 def parse_docx(path: Path) -> ParsedDocument:

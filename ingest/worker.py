@@ -11,15 +11,18 @@ import threading
 from dataclasses import dataclass
 from pathlib import Path
 
-from ingest import formats
+from ingest import formats, ocr
 from ingest.documents import ParsedDocument, ParseError
 
 
 @dataclass(frozen=True)
-class ParseLimits:
+class ParseOptions:
+    """How a file is read: its limits (time, memory, size), and the languages scans are read in."""
+
     timeout_s: float = 120.0
     memory_mb: int = 2048
     max_file_mb: int = 512
+    ocr_languages: str = ocr.DEFAULT_LANGUAGES
 
 
 def describe(exc: BaseException) -> str:
@@ -39,13 +42,13 @@ def _address_space() -> int:
     return kilobytes * 1024
 
 
-def _parse_in_child(path: str, memory_mb: int, connection) -> None:
+def _parse_in_child(path: str, memory_mb: int, ocr_languages: str, connection) -> None:
 
     # The child starts as a copy of the parent's address space (models and all): it may grow by memory_mb.
     limit = _address_space() + memory_mb * 1024 * 1024
     resource.setrlimit(resource.RLIMIT_AS, (limit, limit))
     try:
-        connection.send(("ok", formats.parse(Path(path))))
+        connection.send(("ok", formats.parse(Path(path), ocr_languages)))
     except BaseException as exc:  # everything becomes a reason; the parent decides what to do with it
         connection.send(("error", describe(exc)))
     finally:
@@ -77,7 +80,7 @@ def _context():
 IN_PROCESS_MAX_BYTES = 1 << 20
 
 
-def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
+def parse_isolated(path: Path, limits: ParseOptions) -> ParsedDocument:
     """parse(path) in its own process; ParseError with the reason when it fails, is too big, slow or hungry."""
     size = path.stat().st_size
     if size == 0:
@@ -85,10 +88,12 @@ def parse_isolated(path: Path, limits: ParseLimits) -> ParsedDocument:
     if size > limits.max_file_mb * 1024 * 1024:
         raise ParseError(f"the file is larger than the {limits.max_file_mb} MB limit (KURA_MAX_FILE_MB)")
     if path.suffix.lower() in formats.in_process() and size <= IN_PROCESS_MAX_BYTES:
-        return formats.parse(path)
+        return formats.parse(path, limits.ocr_languages)
     context = _context()
     receiver, sender = context.Pipe(duplex=False)
-    process = context.Process(target=_parse_in_child, args=(str(path), limits.memory_mb, sender), daemon=True)
+    process = context.Process(
+        target=_parse_in_child, args=(str(path), limits.memory_mb, limits.ocr_languages, sender), daemon=True
+    )
     process.start()
     sender.close()
     try:

@@ -48,6 +48,7 @@ class Chunk:
     end: int = 0
     groups: tuple[str, ...] = ()
     owner: str | None = None  # who added it (an upload in the app): they may read it whatever its groups
+    ocr_confidence: float | None = None  # its page was read from a scan by OCR, with this confidence (0-100)
 
     @property
     def chunk_id(self) -> str:
@@ -115,6 +116,7 @@ class SearchHit:
             "title": c.title,
             "page": c.page,
             "heading": c.heading,
+            "ocr_confidence": c.ocr_confidence,
             "score": self.score,
             "similarity": self.similarity,
             "text": c.text,

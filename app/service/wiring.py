@@ -88,7 +88,7 @@ class Wiring:
     def ingestor(self) -> Ingestor:
         from ingest.indexing import ChunkingOptions
         from ingest.pipeline import Ingestor
-        from ingest.worker import ParseLimits
+        from ingest.worker import ParseOptions
 
         s = self.settings
         return Ingestor(
@@ -100,7 +100,7 @@ class Wiring:
             state_dir=s.home,
             state_allowed=(self.uploads_dir, self.approved_dir),
             parse_workers=s.parse_workers,
-            limits=ParseLimits(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb),
+            limits=ParseOptions(s.parse_timeout_s, s.parse_memory_mb, s.max_file_mb, s.ocr_languages),
             posix_groups=s.posix_groups,
             library_roots=tuple(s.library_roots),
             min_free_mb=s.min_free_mb,

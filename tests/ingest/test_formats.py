@@ -1,5 +1,6 @@
 """Each format beyond the foundation's five, made here with its real writer library, keeps what a citation
-needs: slide numbers and notes, sheet names with row ranges and column headers, headings, mail attachments."""
+needs: slide numbers and notes, sheet names with row ranges, column names on every table row, headings, mail
+attachments."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def test_pptx_slides_become_pages_with_titles_tables_and_notes(tmp_path):
     first, second = document.sections
     assert (first.page, first.heading) == (1, "Slide 1: Quarterly results")
     assert "Revenue grew 12 percent." in first.text and "Notes: Mention the Osaka office." in first.text
-    assert second.page == 2 and "Team | 1,200 yen" in second.text
+    assert second.page == 2 and "Plan: Team | Price: 1,200 yen" in second.text, "a table row keeps its column names"
 
 
 def test_spreadsheet_rows_keep_their_column_names_and_sheet(tmp_path):

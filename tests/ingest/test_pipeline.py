@@ -231,12 +231,12 @@ def test_small_text_files_are_read_in_process_and_everything_else_in_a_child(tmp
 
     monkeypatch.setattr(worker, "_context", no_child)
     (tmp_path / "a.md").write_text("# Alpha\n\nhello\n")
-    assert worker.parse_isolated(tmp_path / "a.md", worker.ParseLimits()).title == "Alpha"
+    assert worker.parse_isolated(tmp_path / "a.md", worker.ParseOptions()).title == "Alpha"
     (tmp_path / "big.txt").write_text("word " * 300_000)  # 1.5 MB: big enough to deserve limits
     (tmp_path / "page.html").write_text("<h1>x</h1>")
     for name in ("big.txt", "page.html"):
         with pytest.raises(ChildStarted):
-            worker.parse_isolated(tmp_path / name, worker.ParseLimits())
+            worker.parse_isolated(tmp_path / name, worker.ParseOptions())
 
 
 def test_the_same_content_at_two_paths_is_kept_for_each_and_reported(kura, tmp_path):
@@ -256,7 +256,7 @@ def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path,
     import time
 
     from ingest.formats import FORMATS, Format
-    from ingest.worker import ParseLimits
+    from ingest.worker import ParseOptions
 
     def hangs(path):
         time.sleep(60)
@@ -269,7 +269,7 @@ def test_a_parser_that_hangs_or_eats_memory_fails_that_file_only(kura, tmp_path,
     folder = copy_samples(tmp_path)
     (folder / "stuck.hang").write_text("x")
     (folder / "bomb.hungry").write_text("x")
-    kura.ingestor.limits = ParseLimits(timeout_s=2, memory_mb=512)
+    kura.ingestor.limits = ParseOptions(timeout_s=2, memory_mb=512)
     started = time.monotonic()
     report = kura.ingestor.ingest([folder], groups=("everyone",))
     errors = {Path(f.path).name: f.error for f in report.failed}
