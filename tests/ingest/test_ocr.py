@@ -1,7 +1,7 @@
 """Scanned documents are read, in English and Japanese. A page image is rendered here from known text, tilted,
 blurred and speckled like a scan; kura finds the expected text in it, keeps page numbers and Tesseract's
-confidence, reads only the pages of a PDF that have no text layer, and answers a question from a scan. Without
-Tesseract, a scan fails with what to install instead of a traceback."""
+confidence, reads only the pages of a PDF that have no text layer, keeps to the per-file time limit, and answers
+questions from scans in both languages. Without Tesseract, a scan fails with what to install, not a traceback."""
 
 from __future__ import annotations
 
@@ -91,6 +91,25 @@ def test_a_question_is_answered_from_a_scan(kura, tmp_path):
     answer = kura.ask(Caller("sam", ("everyone",)), "What is the hotel limit in Osaka?", stream=False)
     result = answer.response.result()
     assert "15,000" in result.answer and result.citations[0].source.endswith("travel-scan.png")
+
+
+def test_a_japanese_question_is_answered_from_a_japanese_scan(kura, tmp_path):
+    from app.service import Caller
+
+    (tmp_path / "docs").mkdir()
+    scan(JAPANESE).save(tmp_path / "docs" / "出張規程.png")
+    kura.ingest(Caller("ops", ("everyone",), admin=True), [tmp_path / "docs"], groups=("everyone",))
+    result = kura.ask(Caller("sam", ("everyone",)), "大阪のホテル上限はいくらですか？", stream=False).response.result()
+    assert "一万五千円" in compact(result.answer) and not result.abstained
+
+
+def test_reading_a_scan_keeps_to_the_per_file_time_limit(tmp_path):
+    from ingest.worker import ParseOptions, parse_isolated
+
+    pages = [scan(ENGLISH, seed=n) for n in range(6)]
+    pages[0].save(tmp_path / "long-fax.tiff", save_all=True, append_images=pages[1:])
+    with pytest.raises(ParseError, match="took longer than 0.5 s"):
+        parse_isolated(tmp_path / "long-fax.tiff", ParseOptions(timeout_s=0.5))
 
 
 def test_without_tesseract_a_scan_fails_with_what_to_install(tmp_path, monkeypatch):
