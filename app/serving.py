@@ -121,6 +121,8 @@ def serve(settings: Settings, host: str, port: int, run_command: CommandRunner, 
             else:
                 import streamlit as st
 
+                if not kura.manifest.all():
+                    print("kura: first start, indexing the samples before serving (about a minute)…", flush=True)
                 welcome(kura)
                 st.App(str(web_app), routes=found, lifespan=lifespan).run(config={
                     "server.port": port, "server.address": host, "server.headless": True,
