@@ -65,7 +65,7 @@ def main() -> None:
     try:
         argv = sys.argv[1:]
         words = command_words(argv)
-        if not {words[0] if words else "", " ".join(words)} & remote.RUN_HERE:
+        if words and not {words[0], " ".join(words)} & remote.RUN_HERE:
             from app import serving
             from app.settings import Settings
 
