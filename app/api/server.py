@@ -95,6 +95,7 @@ def create_api(kura: Kura, gate: Gate) -> FastAPIOffline:
 
     @app.get("/models")
     def models(who: Who) -> dict:
+        kura.record(who, "models_listed")
         return {"object": "list", "data": [{"id": name, "object": "model", "owned_by": "kura"} for name in chat.MODELS]}
 
     @app.post("/chat/completions")
@@ -165,6 +166,7 @@ def create_api(kura: Kura, gate: Gate) -> FastAPIOffline:
         found = jobs.get(job_id)
         if found is None or (found.user != who.name and not who.admin):  # another's job is as absent as none
             raise ApiError(404, f"no job {job_id!r}: jobs are kept while the server runs", "not_found_error")
+        kura.record(who, "job_read", job=job_id, kind=found.kind, state=found.state)
         return found.to_json()
 
     return app
