@@ -8,7 +8,7 @@ import importlib.metadata
 
 import streamlit as st
 
-from app import i18n, serving
+from app import i18n, owner
 from app.guards import RateLimiter
 from app.render import in_context
 from app.service import Caller, Kura
@@ -18,14 +18,14 @@ from llm import Citation
 
 
 def release(kura: Kura) -> None:
-    if kura is not serving.shared():  # the serving process's Kura outlives every page
+    if kura is not owner.shared():  # the serving process's Kura outlives every page
         kura.close()
 
 
 @st.cache_resource(show_spinner="Loading the index and models…", on_release=release)
 def get_kura() -> Kura:
     """The serving process's Kura (`kura app`); one of its own when the app is run by `streamlit run`."""
-    return serving.shared() or serving.welcome(Kura(Settings()))
+    return owner.shared() or Kura(Settings()).welcome()
 
 
 @st.cache_resource

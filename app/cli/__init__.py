@@ -66,10 +66,10 @@ def main() -> None:
         argv = sys.argv[1:]
         words = command_words(argv)
         if words and not {words[0], " ".join(words)} & remote.RUN_HERE:
-            from app import serving
+            from app import owner
             from app.settings import Settings
 
-            running = serving.announced(Settings())
+            running = owner.announced(Settings())
             code = remote.forward(argv, running) if running else None  # a server owns the store: it runs there
             if code is not None:
                 sys.exit(code)

@@ -144,10 +144,10 @@ def serve(
 
 def serving_here(settings: Settings, host: str, port: int, web_app: Path | None = None) -> None:
     """This process becomes the store's owner; `kura` commands elsewhere run inside it meanwhile."""
-    from app import serving
+    from app import owner, serving
     from app.cli.remote import run_inside
 
-    running = serving.announced(settings)
+    running = owner.announced(settings)
     if running and not settings.qdrant_url:
         raise fail(f"a kura server (process {running['pid']}) already serves this store at {running['url']}: "
                    "use it, or stop it first")  # fmt: skip

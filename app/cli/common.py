@@ -76,17 +76,17 @@ def caller_of(kura, groups: str | None = None):
 def run(command: Callable[..., T]) -> T:
     """Run the command on the service (this server's own, for a command a server runs for the shell; else one
     built for it) and turn any kura error into its message and exit code 2."""
-    from app import serving
+    from app import owner
     from app.service import Kura
     from retrieval import KuraError
 
-    kura = serving.shared() or Kura(Settings())
+    kura = owner.shared() or Kura(Settings())
     try:
         return command(kura)
     except (KuraError, FileNotFoundError) as exc:
         raise fail(str(exc)) from None
     finally:
-        if kura is not serving.shared():
+        if kura is not owner.shared():
             kura.close()
 
 

@@ -12,6 +12,7 @@ from typing import TYPE_CHECKING
 from app.guards import UploadRejected, check_upload
 from app.service.caller import Caller
 from app.service.wiring import Wiring
+from app.settings import REPO_ROOT
 from ingest.report import IngestReport, ProgressCallback
 
 if TYPE_CHECKING:
@@ -24,6 +25,9 @@ class Upload:
 
     rejected: list[UploadRejected] = field(default_factory=list)
     report: IngestReport | None = None
+
+
+SAMPLES = REPO_ROOT / "samples"
 
 
 class Library(Wiring):
@@ -126,6 +130,12 @@ class Library(Wiring):
             report=report.to_json(),
         )
         return report
+
+    def welcome(self) -> Library:
+        """A first run shows something to ask about: the samples, for the default groups."""
+        if not self.manifest.all() and SAMPLES.is_dir():
+            self.ingest(Caller("kura", (), admin=True), [SAMPLES], delete_missing=False)
+        return self
 
     def shown_paths(self, paths: Iterable[str]) -> dict[str, str]:
         """Documents' paths as people see them: relative to their library root (uploads under "uploads/"), never

@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from app.serving import announce, announced
+from app.owner import announce, announced
 from app.settings import REPO_ROOT, Settings
 from tests.conftest import free_port, running_server
 
