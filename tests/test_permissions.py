@@ -368,6 +368,7 @@ def embedder_for_module():
     return DenseEmbedder()
 
 
+@pytest.mark.slow  # five attacks, each a re-ingest, then every query again (~30 s); make test runs it
 def test_after_the_ingest_attacks_nothing_leaks(approved, monkeypatch):
     for query in QUERIES + ["POISONTOKEN refund", "Budget line"]:
         for args in (["search", query, "--k", "50", "--mode", "hybrid"], ["ask", query]):

@@ -152,6 +152,7 @@ def test_store_in_use_exits_with_a_clear_message(env, kura, monkeypatch):
     assert "in use by process" in result.stderr
 
 
+@pytest.mark.slow  # the installed script in its own processes (~13 s)
 def test_console_script_runs_as_a_separate_process(env, tmp_path):
     kura = shutil.which("kura", path=str(sys.prefix + "/bin"))
     done = subprocess.run(

@@ -360,6 +360,7 @@ print(json.dumps(importers))
 """
 
 
+@pytest.mark.slow  # two real ingests in fresh processes (~20 s)
 def test_parser_libraries_load_before_the_parse_threads_start(tmp_path, tiny_embedder):
     """Parse threads that import the same packages at once can deadlock on Python's module locks, and Python
     then fails a file with _DeadlockError (it happened in a fresh offline install). So the batch imports

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import time
 
+import pytest
+
 from retrieval import AccessScope
 
 EVERYONE = AccessScope(("everyone",))
@@ -54,6 +56,7 @@ def test_a_watched_folder_follows_additions_edits_and_deletions(kura, tmp_path):
         assert wait_for(lambda: "canteen.md" not in sources(kura, "what does the canteen serve"))
 
 
+@pytest.mark.slow  # a watching process interrupted with Ctrl-C (~15 s)
 def test_kura_watch_reports_each_sync_and_stops_on_ctrl_c(tmp_path):
     import json
     import signal
