@@ -51,6 +51,8 @@ def test_missing_model_file_says_how_to_get_one(tmp_path):
 def test_answers_from_a_real_model_carry_the_quoted_evidence(ingested_samples, llama_server, backend):
     ingested_samples.settings.llm_base_url = llama_server
     ingested_samples.settings.llm_model = "smollm2"
+    ingested_samples.settings.llm_temperature = 0.0  # greedy: the shared server's sampling state (what other tests
+    # asked before) must not decide whether the tiny model cites the passage
     answer = ingested_samples.answerer(backend).ask(
         "How many weeks of parental leave do parents get?", AccessScope(("everyone",))
     )
