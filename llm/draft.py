@@ -24,7 +24,7 @@ from llm.prompt import build_messages, neutralise
 from llm.reply import PLACEHOLDER, filled, ticket_questions, without_echo
 from llm.response import Response
 from retrieval.errors import ConfigError
-from retrieval.types import AccessScope, SearchHit
+from retrieval.types import AccessScope, SearchHit, readable_by
 
 
 @dataclass(frozen=True)
@@ -165,8 +165,7 @@ class Draft:
     def readable_by(self) -> tuple[str, ...]:
         """Groups that may read every passage the draft was built from: the model saw them all, so an approved
         reply may repeat any of them, cited or not. Empty when no group can read them all."""
-        group_sets = [set(h.chunk.groups) for h in self.passages]
-        return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
+        return readable_by(self.passages)
 
 
 def drafting_messages(style: HouseStyle, ticket: Ticket, passages: list[SearchHit]) -> list[dict]:

@@ -133,6 +133,12 @@ class AccessScope:
     user: str | None = None
 
 
+def readable_by(hits: Sequence[SearchHit]) -> tuple[str, ...]:
+    """The groups that may read every one of these passages; empty when no group can read them all."""
+    group_sets = [set(h.chunk.groups) for h in hits]
+    return tuple(sorted(set.intersection(*group_sets))) if group_sets else ()
+
+
 def joined(chunks: Sequence[Chunk]) -> str:
     """A document's text again from its chunks in order: the overlap between neighbours is written once (offsets
     say where each chunk began), a gap between sections becomes a blank line."""

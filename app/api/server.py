@@ -52,8 +52,8 @@ class SyncRequest(BaseModel):
     allow_widening: bool = False
 
 
-def too_large(limit: int) -> JSONResponse:
-    message = f"the request body is larger than {limit // 1024} KB (KURA_API_MAX_BODY_KB): send less"
+def too_large(limit: int, setting: str) -> JSONResponse:
+    message = f"the request body is larger than {limit // 1024} KB ({setting}): send less"
     return JSONResponse(body(message, "invalid_request_error", 413), 413)
 
 
@@ -74,16 +74,19 @@ def create_api(kura: Kura, gate: Gate) -> FastAPIOffline:
     @app.middleware("http")
     async def bounded(request: Request, call_next):
         """A body over the limit is refused before it is read: by its Content-Length, or while it streams in."""
-        limit = uploads if request.url.path.endswith("/documents") else s.api_max_body_kb * 1024
+        upload = request.url.path.endswith("/documents")
+        limit, setting = (
+            (uploads, "KURA_UPLOAD_MAX_MB") if upload else (s.api_max_body_kb * 1024, "KURA_API_MAX_BODY_KB")
+        )
         declared = request.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > limit:
-            return too_large(limit)
+            return too_large(limit, setting)
         if request.method in ("POST", "PUT"):
             received = bytearray()
             async for part in request.stream():
                 received += part
                 if len(received) > limit:
-                    return too_large(limit)
+                    return too_large(limit, setting)
             request._body = bytes(received)
         return await call_next(request)
 

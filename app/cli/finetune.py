@@ -9,7 +9,7 @@ from typing import Annotated
 
 import typer
 
-from app.cli.common import JsonOption, caller_of, choice, console, emit, here, run, shown
+from app.cli.common import JsonOption, caller_of, choice, console, emit, fail, here, run, shown
 
 finetune_cli = typer.Typer(no_args_is_help=True, help="Teach the model your team's replies: export, train, compare.")
 
@@ -74,8 +74,7 @@ def train(
     try:
         report = train_adapter(here(dataset), here(base), here(out), options)
     except KuraError as exc:
-        console.print(f"[red]error:[/red] {shown(str(exc))}")
-        raise typer.Exit(2) from None
+        raise fail(str(exc)) from None
     if as_json:
         emit(report.to_json())
         return

@@ -19,7 +19,7 @@ from llm.draft import HouseStyle, Ticket, drafting_messages, without_greeting_an
 from llm.finetune.compare import ModelScore, score
 from llm.finetune.dataset import MIN_EXAMPLES, DatasetCard, DatasetError, Example, read_lines, write_dataset
 from llm.prompt import build_messages
-from retrieval.types import SearchHit
+from retrieval.types import SearchHit, readable_by
 
 APPROVED, ANSWER = "approved reply", "answer rated up"
 
@@ -93,15 +93,17 @@ class Finetune(Wiring):
             ticket = Ticket(**record["ticket"])
             body = without_greeting_and_signature(record["reply"])  # kura adds greeting and sign-off itself
             messages = harmony(drafting_messages(style, ticket, hits), body)
-            found.append(Example(messages, APPROVED, record["at"], _readers(hits), record["ticket"]))
+            found.append(Example(messages, APPROVED, record["at"], readable_by(hits), record["ticket"]))
         return found
 
     def _answer_examples(self, caller: Caller, card: DatasetCard, min_rating: MinRating) -> list[Example]:
+        entries = self.audit.read(limit=None)  # newest first; read once for ratings and answers
         ratings = {}
-        for entry in reversed(self.audit.read(limit=None, action="feedback")):  # oldest first: the last rating wins
-            ratings[entry["turn"]] = entry["rating"]
+        for entry in reversed(entries):  # oldest first: the last rating wins
+            if entry["action"] == "feedback":
+                ratings[entry["turn"]] = entry["rating"]
         found = []
-        for entry in self.audit.read(limit=None, action="ask"):
+        for entry in (e for e in entries if e["action"] == "ask"):
             rating = ratings.get(entry.get("turn"))
             if rating != "up" and not (min_rating is MinRating.UNRATED and rating is None):
                 continue
@@ -116,7 +118,7 @@ class Finetune(Wiring):
             hits = self._readable(caller, [c.chunk_id for c in sorted(turn.citations, key=lambda c: c.n)], card)
             if hits is not None:
                 messages = harmony(build_messages(turn.query, hits), turn.answer)
-                found.append(Example(messages, ANSWER, entry["at"], _readers(hits)))
+                found.append(Example(messages, ANSWER, entry["at"], readable_by(hits)))
         return found
 
     def compare_drafts(self, caller: Caller, dataset: Path, models: list[str], limit: int = 50) -> Comparison:
@@ -147,9 +149,3 @@ class Finetune(Wiring):
         """The latest `kura finetune eval`, for the Evaluate page."""
         path = self.training_dir / "comparison.json"
         return json.loads(path.read_text(encoding="utf-8")) if path.is_file() else None
-
-
-def _readers(hits: list[SearchHit]) -> tuple[str, ...]:
-    """The groups that may read every passage: who may see this example."""
-    sets = [set(h.chunk.groups) for h in hits]
-    return tuple(sorted(set.intersection(*sets))) if sets else ()
