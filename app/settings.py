@@ -11,6 +11,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 from llm.backends import BackendName, Effort, ModelSettings
 from llm.choices import Unsupported
+from retrieval.embedders import EmbedderName
 from retrieval.types import EmbedBackend, SearchMode
 from retrieval.urls import redacted
 
@@ -57,8 +58,13 @@ class Settings(BaseSettings):
     qdrant_replication: int = 1
     qdrant_write_consistency: int = 1
 
-    # Embedding model: a local sentence-transformers folder; default is the MiniLM shipped on PyPI.
-    embed_model: Path | None = None
+    # Embedding model: MiniLM (English, fast) or multilingual-e5-small (finds answers across languages).
+    embedder: EmbedderName = Field(
+        EmbedderName.MINILM,
+        description="minilm (English, fastest) or multilingual-e5-small (Japanese and English, across "
+        "languages; ~3x slower to ingest). After a switch, run `kura ingest` to re-embed (kura status says so).",
+    )
+    embed_model: Path | None = Field(None, description="minilm only: another local sentence-transformers folder.")
     embed_batch_size: int = 64
     embed_backend: EmbedBackend = Field(
         "torch",
@@ -103,8 +109,12 @@ class Settings(BaseSettings):
         "hybrid", description="hybrid (rrf candidates re-ranked by feedback), rrf, dense or sparse."
     )
     top_k: int = 5
-    abstain_below: float = Field(0.35, description="Best cosine similarity under which an answer abstains.")
-    context_below: float = Field(0.3, description="Passages under this cosine similarity are not shown to the model.")
+    abstain_below: float | None = Field(
+        None, description="Best cosine similarity under which an answer abstains (default: the embedder's bar)."
+    )
+    context_below: float | None = Field(
+        None, description="Passages under this cosine similarity are not shown to the model (default: the embedder's)."
+    )
     default_groups: GroupNames = ["everyone"]
     posix_groups: bool = Field(False, description="Files without a .kura-acl get their POSIX group as access group.")
 

@@ -7,7 +7,8 @@ from dataclasses import dataclass
 
 from ingest.chunk import chunk_document
 from ingest.documents import ParsedDocument
-from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.embed import SparseEncoder
+from retrieval.embedders import Embedder
 from retrieval.store import Store
 from retrieval.types import Chunk, IndexedChunk
 
@@ -28,7 +29,7 @@ class Indexer:
     """Owns nothing: the store and the encoders are passed in."""
 
     def __init__(
-        self, store: Store, embedder: DenseEmbedder, sparse: SparseEncoder, options: ChunkingOptions = ChunkingOptions()
+        self, store: Store, embedder: Embedder, sparse: SparseEncoder, options: ChunkingOptions = ChunkingOptions()
     ) -> None:
         self.store, self.embedder, self.sparse, self.options = store, embedder, sparse, options
 

@@ -23,7 +23,8 @@ from ingest.indexing import ChunkingOptions, Indexer
 from ingest.manifest import DocumentRecord, Manifest, doc_id_for, hash_file
 from ingest.report import AclWarning, Duplicate, Failure, Held, IngestReport, ProgressCallback, ProgressTracker, Skipped
 from ingest.worker import ParseOptions, describe, load_parsers, parse_isolated
-from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.embed import SparseEncoder
+from retrieval.embedders import Embedder
 from retrieval.errors import ConfigError
 from retrieval.store import Store, StoreError
 
@@ -77,7 +78,7 @@ class Ingestor:
         self,
         *,
         store: Store,
-        embedder: DenseEmbedder,
+        embedder: Embedder,
         sparse: SparseEncoder,
         manifest: Manifest,
         options: ChunkingOptions = ChunkingOptions(),

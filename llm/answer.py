@@ -24,7 +24,7 @@ from llm.records import Citation
 from llm.repetition import repetition_cut
 from llm.response import Progress, Response, Stage
 from llm.tokens import count_tokens
-from retrieval.embed import DenseEmbedder
+from retrieval.embedders import Embedder
 from retrieval.search import Retriever
 from retrieval.types import AccessScope, SearchHit
 
@@ -131,20 +131,22 @@ def fit_to_budget(
 
 
 class Answerer:
-    """Owns no resources: retriever, embedder and backend are passed in."""
+    """Owns no resources: retriever, embedders and backend are passed in. `embedder` is the search's (quotes are
+    chosen by it); the claim check runs on `checker_embedder` when given (MiniLM, which its bars were measured on)."""
 
     def __init__(
         self,
         retriever: Retriever,
-        embedder: DenseEmbedder,
+        embedder: Embedder,
         backend: ChatBackend,
         options: AnswerOptions = AnswerOptions(),
+        checker_embedder: Embedder | None = None,
     ) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
         self.options = options
-        self.checker = ClaimChecker(embedder)
+        self.checker = ClaimChecker(checker_embedder or embedder)
 
     def stream(
         self,

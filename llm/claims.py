@@ -20,7 +20,8 @@ from llm.evidence import STOPWORDS, sentence_vectors, split_sentences
 from llm.notes import Note
 from llm.quantities import MARKER, NUMBER_STEMS, differing_quantities, quantities, shown_quantity
 from llm.records import Claim
-from retrieval.embed import DenseEmbedder, MecabBm25
+from retrieval.embed import MecabBm25
+from retrieval.embedders import Embedder
 from retrieval.languages import is_cjk
 from retrieval.types import SearchHit
 
@@ -181,7 +182,7 @@ def _closest_part(claim: str, source: str) -> str:
 class ClaimChecker:
     """Decides each sentence of an answer against the passages the model saw. Owns nothing but the embedder."""
 
-    def __init__(self, embedder: DenseEmbedder) -> None:
+    def __init__(self, embedder: Embedder) -> None:
         self.embedder = embedder
 
     def check(self, answer: str, passages: list[SearchHit]) -> list[Claim]:

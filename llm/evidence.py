@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from retrieval.embed import DenseEmbedder
+from retrieval.embedders import Embedder
 from retrieval.languages import CJK
 from retrieval.types import SearchHit
 
@@ -70,7 +70,7 @@ _VECTORS_KEPT = 20_000
 _VECTORS_LOCK = threading.Lock()
 
 
-def sentence_vectors(embedder: DenseEmbedder, texts: list[str]) -> np.ndarray:
+def sentence_vectors(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Embeddings of passage sentences, remembered (the most recent 20,000): the quote finder and the claim check
     read the same passages, so the second pays nothing for them."""
     with _VECTORS_LOCK:
@@ -86,7 +86,7 @@ def sentence_vectors(embedder: DenseEmbedder, texts: list[str]) -> np.ndarray:
     return np.array([v if v is not None else local[t] for v, t in zip(found, texts)])
 
 
-def best_evidence(question: str, hits: list[SearchHit], embedder: DenseEmbedder) -> list[Evidence]:
+def best_evidence(question: str, hits: list[SearchHit], embedder: Embedder) -> list[Evidence]:
     """For each passage, the sentence (or two) that best supports the question; best first.
 
     Support is embedding similarity plus a small bonus for sharing the question's words: MiniLM alone

@@ -6,7 +6,8 @@ import dataclasses
 
 import numpy as np
 
-from retrieval.embed import DenseEmbedder, SparseEncoder
+from retrieval.embed import SparseEncoder
+from retrieval.embedders import Embedder
 from retrieval.languages import is_cjk
 from retrieval.rerank import Reranker
 from retrieval.store import Store
@@ -35,7 +36,7 @@ class Retriever:
     def __init__(
         self,
         store: Store,
-        embedder: DenseEmbedder,
+        embedder: Embedder,
         sparse: SparseEncoder,
         mode: SearchMode = SearchMode.HYBRID,
         reranker: Reranker | None = None,

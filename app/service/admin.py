@@ -103,7 +103,7 @@ class Admin(Wiring):
         s = self.settings
         health = {
             "store": _check(lambda: self.store.description),
-            "embedder": _check(lambda: f"{self.embedder.model_path.name} ({self.embedder.dim} dims)"),
+            "embedder": _check(lambda: f"{self.embedder_label} ({self.embedder.dim} dims)"),
             "llm": _check(lambda: probe_backend(s.llm_backend, s.model)),
         }
         if s.draft_model and backend_class(s.llm_backend).named_models:  # drafts go to their own model
@@ -117,6 +117,14 @@ class Admin(Wiring):
                 "ok": False,
                 "detail": f"the manifest records {recorded} passages but the store holds "
                 f"{chunks}: run `kura ingest` on your folders to repair the index",
+            }
+        others = self.store.made_by_others() if health["store"]["ok"] else 0
+        if others:
+            health["vectors"] = {
+                "ok": False,
+                "detail": f"re-ingest needed: {others} passages were embedded by another model than "
+                f"{self.embedder_label} (KURA_EMBEDDER changed) and are left out of search until `kura ingest` "
+                "on your folders (or Library → Re-sync) re-embeds them",
             }
         admin = caller is None or caller.admin
         return {

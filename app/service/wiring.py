@@ -17,14 +17,17 @@ from app.settings import Settings, split_names
 from app.tokens import TokenStore
 from app.users import UserStore
 from llm.backends import BackendName, ChatBackend, Effort, backend_class, build_backend
+from retrieval.embedders import EMBEDDERS, EmbedderName
 
 if TYPE_CHECKING:  # built on first use: a command that needs no model, store or parser never imports them
     from ingest import Ingestor, Manifest
     from llm import Answerer
     from llm.draft import Drafter
-    from retrieval import DenseEmbedder, Retriever, SparseEncoder, Store
+    from retrieval import Retriever, SparseEncoder, Store
+    from retrieval.embedders import Embedder
     from retrieval.evaluate import BeirDataset
     from retrieval.rerank import Reranker
+    from retrieval.store import VectorsOf
 
 
 def private_home(home: Path) -> None:
@@ -51,11 +54,43 @@ class Wiring:
         return tuple(self.settings.default_groups) if text is None else tuple(split_names(text))
 
     @cached_property
-    def embedder(self) -> DenseEmbedder:
-        from retrieval.embed import DenseEmbedder
+    def embedder(self) -> Embedder:
+        """The model the store's vectors and every question's come from (KURA_EMBEDDER)."""
+        from retrieval.embedders import open_embedder
 
         s = self.settings
-        return DenseEmbedder(s.embed_model, s.embed_batch_size, s.embed_backend, s.model_cache or s.home / "models")
+        return open_embedder(
+            s.embedder,
+            model_path=s.embed_model,
+            batch_size=s.embed_batch_size,
+            backend=s.embed_backend,
+            cache_dir=s.model_cache or s.home / "models",
+        )
+
+    @property
+    def embedder_label(self) -> str:
+        """The embedding model's name as status shows it."""
+        s = self.settings
+        return s.embed_model.name if s.embed_model else EMBEDDERS[s.embedder].label
+
+    @cached_property
+    def claims_embedder(self) -> Embedder:
+        """The answer check's model: MiniLM, whose similarities its bars were measured on, whatever searches."""
+        if EMBEDDERS[self.settings.embedder].multilingual:
+            from retrieval.embedders import EmbedderName, open_embedder
+
+            s = self.settings
+            return open_embedder(EmbedderName.MINILM, cache_dir=s.model_cache or s.home / "models")
+        return self.embedder
+
+    @property
+    def bars(self) -> tuple[float, float]:
+        """(abstain below, context below): the settings' when given, else those measured for the embedder."""
+        s, choice = self.settings, EMBEDDERS[self.settings.embedder]
+        return (
+            choice.abstain_below if s.abstain_below is None else s.abstain_below,
+            choice.context_below if s.context_below is None else s.context_below,
+        )
 
     @cached_property
     def sparse(self) -> SparseEncoder:
@@ -75,7 +110,16 @@ class Wiring:
             collection=s.collection,
             dim=self.embedder.dim,
             layout=CollectionLayout(s.qdrant_shards, s.qdrant_replication, s.qdrant_write_consistency),
+            vectors=self.vectors,
         )
+
+    @property
+    def vectors(self) -> VectorsOf:
+        """The tag of this embedder's vectors; chunks stored before tags were the default MiniLM's."""
+        from retrieval.store import VectorsOf
+
+        default = self.settings.embedder is EmbedderName.MINILM and self.settings.embed_model is None
+        return VectorsOf(self.embedder.model_id, untagged=default)
 
     @cached_property
     def manifest(self) -> Manifest:
@@ -112,7 +156,12 @@ class Wiring:
 
         s = self.settings
         return Retriever(
-            store, self.embedder, self.sparse, s.search_mode, self.reranker, multilingual_embedder=s.embed_multilingual
+            store,
+            self.embedder,
+            self.sparse,
+            s.search_mode,
+            self.reranker,
+            multilingual_embedder=s.embed_multilingual or EMBEDDERS[s.embedder].multilingual,
         )
 
     @cached_property
@@ -156,15 +205,15 @@ class Wiring:
         s = self.settings
         options = AnswerOptions(
             top_k=s.top_k,
-            abstain_below=s.abstain_below,
-            context_below=s.context_below,
+            abstain_below=self.bars[0],
+            context_below=self.bars[1],
             max_tokens=s.llm_max_tokens,
             temperature=s.llm_temperature,
             context_tokens=s.llm_context_tokens,
             reasoning_effort=s.llm_reasoning_effort or Effort.LOW,
             unsupported=s.unsupported,
         )
-        return Answerer(self.retriever, self.embedder, self.backend(backend, model), options)
+        return Answerer(self.retriever, self.embedder, self.backend(backend, model), options, self.claims_embedder)
 
     def drafter(
         self,

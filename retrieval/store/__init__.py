@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from retrieval.store.base import CollectionLayout, Store, StoreError, StoreLockedError
+from retrieval.store.filters import VectorsOf
 from retrieval.urls import redacted
 
-__all__ = ["CollectionLayout", "Store", "StoreError", "StoreLockedError", "open_store"]
+__all__ = ["CollectionLayout", "Store", "StoreError", "StoreLockedError", "VectorsOf", "open_store"]
 
 
 def open_store(
@@ -19,8 +20,18 @@ def open_store(
     collection: str = "kura",
     dim: int,
     layout: CollectionLayout = CollectionLayout(),
+    vectors: VectorsOf | None = None,
 ) -> Store:
-    """Qdrant Edge at `path` (embedded default), or the Qdrant server at `url` when one is given."""
+    """Qdrant Edge at `path` (embedded default), or the Qdrant server at `url` when one is given. With `vectors`,
+    chunks are tagged with the embedder that made them and searches compare only that embedder's vectors."""
+    store = _engine(path, url, api_key, collection, dim, layout)
+    store.vectors = vectors
+    return store
+
+
+def _engine(
+    path: Path | None, url: str | None, api_key: str | None, collection: str, dim: int, layout: CollectionLayout
+) -> Store:
     if url:
         from qdrant_client import QdrantClient
 

@@ -20,7 +20,7 @@ from retrieval.store import filters
 from retrieval.store.models import models
 from retrieval.types import AccessScope, CandidatePool, Chunk, IndexedChunk, SearchHit, SearchMode, SparseVector
 
-INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key")
+INDEXED_KEYWORDS = ("groups", "doc_id", "source", "owner", "text_key", "embedder")
 RRF_K = 60
 
 
@@ -87,6 +87,7 @@ class Store(ABC):
     """What ingest and search need from a vector store, whatever engine is behind it."""
 
     description: str
+    vectors: filters.VectorsOf | None = None  # the embedder whose vectors this store writes and searches
 
     # -- what kura asks of a store, written once ------------------------------------------------------------
 
@@ -99,7 +100,7 @@ class Store(ABC):
                     "dense": [float(x) for x in c.dense],
                     "sparse": models.SparseVector(indices=c.sparse.indices, values=c.sparse.values),
                 },
-                payload=c.payload(),
+                payload={**c.payload(), "embedder": self.vectors.embedder} if self.vectors else c.payload(),
             )
             for c in chunks
         ]
@@ -142,7 +143,7 @@ class Store(ABC):
         mode = SearchMode(mode)
         if mode is SearchMode.HYBRID:
             raise ValueError("hybrid is the Retriever's mode (feedback over rrf candidates), not a store query")
-        flt = filters.build(scope=scope, chunk_ids=among)
+        flt = filters.build(scope=scope, vectors=self.vectors, chunk_ids=among)
         if mode is SearchMode.RRF:
             request = fused(dense, sparse, flt, limit, pool=False)
         else:
@@ -161,7 +162,12 @@ class Store(ABC):
     ) -> CandidatePool:
         """Every chunk the two prefetches of an rrf search for `limit` results find, in fused order, with the dense
         vectors of the first `vectors`."""
-        ids = [str(point.id) for point in self._query(fused(dense, sparse, filters.build(scope=scope), limit, True))]
+        ids = [
+            str(point.id)
+            for point in self._query(
+                fused(dense, sparse, filters.build(scope=scope, vectors=self.vectors), limit, True)
+            )
+        ]
         # the ids come from the scoped query above: their vectors are the caller's to use
         found = {str(key): vector for key, vector in self._dense_vectors(ids[:vectors]).items()} if vectors else {}
         return CandidatePool(ids, [np.asarray(found[i], dtype=np.float32) for i in ids[:vectors] if i in found])
@@ -179,6 +185,11 @@ class Store(ABC):
     def count(self, scope: AccessScope | None = None, doc_id: str | None = None) -> int:
         """Chunks in the store; with a scope, only those the caller may read; with a doc_id, that document's."""
         return self._count(filters.build(scope=scope, doc_id=doc_id))
+
+    def made_by_others(self) -> int:
+        """Chunks embedded by another model than this store's (KURA_EMBEDDER changed): search leaves them out until
+        an ingest re-embeds them."""
+        return self._count(filters.made_by_others(self.vectors)) if self.vectors else 0
 
     @abstractmethod
     def optimize(self) -> None:

@@ -27,7 +27,13 @@ def to_edge(value: Any) -> Any:
         case list():
             return [to_edge(item) for item in value]
         case models.Filter():
-            return q.Filter(must=to_edge(value.must or []), should=to_edge(value.should or []))
+            return q.Filter(
+                must=to_edge(value.must or []),
+                should=to_edge(value.should or []),
+                must_not=to_edge(value.must_not or []),
+            )
+        case models.IsEmptyCondition(is_empty=models.PayloadField(key=key)):
+            return q.IsEmptyCondition(key)
         case models.FieldCondition(match=models.MatchAny(any=values)):
             return q.FieldCondition(key=value.key, match=q.MatchAny(any=list(values)))
         case models.FieldCondition(match=models.MatchValue(value=single)):

@@ -5,6 +5,7 @@ to documents the caller owns. The server engine sends these as they are; the Edg
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 from retrieval.store.models import models
 from retrieval.types import AccessScope
@@ -22,8 +23,32 @@ def readable(scope: AccessScope) -> list[models.Condition]:
     return rules
 
 
+@dataclass(frozen=True)
+class VectorsOf:
+    """Which model's vectors a store searches: chunks are tagged with the embedder that made them, and a search
+    compares a question only with vectors of its own model. Chunks stored before tags existed were made by the
+    default model (`untagged`: whether this is it)."""
+
+    embedder: str
+    untagged: bool = False
+
+    def condition(self) -> models.Condition:
+        mine = models.FieldCondition(key="embedder", match=models.MatchValue(value=self.embedder))
+        return (
+            models.Filter(should=[mine, models.IsEmptyCondition(is_empty=models.PayloadField(key="embedder"))])
+            if self.untagged
+            else mine
+        )
+
+
+def made_by_others(vectors: VectorsOf) -> models.Filter:
+    """Chunks whose vectors another model made: left out of search until they are re-embedded."""
+    return models.Filter(must_not=[vectors.condition()])
+
+
 def build(
     scope: AccessScope | None = None,
+    vectors: VectorsOf | None = None,
     doc_id: str | None = None,
     min_position: int | None = None,
     text_keys: Sequence[str] | None = None,
@@ -31,6 +56,8 @@ def build(
 ) -> models.Filter | None:
     """The conjunction of whatever is given; None when nothing narrows the operation."""
     must: list[models.Condition] = readable(scope) if scope is not None else []
+    if vectors is not None:
+        must.append(vectors.condition())
     if doc_id is not None:
         must.append(models.FieldCondition(key="doc_id", match=models.MatchValue(value=doc_id)))
     if min_position is not None:

@@ -191,7 +191,7 @@ def test_a_new_server_collection_gets_the_cluster_layout_and_tenant_index(tmp_pa
     created = dict(client.calls)["create_collection"]
     assert (created["shard_number"], created["replication_factor"], created["write_consistency_factor"]) == (3, 2, 1)
     indexes = {c["field"]: c["schema"] for name, c in client.calls if name == "create_payload_index"}
-    assert set(indexes) == {"groups", "doc_id", "source", "owner", "text_key"}
+    assert set(indexes) == {"groups", "doc_id", "source", "owner", "text_key", "embedder"}
     assert indexes["groups"].is_tenant and not indexes["doc_id"].is_tenant
     client.close()
 
@@ -207,7 +207,7 @@ def test_a_collection_made_by_an_older_kura_gains_the_indexes_added_since(tmp_pa
         payload_schema={key: None for key in ("groups", "doc_id", "source", "owner")}
     )  # what kura 0.1 indexed
     ServerStore(client, "kura", embedder.dim, "older collection")
-    assert [c["field"] for name, c in client.calls if name == "create_payload_index"] == ["text_key"]
+    assert [c["field"] for name, c in client.calls if name == "create_payload_index"] == ["text_key", "embedder"]
     client.close()
 
 
@@ -248,3 +248,32 @@ def test_stored_vectors_are_found_by_their_text_however_often_the_text_is_stored
     for key, text in zip(keys, TEXTS["hr"] + TEXTS["eng"]):
         assert np.dot(found[key], embedder.embed_one(text)) == pytest.approx(1.0, abs=1e-4)
     assert store.vectors_for([]) == {}
+
+
+def test_a_store_searches_only_the_vectors_of_its_own_embedder(store, embedder):
+    """Each chunk is tagged with the embedder that made its vector; a search compares a question only with vectors
+    of its own model, whatever the mode (BM25 included: the fused list must not carry a foreign vector). Chunks
+    written before tags existed are the default MiniLM's. After a switch, `made_by_others` counts what an
+    ingest must re-embed."""
+    from retrieval import SparseEncoder
+    from retrieval.store import VectorsOf
+
+    sparse = SparseEncoder()
+    store.replace_document("legacy", indexed(embedder, sparse, "legacy", TEXTS["hr"][:1], ("hr",)))  # untagged
+    store.vectors = VectorsOf("model-b")
+    store.replace_document("b", indexed(embedder, sparse, "b", TEXTS["hr"][1:2], ("hr",)))
+
+    def found(query):
+        return {
+            h.chunk.doc_id
+            for mode in ("rrf", "dense", "sparse")
+            for h in search(store, embedder, sparse, query, ("hr",), mode)
+        }
+
+    assert found("parental leave sabbaticals") == {"b"}
+    assert store.made_by_others() == 1
+    store.vectors = VectorsOf("minilm", untagged=True)  # back to the default: untagged chunks are its own
+    assert found("parental leave sabbaticals") == {"legacy"}
+    assert store.made_by_others() == 1
+    store.vectors = None  # a store opened without an embedder (tools, tests) sees everything
+    assert found("parental leave sabbaticals") == {"legacy", "b"}
