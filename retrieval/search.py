@@ -30,6 +30,9 @@ class Feedback:
         return moved / np.linalg.norm(moved)
 
 
+BALANCED_DEPTH = 40  # hits ranked again for language balance: a dense prefetch's depth for a 10-result search
+
+
 class Retriever:
     """Embeds a query both ways and asks the store, always within the caller's AccessScope."""
 
@@ -42,6 +45,7 @@ class Retriever:
         reranker: Reranker | None = None,
         multilingual_embedder: bool = False,
         feedback: Feedback = Feedback(),
+        same_language_penalty: float = 0.0,
     ):
         # An English-only embedder (the default MiniLM) adds noise to Japanese queries: they use BM25 alone.
         self.multilingual_embedder = multilingual_embedder
@@ -51,6 +55,11 @@ class Retriever:
         self.sparse = sparse
         self.mode = mode
         self.feedback = feedback
+        # A multilingual model scores passages in the question's own language higher than equally good ones in
+        # another: with Japanese and English documents side by side, a Japanese question's top passages are
+        # Japanese whatever they say. Ranking subtracts this from same-language passages (tuned on the mixed set,
+        # docs/benchmarks.md); similarity (abstention's measure) stays the plain cosine.
+        self.same_language_penalty = same_language_penalty
 
     def search(self, query: str, scope: AccessScope, k: int = 10, mode: SearchMode | None = None) -> list[SearchHit]:
         if not isinstance(scope, AccessScope):
@@ -60,9 +69,18 @@ class Retriever:
         mode = SearchMode(mode or self.mode)
         if mode in (SearchMode.HYBRID, SearchMode.RRF) and not self.multilingual_embedder and is_cjk(query):
             mode = SearchMode.SPARSE
-        limit = max(k, self.reranker.candidates) if self.reranker else k
+        wanted = max(k, self.reranker.candidates) if self.reranker else k
+        balanced = bool(self.same_language_penalty) and mode in (SearchMode.HYBRID, SearchMode.DENSE)  # cosine scores
+        limit = max(wanted, BALANCED_DEPTH) if balanced else wanted
         hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
+        if balanced:
+            hits = self._balanced(is_cjk(query), hits)[:wanted]
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
+
+    def _balanced(self, question_cjk: bool, hits: list[SearchHit]) -> list[SearchHit]:
+        """Hits re-ordered with the same-language penalty (a stable sort: ties keep the store's order)."""
+        penalty = self.same_language_penalty
+        return sorted(hits, key=lambda hit: -(hit.score - penalty * (is_cjk(hit.chunk.text) == question_cjk)))
 
     def store_passes(
         self,

@@ -152,16 +152,19 @@ class Wiring:
         )
 
     def _retriever_over(self, store: Store) -> Retriever:
-        from retrieval.search import Retriever
+        from retrieval.search import Feedback, Retriever
 
         s = self.settings
+        choice = EMBEDDERS[s.embedder]
         return Retriever(
             store,
             self.embedder,
             self.sparse,
             s.search_mode,
             self.reranker,
-            multilingual_embedder=s.embed_multilingual or EMBEDDERS[s.embedder].multilingual,
+            multilingual_embedder=s.embed_multilingual or choice.multilingual,
+            feedback=Feedback(weight=choice.feedback_weight),
+            same_language_penalty=choice.same_language_penalty,
         )
 
     @cached_property

@@ -1,0 +1,50 @@
+"""With a multilingual search, a Japanese question is answered from English passages (and the reverse), and the
+answer is written in the question's language. Its sentences share no words with their sources, so the claim
+check compares what does not depend on words: meaning (multilingual-e5-small), every quantity (16週間 is
+16 weeks, 3万円 is 30,000 yen), polarity and period. A faithful answer is supported; a changed number, a flipped
+negation or a sentence about something else is not, as it would not be in one language."""
+
+from __future__ import annotations
+
+import pytest
+
+from llm.claims import ClaimChecker
+from retrieval.e5 import E5Embedder
+from retrieval.types import Chunk, SearchHit
+
+ENGLISH = (
+    "Every parent, regardless of gender, receives 16 weeks of fully paid parental leave. "
+    "It can be taken in up to three blocks within 24 months of the birth or adoption."
+)
+JAPANESE = "自転車通勤手当は月額3万円を上限として支給する。申請には部長の承認が必要である。"
+
+CASES = [
+    # (answer sentence, source passage, supported?)
+    ("育児休業は最長16週間、全額有給で取得できます [1]。", ENGLISH, True),
+    ("出産または養子縁組から24か月以内に、最大3回に分けて取得できます [1]。", ENGLISH, True),
+    ("育児休業は最長12週間取得できます [1]。", ENGLISH, False),  # 12 where the source says 16
+    ("育児休業は3回に分けて取得することはできません [1]。", ENGLISH, False),  # the source allows it
+    ("ノートパソコンはディスク全体を暗号化する必要があります [1]。", ENGLISH, False),  # another subject
+    ("The cycling allowance is up to 30,000 yen a month [1].", JAPANESE, True),
+    ("The cycling allowance is up to 50,000 yen a month [1].", JAPANESE, False),
+    ("The cycling allowance is up to 30,000 yen a year [1].", JAPANESE, False),  # per year, not per month
+]
+
+
+@pytest.fixture(scope="module")
+def checker(embedder):
+    return ClaimChecker(embedder, across=E5Embedder())
+
+
+@pytest.mark.parametrize("sentence, source, supported", CASES)
+def test_a_sentence_is_checked_against_a_source_in_another_language(checker, sentence, source, supported):
+    hit = SearchHit(Chunk("doc", 0, source, "/docs/policy.md", "Policy"), 1.0, 0.5, None)
+    [claim] = checker.check(sentence, [hit])
+    assert claim.supported is supported, claim
+
+
+def test_without_a_multilingual_embedder_the_check_stays_within_one_language(embedder):
+    """MiniLM alone cannot read Japanese: a faithful Japanese sentence over an English source is not confirmed."""
+    hit = SearchHit(Chunk("doc", 0, ENGLISH, "/docs/policy.md", "Policy"), 1.0, 0.5, None)
+    [claim] = ClaimChecker(embedder).check(CASES[0][0], [hit])
+    assert not claim.supported
