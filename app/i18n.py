@@ -239,6 +239,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_part_embedder": ("Embedding model", "埋め込みモデル"),
     "status_part_llm": ("Language model", "言語モデル"),
     "status_part_index": ("Index consistency", "インデックスの整合性"),
+    "status_part_vectors": ("Vectors of the current embedding model", "現在の埋め込みモデルのベクトル"),
     "status_part_drafts": ("Language model for drafts", "返信下書き用の言語モデル"),
     "status_use": ("Use", "用途"),
     "status_model": ("Goes to", "使うモデル"),

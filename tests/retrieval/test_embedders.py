@@ -78,6 +78,7 @@ def test_switching_the_embedder_means_re_ingest_never_mixed_vectors(tmp_path):
         assert status["health"]["embedder"]["detail"].startswith("multilingual-e5-small")
         assert not status["health"]["vectors"]["ok"]
         assert f"re-ingest needed: {chunks} passages" in status["health"]["vectors"]["detail"]
+        assert kura.awaiting_reembedding() == chunks
         assert kura.retriever.search("parental leave", EVERYONE) == []
         report = kura.ingestor.ingest([SAMPLES / "policies"], groups=("everyone",))
         assert report.updated == len(list((SAMPLES / "policies").iterdir())), report
