@@ -57,8 +57,8 @@ class Retriever:
         self.feedback = feedback
         # A multilingual model scores passages in the question's own language higher than equally good ones in
         # another: with Japanese and English documents side by side, a Japanese question's top passages are
-        # Japanese whatever they say. Ranking subtracts this from same-language passages (tuned on the mixed set,
-        # docs/benchmarks.md); similarity (abstention's measure) stays the plain cosine.
+        # Japanese whatever they say. Ranking and similarity (abstention's measure) subtract this from
+        # same-language passages (tuned on the mixed set, docs/benchmarks.md).
         self.same_language_penalty = same_language_penalty
 
     def search(self, query: str, scope: AccessScope, k: int = 10, mode: SearchMode | None = None) -> list[SearchHit]:
@@ -73,14 +73,20 @@ class Retriever:
         balanced = bool(self.same_language_penalty) and mode in (SearchMode.HYBRID, SearchMode.DENSE)  # cosine scores
         limit = max(wanted, BALANCED_DEPTH) if balanced else wanted
         hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
-        if balanced:
-            hits = self._balanced(is_cjk(query), hits)[:wanted]
+        if self.same_language_penalty:
+            hits = self._balanced(is_cjk(query), hits, resort=balanced)[:wanted]
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
 
-    def _balanced(self, question_cjk: bool, hits: list[SearchHit]) -> list[SearchHit]:
-        """Hits re-ordered with the same-language penalty (a stable sort: ties keep the store's order)."""
-        penalty = self.same_language_penalty
-        return sorted(hits, key=lambda hit: -(hit.score - penalty * (is_cjk(hit.chunk.text) == question_cjk)))
+    def _balanced(self, question_cjk: bool, hits: list[SearchHit], resort: bool) -> list[SearchHit]:
+        """Hits with the same-language penalty taken from their similarity, and (when their scores are cosines)
+        from their scores, re-ordered by them (a stable sort: ties keep the store's order)."""
+        adjusted = []
+        for hit in hits:
+            penalty = self.same_language_penalty if is_cjk(hit.chunk.text) == question_cjk else 0.0
+            similarity = None if hit.similarity is None else hit.similarity - penalty
+            score = hit.score - penalty if resort else hit.score
+            adjusted.append(dataclasses.replace(hit, score=score, similarity=similarity))
+        return sorted(adjusted, key=lambda hit: -hit.score) if resort else adjusted
 
     def store_passes(
         self,

@@ -100,7 +100,8 @@ class CandidatePool:
 
 @dataclass(frozen=True)
 class SearchHit:
-    """A chunk found for a query. `similarity` is the dense cosine, comparable across modes."""
+    """A chunk found for a query. `similarity` is the dense cosine (less the same-language penalty of a multilingual
+    embedder, retrieval/search.py), comparable across modes."""
 
     chunk: Chunk
     score: float
