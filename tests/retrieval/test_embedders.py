@@ -45,6 +45,7 @@ def top_section(kura, question):
     return kura.retriever.search(question, EVERYONE, k=3)[0].chunk.heading
 
 
+@pytest.mark.slow  # indexes the samples with e5 (~15 s)
 def test_a_japanese_question_finds_the_english_passage_and_the_reverse(bilingual):
     assert "Parental Leave" in top_section(bilingual, "育児休業は何週間取れますか")
     assert "Sabbatical" in top_section(bilingual, "サバティカル休暇は何週間ですか")
@@ -52,6 +53,7 @@ def test_a_japanese_question_finds_the_english_passage_and_the_reverse(bilingual
     assert "通勤手当" in top_section(bilingual, "Is there a cap on the commuting allowance?")
 
 
+@pytest.mark.slow  # indexes the samples with e5 (~15 s)
 def test_japanese_questions_answer_and_abstain_on_the_e5_bars(bilingual):
     """e5's similarities sit on another scale than MiniLM's, so its own bars apply: a question the documents
     answer is answered (with the passage quoted), one they do not is not, in either language."""
@@ -63,6 +65,7 @@ def test_japanese_questions_answer_and_abstain_on_the_e5_bars(bilingual):
         assert answerer.ask(question, EVERYONE).abstained, question
 
 
+@pytest.mark.slow  # indexes the samples with e5 (~15 s)
 def test_switching_the_embedder_means_re_ingest_never_mixed_vectors(tmp_path):
     """Indexed with MiniLM, then opened with e5: nothing is searched with the wrong model's vectors, status says
     what to do, and the next ingest re-embeds every document (the files did not change)."""
