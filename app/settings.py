@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     embedder: EmbedderName = Field(
         EmbedderName.MINILM,
         description="minilm (English, fastest) or multilingual-e5-small (Japanese and English, across "
-        "languages; ~3x slower to ingest). After a switch, run `kura ingest` to re-embed (kura status says so).",
+        "languages; ~2.5x slower to ingest). After a switch, run `kura ingest` to re-embed (kura status says so).",
     )
     embed_model: Path | None = Field(None, description="minilm only: another local sentence-transformers folder.")
     embed_batch_size: int = 64

@@ -4,7 +4,7 @@ calibrated for (docs/benchmarks.md, "Which embedder").
 - `minilm` (default): all-MiniLM-L6-v2, English, fast on 2 cores; or any sentence-transformers folder given as
   KURA_EMBED_MODEL. A Japanese question searches BM25 alone (MiniLM's vectors of Japanese are noise).
 - `multilingual-e5-small`: finds answers across languages (a Japanese question over English documents and the
-  reverse) and searches Japanese by meaning too; ~3× slower to ingest, 90 MB more on disk.
+  reverse) and searches Japanese by meaning too; ~2.5× slower to ingest, 90 MB more on disk.
 
 Every vector in the store is tagged with the model that made it and a search only ever compares like with like:
 after a switch, documents not yet re-embedded are left out of search (never searched with the other model's
