@@ -20,6 +20,8 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
+from retrieval.errors import ConfigError
+
 if TYPE_CHECKING:
     import numpy as np
 
@@ -86,6 +88,11 @@ def open_embedder(
     if EmbedderName(name) is EmbedderName.E5_SMALL:
         from retrieval.e5 import E5Embedder
 
+        if model_path is not None or backend != "torch":
+            raise ConfigError(
+                "KURA_EMBED_MODEL and KURA_EMBED_BACKEND choose among sentence-transformers models (KURA_EMBEDDER="
+                "minilm); multilingual-e5-small has its own engine: unset them, or set KURA_EMBEDDER=minilm."
+            )
         return E5Embedder()
     from retrieval.embed import DenseEmbedder
 

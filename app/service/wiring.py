@@ -76,10 +76,10 @@ class Wiring:
     @cached_property
     def claims_embedder(self) -> Embedder:
         """The answer check's model: MiniLM, whose similarities its bars were measured on, whatever searches."""
-        if EMBEDDERS[self.settings.embedder].multilingual:
-            from retrieval.embedders import EmbedderName, open_embedder
+        s = self.settings
+        if EMBEDDERS[s.embedder].multilingual:
+            from retrieval.embedders import open_embedder
 
-            s = self.settings
             return open_embedder(EmbedderName.MINILM, cache_dir=s.model_cache or s.home / "models")
         return self.embedder
 

@@ -95,3 +95,9 @@ def test_weights_other_than_the_measured_ones_are_refused(tmp_path):
     (tmp_path / WEIGHTS).write_bytes(b"not the model")
     with pytest.raises(ConfigError, match="SHA-256"):
         E5Embedder(tmp_path).embed(["text"])
+
+
+def test_settings_of_the_sentence_transformers_models_are_refused_with_e5(tmp_path):
+    """KURA_EMBED_BACKEND=onnx-int8 or a KURA_EMBED_MODEL folder mean nothing to e5's engine: said, not ignored."""
+    with pytest.raises(ConfigError, match="KURA_EMBED_BACKEND"):
+        Kura(e5_settings(tmp_path / "home", embed_backend="onnx-int8")).embedder  # noqa: B018
