@@ -294,6 +294,8 @@ NOTES_JA: dict[str, str] = {
     "passages_dropped": "関連する {count} 件の箇所がモデルの文脈に収まりませんでした（KURA_LLM_CONTEXT_TOKENS={limit}）。",
     "sentences_removed": "モデルの回答のうち {count} 文は文書で裏付けられないため削除しました（KURA_UNSUPPORTED=drop）。",
     "answer_replaced": "モデルの回答はどの文も文書で裏付けられないため、文書の原文を回答として示します（KURA_UNSUPPORTED=drop）。",
+    "awaiting_reembedding": "{count} 件の箇所はまだ検索されません。埋め込みモデル（KURA_EMBEDDER）が変わり、"
+    "再埋め込みを待っています。フォルダに `kura ingest` を実行する（またはライブラリで再同期する）と、もう一度質問できます。",
     "no_answer_text": "見つかった箇所から回答文を作れませんでした。下の出典がすべてです。",
     "reasoning_only": "モデルは推論しましたが回答文を返しませんでした（gpt-oss/vLLM の既知の不具合: `content: null`）。"
     "下の出典は有効です。もう一度質問するか、KURA_LLM_MAX_TOKENS を増やしてください。",

@@ -197,7 +197,11 @@ class Answerer:
         if max((h.similarity or 0.0 for h in relevant), default=0.0) < self.options.abstain_below:
             timings["total_s"] = timings["retrieval_s"]
             yield ABSTAIN_MESSAGE
-            return Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings, found=found)
+            abstained = Answer(ABSTAIN_MESSAGE, True, [], self.backend.name, timings, found=found)
+            waiting = self.retriever.awaiting_reembedding()
+            if waiting:  # the answer may be in passages another embedder made: say so, not only "not found"
+                abstained.warnings.append(Note("awaiting_reembedding", count=waiting))
+            return abstained
         progress.stage, progress.passages = Stage.WRITING, len(relevant)
         yield ""  # the front end may say "found N passages, writing" before the first word
         mark = time.perf_counter()

@@ -12,6 +12,8 @@ ENGLISH: dict[str, str] = {
     "them (KURA_UNSUPPORTED=drop).",
     "answer_replaced": "No sentence of the model's answer is supported by your documents, so the answer is the "
     "passages' own words instead (KURA_UNSUPPORTED=drop).",
+    "awaiting_reembedding": "{count} passages are not searched yet: the embedding model changed (KURA_EMBEDDER) and "
+    "they wait to be re-embedded. Run `kura ingest` on your folders (or Library → Re-sync), then ask again.",
     "no_answer_text": "No answer text could be built from the passages found; the sources below are all there is.",
     "reasoning_only": "The model reasoned but returned no answer text (a known gpt-oss/vLLM failure: "
     "`content: null`). The sources below are still valid; ask again, or raise KURA_LLM_MAX_TOKENS.",

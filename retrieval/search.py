@@ -77,6 +77,10 @@ class Retriever:
             hits = self._balanced(is_cjk(query), hits, resort=balanced)[:wanted]
         return self.reranker.rerank(query, hits, k) if self.reranker else hits
 
+    def awaiting_reembedding(self) -> int:
+        """Passages left out of every search because another embedder made their vectors (KURA_EMBEDDER changed)."""
+        return self.store.made_by_others()
+
     def _balanced(self, question_cjk: bool, hits: list[SearchHit], resort: bool) -> list[SearchHit]:
         """Hits with the same-language penalty taken from their similarity, and (when their scores are cosines)
         from their scores, re-ordered by them (a stable sort: ties keep the store's order)."""

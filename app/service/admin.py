@@ -140,7 +140,7 @@ class Admin(Wiring):
 
     def awaiting_reembedding(self) -> int:
         """Passages another embedder made (KURA_EMBEDDER changed since): search leaves them out until re-ingested."""
-        return self.store.made_by_others()
+        return self.retriever.awaiting_reembedding()
 
     def backend_is_demo(self) -> bool:
         """Whether the configured model is a small demo model (the pages say answers may be poor)."""

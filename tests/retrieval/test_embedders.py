@@ -83,6 +83,12 @@ def test_switching_the_embedder_means_re_ingest_never_mixed_vectors(tmp_path):
         assert f"re-ingest needed: {chunks} passages" in status["health"]["vectors"]["detail"]
         assert kura.awaiting_reembedding() == chunks
         assert kura.retriever.search("parental leave", EVERYONE) == []
+        waiting = kura.answerer().ask("How long is parental leave?", EVERYONE)
+        assert waiting.abstained and waiting.warnings == [
+            f"{chunks} passages are not searched yet: the embedding model "
+            "changed (KURA_EMBEDDER) and they wait to be re-embedded. Run `kura ingest` on your folders (or Library → "
+            "Re-sync), then ask again."
+        ]
         report = kura.ingestor.ingest([SAMPLES / "policies"], groups=("everyone",))
         assert report.updated == len(list((SAMPLES / "policies").iterdir())), report
         assert "vectors" not in kura.status()["health"]
