@@ -4,14 +4,16 @@ retrieval/e5.py) against MiniLM (kura's default, English-only), dense search alo
 and English BEIR subsets given on the command line. Also the documents embedded per second, the cost of
 re-indexing, and each model's best cosine for answerable and unanswerable questions (abstention's signal).
 
-    .venv/bin/python -m bench.cross_lingual [../shared/datasets/msmarco ...]
+    .venv/bin/python -m bench.cross_lingual [../shared/datasets/msmarco ...] [--gemma FOLDER]
+
+`--gemma` adds EmbeddingGemma-300m (not shipped; assembled as bench/second_stage.py says).
 
 kura's own search on the same sets: `KURA_EMBEDDER=multilingual-e5-small kura eval retrieval
 bench/data/cross-lingual/mixed --mode all` (docs/benchmarks.md)."""
 
 from __future__ import annotations
 
-import sys
+import argparse
 import time
 from pathlib import Path
 
@@ -55,6 +57,21 @@ class MiniLM:
         return self.embedder.embed(texts)
 
 
+class Gemma:
+    name = "EmbeddingGemma-300m"
+
+    def __init__(self, folder: Path) -> None:
+        from sentence_transformers import SentenceTransformer
+
+        self.model = SentenceTransformer(str(folder), device="cpu", local_files_only=True)
+
+    def passages(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode_document(texts, batch_size=8, normalize_embeddings=True)
+
+    def queries(self, texts: list[str]) -> np.ndarray:
+        return self.model.encode_query(texts, normalize_embeddings=True)
+
+
 def measure(model, dataset: BeirDataset) -> tuple[dict, float]:
     ids = list(dataset.corpus)
     texts = [f"{title}. {text}" if title else text for title, text in dataset.corpus.values()]
@@ -88,15 +105,19 @@ def abstention(model) -> None:
     print(f"\n{model.name}: best cosine, answerable {np.percentile(answerable, [5, 50]).round(3)} (5th, 50th "
           f"percentile), unanswerable {np.percentile(unanswerable, [50, 95]).round(3)} (50th, 95th)")  # fmt: skip
     print("| abstain below | unanswerable that abstain | answerable refused |\n| --- | --- | --- |")
-    for threshold in np.arange(0.78, 0.90, 0.01) if isinstance(model, E5) else (0.25, 0.3, 0.35, 0.4, 0.45):
+    for threshold in np.arange(0.78, 0.90, 0.01) if isinstance(model, E5) else (0.25, 0.3, 0.35, 0.4, 0.45, 0.5):
         caught = sum(u < threshold for u in unanswerable) / len(unanswerable)
         refused = sum(a < threshold for a in answerable) / len(answerable)
         print(f"| {threshold:.2f} | {caught:.2f} | {refused:.2f} |")
 
 
 def main() -> None:
-    sets = SETS + [Path(p) for p in sys.argv[1:]]
-    models = [MiniLM(), E5()]
+    parser = argparse.ArgumentParser()
+    parser.add_argument("datasets", nargs="*", type=Path)
+    parser.add_argument("--gemma", type=Path, help="an EmbeddingGemma-300m folder, to compare it too")
+    args = parser.parse_args()
+    sets = SETS + args.datasets
+    models = [MiniLM(), E5()] + ([Gemma(args.gemma)] if args.gemma else [])
     for model in models:
         abstention(model)
     print("| set | embedder | nDCG@10 | Recall@10 | documents/s |\n| --- | --- | --- | --- | --- |")
