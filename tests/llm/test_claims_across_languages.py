@@ -36,6 +36,7 @@ def checker(embedder):
     return ClaimChecker(embedder, across=E5Embedder())
 
 
+@pytest.mark.slow  # ~30 s with both embedders and MeCab loaded: the quick loop stays under five minutes
 @pytest.mark.parametrize("sentence, source, supported", CASES)
 def test_a_sentence_is_checked_against_a_source_in_another_language(checker, sentence, source, supported):
     hit = SearchHit(Chunk("doc", 0, source, "/docs/policy.md", "Policy"), 1.0, 0.5, None)
