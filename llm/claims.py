@@ -112,6 +112,11 @@ def _mecab() -> MecabBm25:
     return MecabBm25()
 
 
+def _stem(word: str) -> str:
+    """An English word's first five letters, a plural's without its s: "4 weeks" is what "a 4-week" source says."""
+    return (word[:-1] if len(word) > 3 and word.endswith("s") and not word.endswith("ss") else word)[:5]
+
+
 @functools.lru_cache(maxsize=50_000)
 def content_words(text: str) -> frozenset[str]:
     """The words that carry meaning (MeCab's dictionary forms for Japanese), first five letters of English ones."""
@@ -119,7 +124,7 @@ def content_words(text: str) -> frozenset[str]:
     if is_cjk(text):
         words = {w.lower() for w in _mecab().words(text) if len(w) > 1 or re.match(r"[\u3400-\u9fff]", w)}
     else:
-        words = {w.lower()[:5] for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
+        words = {_stem(w.lower()) for w in _WORD.findall(text) if w.lower() not in _STOP and len(w) > 2}
     return frozenset(w for w in words if not w[0].isdigit() and w not in NUMBER_STEMS)  # numbers: on their own
 
 

@@ -37,6 +37,12 @@ COMMUTING_JA = """# 通勤手当規程
 # (question, answer the model gives, supported?, kind of mistake)
 CASES = [
     (
+        "How long is the sabbatical?",
+        "The sabbatical is 4 weeks long [1].",
+        True,
+        "paraphrase: a plural for the source's '4-week'",
+    ),
+    (
         "How many weeks of parental leave do parents get?",
         "Every parent receives 16 weeks of fully paid parental leave [1].",
         True,
