@@ -20,6 +20,7 @@ from pathlib import Path
 import numpy as np
 
 from retrieval.errors import ConfigError
+from retrieval.types import text_key
 
 WEIGHTS = "e5-small-q4.bin"
 WEIGHTS_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
@@ -92,7 +93,7 @@ class E5Embedder:
         return tokenizer
 
     def text_key(self, text: str) -> str:
-        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()[:32]
+        return text_key(self.model_id, text)
 
     def tokenize(self, text: str) -> list[str]:
         return self._word_pieces.encode(text, add_special_tokens=False).tokens

@@ -14,7 +14,7 @@ import qdrant_edge
 
 from retrieval.errors import ConfigError
 from retrieval.languages import is_cjk
-from retrieval.types import EmbedBackend, SparseVector
+from retrieval.types import EmbedBackend, SparseVector, text_key
 
 
 def default_model_path() -> Path:
@@ -82,8 +82,7 @@ class DenseEmbedder:
         return int(self.model.get_embedding_dimension())
 
     def text_key(self, text: str) -> str:
-        """Names a text's vector under this model: the same key means the same vector, whichever file it came from."""
-        return hashlib.sha256(f"{self.model_id}\0{text}".encode()).hexdigest()[:32]
+        return text_key(self.model_id, text)
 
     def tokenize(self, text: str) -> list[str]:
         """The model's word pieces (chunks are sized in them); the int8 backend needs no torch for this."""

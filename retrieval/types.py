@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
@@ -75,10 +76,15 @@ class SparseVector:
     values: list[float]
 
 
+def text_key(model_id: str, text: str) -> str:
+    """Names a text's vector under a model: the same key means the same vector, whichever file it came from."""
+    return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()[:32]
+
+
 @dataclass(frozen=True)
 class IndexedChunk:
     """A chunk with its vectors, ready for the store. `text_key` names the exact text the dense vector was made
-    from (DenseEmbedder.text_key): the store keeps it so identical text is never embedded twice."""
+    from (`text_key` above): the store keeps it so identical text is never embedded twice."""
 
     chunk: Chunk
     dense: list[float]
