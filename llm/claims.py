@@ -150,13 +150,12 @@ def _problem(
         return Note("reason_says_instead", stated=said, claimed=shown_quantity(changed[0]))
     if similarity < UNRELATED_BELOW:
         return Note("reason_not_found")
-    if across:
-        if _negated(claim) != _negated(source):
-            return Note("reason_opposite") if _negated(source) else Note("reason_not_excluded")
-        return _period_problem(claim, source)
-    closest = _closest_part(claim, source)  # polarity is a property of one sentence, not of a pair of them
+    # polarity is a property of one sentence, not of a pair of them; across languages no words pick the clause
+    closest = source if across else _closest_part(claim, source)
     if _negated(claim) != _negated(closest):
         return Note("reason_opposite") if _negated(closest) else Note("reason_not_excluded")
+    if across:
+        return _period_problem(claim, source)
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
         return Note("reason_roles", roles=", ".join(sorted(extra_roles)))
@@ -232,9 +231,9 @@ class ClaimChecker:
         vectors = self.embedder.embed(claims_text + in_context)
         count = len(sentences)
         similarities = np.maximum(vectors[:count] @ source_vectors.T, vectors[count:] @ source_vectors.T)
-        across = np.array(
-            [[self.across is not None and is_cjk(c) != is_cjk(s) for _, s in sources] for c in claims_text]
-        )
+        across = np.zeros(similarities.shape, dtype=bool)
+        if self.across is not None:  # each sentence's language and each source's, once
+            across = np.array([is_cjk(c) for c in claims_text])[:, None] != np.array([is_cjk(s) for _, s in sources])
         if across.any():
             similarities = np.where(
                 across, self._across_similarities(claims_text, sources) - ACROSS_SHIFT, similarities
