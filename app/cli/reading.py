@@ -24,6 +24,7 @@ from app.cli.common import (
 )
 from ingest.documents import without_controls
 from llm import BackendName, Effort
+from llm.notes import Note
 from retrieval import SearchMode
 
 EffortOption = Annotated[str | None, typer.Option("--effort", help="Reasoning effort: low, medium or high.")]
@@ -59,12 +60,8 @@ def search(
             emit({"results": [h.to_json() for h in hits]})
             return
         if not hits:
-            from app.service.admin import REEMBED
-
             waiting = kura.awaiting_reembedding()
-            console.print(
-                "Nothing found." + (f" {waiting} passages wait to be re-embedded: {REEMBED}" if waiting else "")
-            )
+            console.print("Nothing found." + (f" {Note('awaiting_reembedding', count=waiting)}" if waiting else ""))
         for rank, hit in enumerate(hits, 1):
             where = f"p.{hit.chunk.page}" if hit.chunk.page else hit.chunk.heading
             console.print(

@@ -10,8 +10,7 @@ from app.service.wiring import Wiring
 from app.tokens import TokenError, TokenRecord
 from app.users import User, make_user
 from llm.backends import backend_class, probe_backend
-
-REEMBED = "KURA_EMBEDDER changed; run `kura ingest` on your folders (or Library → Re-sync) to re-embed them"
+from llm.notes import Note
 
 
 def _check(probe) -> dict:
@@ -124,8 +123,7 @@ class Admin(Wiring):
         if others:
             health["vectors"] = {
                 "ok": False,
-                "detail": f"re-ingest needed: {others} passages were embedded by another model than "
-                f"{self.embedder_label} and are left out of search: {REEMBED}",
+                "detail": f"re-ingest needed: {Note('awaiting_reembedding', count=others)}",
             }
         admin = caller is None or caller.admin
         return {
