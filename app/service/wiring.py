@@ -206,10 +206,11 @@ class Wiring:
         from llm.answer import Answerer, AnswerOptions
 
         s = self.settings
+        abstain_below, context_below = self.bars
         options = AnswerOptions(
             top_k=s.top_k,
-            abstain_below=self.bars[0],
-            context_below=self.bars[1],
+            abstain_below=abstain_below,
+            context_below=context_below,
             max_tokens=s.llm_max_tokens,
             temperature=s.llm_temperature,
             context_tokens=s.llm_context_tokens,
