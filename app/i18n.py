@@ -241,6 +241,7 @@ MESSAGES: dict[str, tuple[str, str]] = {
     "status_part_index": ("Index consistency", "インデックスの整合性"),
     "status_part_vectors": ("Vectors of the current embedding model", "現在の埋め込みモデルのベクトル"),
     "status_part_drafts": ("Language model for drafts", "返信下書き用の言語モデル"),
+    "status_part_second_stage": ("Second stage (re-ordering)", "第2段階（並べ替え）"),
     "status_use": ("Use", "用途"),
     "status_model": ("Goes to", "使うモデル"),
     "status_use_answers": ("Answers to questions", "質問への回答"),

@@ -55,6 +55,8 @@ def serve(settings: Settings, host: str, port: int, run_command: CommandRunner, 
     try:
         with sharing(kura), announce(settings, local_url(host, port)) as key:
             found, lifespan = routes(kura, host, key, run_command)
+            if kura.upgrade is not None:  # the second stage's vectors, made in the background while serving
+                kura.upgrade.start()
             if web_app is None:
                 import uvicorn
                 from starlette.applications import Starlette

@@ -100,8 +100,13 @@ class Settings(BaseSettings):
     chunk_tokens: int = 200
     chunk_overlap: int = 40
 
-    # Optional cross-encoder reranking of the filtered candidates (a local sentence-transformers CrossEncoder).
+    # An optional second stage re-orders the filtered candidates: a cross-encoder (a local sentence-transformers
+    # CrossEncoder folder), or a stronger embedding model whose vectors the app makes in the background
+    # (`make gemma`: EmbeddingGemma-300m). One at a time.
     reranker_model: Path | None = None
+    second_stage_model: Path | None = Field(
+        None, description="A sentence-transformers embedding folder (make gemma: models/embeddinggemma-300m)."
+    )
     rerank_candidates: int = 30
 
     # Search and answers.

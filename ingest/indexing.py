@@ -10,7 +10,7 @@ from ingest.documents import ParsedDocument
 from retrieval.embed import SparseEncoder
 from retrieval.embedders import Embedder
 from retrieval.store import Store
-from retrieval.types import Chunk, IndexedChunk
+from retrieval.types import Chunk, IndexedChunk, embedding_text
 
 
 @dataclass(frozen=True)
@@ -18,11 +18,6 @@ class ChunkingOptions:
     chunk_tokens: int = 200
     chunk_overlap: int = 40
     max_chunks_per_file: int = 5000  # a 3,000-page PDF fails with a reason instead of embedding for an hour
-
-
-def embedding_text(chunk: Chunk) -> str:
-    """What is embedded and BM25-indexed for a chunk: its title and heading path give it context."""
-    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)
 
 
 class Indexer:

@@ -9,7 +9,7 @@ import numpy as np
 from retrieval.embed import SparseEncoder
 from retrieval.embedders import Embedder
 from retrieval.languages import is_cjk
-from retrieval.rerank import Reranker
+from retrieval.second_stage import SecondStage
 from retrieval.store import Store
 from retrieval.types import AccessScope, SearchHit, SearchMode, SparseVector
 
@@ -42,7 +42,7 @@ class Retriever:
         embedder: Embedder,
         sparse: SparseEncoder,
         mode: SearchMode = SearchMode.HYBRID,
-        reranker: Reranker | None = None,
+        reranker: SecondStage | None = None,
         multilingual_embedder: bool = False,
         feedback: Feedback = Feedback(),
         same_language_penalty: float = 0.0,

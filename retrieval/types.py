@@ -76,6 +76,11 @@ class SparseVector:
     values: list[float]
 
 
+def embedding_text(chunk: Chunk) -> str:
+    """What is embedded and BM25-indexed for a chunk: its title and heading path give it context."""
+    return "\n".join(part for part in (chunk.title, chunk.heading, chunk.text) if part)
+
+
 def text_key(model_id: str, text: str) -> str:
     """Names a text's vector under a model: the same key means the same vector, whichever file it came from."""
     return hashlib.sha256(f"{model_id}\0{text}".encode()).hexdigest()[:32]

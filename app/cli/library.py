@@ -177,6 +177,17 @@ def status(as_json: JsonOption = False) -> None:
     run(command)
 
 
+def upgrade() -> None:
+    """Make the second stage's vectors (KURA_SECOND_STAGE_MODEL) for every passage now. The app makes them in the
+    background while it runs; until they are complete, passages without one keep the first stage's order."""
+
+    def command(kura) -> None:
+        made, done, total = kura.upgrade_index(caller_of(kura))
+        console.print(f"{made} vectors made; {done} of {total} passages are re-ordered by {kura.strong_embedder.label}")
+
+    run(command)
+
+
 def eval_retrieval(
     dataset_dir: Annotated[
         Path, typer.Argument(help="BEIR-format folder: corpus.jsonl, queries.jsonl, qrels/test.tsv")

@@ -125,6 +125,8 @@ class Admin(Wiring):
                 "ok": False,
                 "detail": f"re-ingest needed: {Note('awaiting_reembedding', count=others)}",
             }
+        if self.upgrade is not None and health["store"]["ok"]:
+            health["second_stage"] = _check(self._second_stage_progress)
         admin = caller is None or caller.admin
         return {
             "documents": sum(1 for r in records if r.status == "ingested"),
@@ -135,6 +137,19 @@ class Admin(Wiring):
             "health": {part: state if admin else {"ok": state["ok"], "detail": ""} for part, state in health.items()},
             "demo_model": self.backend_is_demo(),
         }
+
+    def _second_stage_progress(self) -> str:
+        """How far the strong model's vectors are: until complete, the rest keep the first stage's order."""
+        if self.upgrade.failed is not None:
+            raise self.upgrade.failed
+        done, total = self.upgrade.progress()
+        label = self.strong_embedder.label
+        if done >= total:
+            return f"{label}: every passage ({total:,}) re-ordered by it"
+        return (
+            f"{label}: vectors for {done:,} of {total:,} passages ({done / max(total, 1):.0%}), made in the background "
+            "while the app runs (or now: `kura upgrade`); the rest keep the first stage's order meanwhile"
+        )
 
     def awaiting_reembedding(self) -> int:
         """Passages another embedder made (KURA_EMBEDDER changed since): search leaves them out until re-ingested."""

@@ -14,6 +14,7 @@ from app.service.caller import Caller
 from app.service.wiring import Wiring
 from app.settings import REPO_ROOT
 from ingest.report import IngestReport, ProgressCallback
+from retrieval.errors import ConfigError
 
 if TYPE_CHECKING:
     from ingest.manifest import DocumentRecord
@@ -46,6 +47,7 @@ class Library(Wiring):
         report = self.ingestor.ingest(
             paths, groups=groups, delete_missing=delete_missing, progress=progress, allow_widening=allow_widening
         )
+        self.index_changed()
         self.embedder.prepare_queries()  # torch is loaded now if anything was embedded: the next search never loads it
         self.record(
             caller,
@@ -89,6 +91,7 @@ class Library(Wiring):
                 owner=caller.name,
                 reader=caller.groups,
             )
+            self.index_changed()
             self.record(
                 caller,
                 "upload",
@@ -121,6 +124,7 @@ class Library(Wiring):
             allow_widening=allow_widening,
             reader=caller.groups,
         )
+        self.index_changed()
         self.record(
             caller,
             "resync",
@@ -130,6 +134,20 @@ class Library(Wiring):
             report=report.to_json(),
         )
         return report
+
+    def upgrade_index(self, caller: Caller) -> tuple[int, int, int]:
+        """The second stage's vectors (KURA_SECOND_STAGE_MODEL) for every passage now, instead of in the app's
+        background → (vectors made, passages with one, passages)."""
+        caller.require_admin("upgrade the index")
+        if self.upgrade is None:
+            raise ConfigError(
+                "No second stage to make vectors for: set KURA_SECOND_STAGE_MODEL (e.g. models/embeddinggemma-300m, "
+                "assembled by `make gemma`)."
+            )
+        made = self.upgrade.run_once()
+        done, total = self.upgrade.progress()
+        self.record(caller, "upgrade", model=self.strong_embedder.label, made=made, done=done, total=total)
+        return made, done, total
 
     def welcome(self) -> Library:
         """A first run shows something to ask about: the samples, for the default groups."""
@@ -171,6 +189,7 @@ class Library(Wiring):
         if record is None:
             return None
         self.ingestor.delete(doc_id)
+        self.index_changed()
         if Path(record.path).is_relative_to(self.uploads_dir):
             Path(record.path).unlink(missing_ok=True)
         self.record(caller, "delete", file=record.path, doc_id=doc_id)

@@ -18,6 +18,7 @@ from app.tokens import TokenStore
 from app.users import UserStore
 from llm.backends import BackendName, ChatBackend, Effort, backend_class, build_backend
 from retrieval.embedders import EMBEDDERS, EmbedderName
+from retrieval.errors import ConfigError
 
 if TYPE_CHECKING:  # built on first use: a command that needs no model, store or parser never imports them
     from ingest import Ingestor, Manifest
@@ -26,7 +27,7 @@ if TYPE_CHECKING:  # built on first use: a command that needs no model, store or
     from retrieval import Retriever, SparseEncoder, Store
     from retrieval.embedders import Embedder
     from retrieval.evaluate import BeirDataset
-    from retrieval.rerank import Reranker
+    from retrieval.second_stage import SecondStage, StrongEmbedder, Upgrade
     from retrieval.store import VectorsOf
 
 
@@ -151,7 +152,7 @@ class Wiring:
             public_groups=tuple(s.default_groups),
         )
 
-    def _retriever_over(self, store: Store) -> Retriever:
+    def _retriever_over(self, store: Store, reranker: SecondStage | None) -> Retriever:
         from retrieval.search import Feedback, Retriever
 
         s = self.settings
@@ -161,7 +162,7 @@ class Wiring:
             self.embedder,
             self.sparse,
             s.search_mode,
-            self.reranker,
+            reranker,
             multilingual_embedder=s.embed_multilingual or choice.multilingual,
             feedback=Feedback(weight=choice.feedback_weight),
             same_language_penalty=choice.same_language_penalty,
@@ -169,14 +170,69 @@ class Wiring:
 
     @cached_property
     def retriever(self) -> Retriever:
-        return self._retriever_over(self.store)
+        return self._retriever_over(self.store, self.second_stage(self.store, self.strong_vectors))
 
-    @cached_property
-    def reranker(self) -> Reranker | None:
+    def second_stage(self, index: Store, strong_vectors: Store | None) -> SecondStage | None:
+        """The configured second stage over `index`: a cross-encoder, or the strong model's vectors kept in
+        `strong_vectors`; None when neither is configured."""
         from retrieval.rerank import Reranker
+        from retrieval.second_stage import VectorRescorer
 
         s = self.settings
-        return Reranker(s.reranker_model, s.rerank_candidates) if s.reranker_model else None
+        if s.reranker_model and s.second_stage_model:
+            raise ConfigError(
+                "KURA_RERANKER_MODEL and KURA_SECOND_STAGE_MODEL are both set: the second stage is one model, "
+                "unset one of them."
+            )
+        if s.reranker_model:
+            return Reranker(s.reranker_model, s.rerank_candidates)
+        if strong_vectors is not None:
+            return VectorRescorer(self.strong_embedder, strong_vectors, s.rerank_candidates)
+        return None
+
+    @cached_property
+    def strong_embedder(self) -> StrongEmbedder | None:
+        from retrieval.second_stage import StrongEmbedder
+
+        s = self.settings
+        return StrongEmbedder(s.second_stage_model) if s.second_stage_model and not s.reranker_model else None
+
+    def _strong_vectors_beside(self, index_path: Path | None) -> Store | None:
+        """The store of the strong model's vectors beside an index: a folder beside an embedded one, a collection of
+        its own on the Qdrant server; named after the model, so another model never reads them."""
+        from retrieval.store import open_store
+
+        model, s = self.strong_embedder, self.settings
+        if model is None:
+            return None
+        if index_path is not None:
+            return open_store(
+                path=index_path.with_name(f"{index_path.name}-second-stage") / model.model_id, dim=model.dim
+            )
+        return open_store(
+            url=s.qdrant_url,
+            api_key=s.qdrant_api_key.get_secret_value() if s.qdrant_api_key else None,
+            collection=f"{s.collection}-second-stage-{model.model_id}",
+            dim=model.dim,
+        )
+
+    @cached_property
+    def strong_vectors(self) -> Store | None:
+        return self._strong_vectors_beside(None if self.settings.qdrant_url else self.settings.store_path)
+
+    def index_changed(self) -> None:
+        """After an ingest or a deletion: a running upgrade makes the new passages' strong vectors now."""
+        if self.__dict__.get("upgrade") is not None:
+            self.upgrade.wake()
+
+    @cached_property
+    def upgrade(self) -> Upgrade | None:
+        """Makes the strong model's vectors for every chunk (`kura upgrade`; the app runs it in the background)."""
+        from retrieval.second_stage import Upgrade
+
+        if self.strong_vectors is None:
+            return None
+        return Upgrade(self.strong_embedder, self.store, self.strong_vectors)
 
     def backend(self, name: BackendName | str | None = None, model: str | None = None) -> ChatBackend:
         """The chat backend by name (default from settings), on `model` when the backend serves models by name;
@@ -240,6 +296,7 @@ class Wiring:
         from ingest.documents import ParsedDocument, Section
         from ingest.indexing import ChunkingOptions, Indexer
         from retrieval.evaluate import EVAL_GROUP
+        from retrieval.second_stage import Upgrade
         from retrieval.store import open_store
 
         s = self.settings
@@ -260,7 +317,11 @@ class Wiring:
                 indexer.index_documents(items[start : start + 256])
             store.optimize()
             complete.write_text(str(len(items)))
-        return self._retriever_over(store)
+        strong_vectors = self._strong_vectors_beside(folder / "qdrant")
+        if strong_vectors is not None:  # measured as it will be once the app's upgrade is complete
+            self._eval_stores.append(strong_vectors)
+            Upgrade(self.strong_embedder, store, strong_vectors).run_once()
+        return self._retriever_over(store, self.second_stage(store, strong_vectors))
 
     @cached_property
     def _eval_stores(self) -> list[Store]:
@@ -303,6 +364,10 @@ class Wiring:
         return self.settings.home.resolve() / "training"
 
     def close(self) -> None:
+        if self.__dict__.get("upgrade") is not None:
+            self.upgrade.stop()
+        if self.__dict__.get("strong_vectors") is not None:
+            self.strong_vectors.close()
         if "store" in self.__dict__:
             self.store.close()
         if "manifest" in self.__dict__:

@@ -169,7 +169,7 @@ class Store(ABC):
             )
         ]
         # the ids come from the scoped query above: their vectors are the caller's to use
-        found = {str(key): vector for key, vector in self._dense_vectors(ids[:vectors]).items()} if vectors else {}
+        found = {str(r.id): r.vector["dense"] for r in self._retrieve(ids[:vectors], with_payload=False)}
         return CandidatePool(ids, [np.asarray(found[i], dtype=np.float32) for i in ids[:vectors] if i in found])
 
     def passages(
@@ -191,6 +191,39 @@ class Store(ABC):
         an ingest re-embeds them."""
         return self._count(filters.made_by_others(self.vectors)) if self.vectors else 0
 
+    # -- a second stage's vectors: a store of their own, keyed by the chunk ids of the index they belong to -----
+
+    def keep_vectors(self, vectors: dict[str, tuple[np.ndarray, str]]) -> None:
+        """Store each vector under its chunk's id, with the key of the text it was made from."""
+        points = [
+            models.PointStruct(id=chunk_id, vector={"dense": [float(x) for x in vector]}, payload={"text_key": key})
+            for chunk_id, (vector, key) in vectors.items()
+        ]
+        if points:
+            self._replace(points, None)
+
+    def keyed_vectors(self, chunk_ids: Sequence[str]) -> dict[str, tuple[np.ndarray, str]]:
+        """The vector kept for each of these chunk ids that has one, with its text's key."""
+        return {
+            str(r.id): (np.asarray(r.vector["dense"], dtype=np.float32), (r.payload or {}).get("text_key", ""))
+            for r in self._retrieve(list(chunk_ids), with_payload=True)
+        }
+
+    def forget(self, chunk_ids: Sequence[str]) -> None:
+        if chunk_ids:
+            self._delete(filters.build(chunk_ids=chunk_ids))
+
+    def every_chunk(self, after: Any = None, limit: int = 64) -> tuple[list[Chunk], Any]:
+        """A page of every chunk, whoever may read it, and where the next page starts (None after the last): for
+        upkeep that turns passages into vectors (a second stage's upgrade), never shown to anyone."""
+        points, following = self._page(limit, after, with_payload=True)
+        return [Chunk.from_payload(p.payload) for p in points], following
+
+    def every_id(self, after: Any = None, limit: int = 256) -> tuple[list[str], Any]:
+        """A page of every point's id, and where the next page starts (None after the last)."""
+        points, following = self._page(limit, after, with_payload=False)
+        return [str(p.id) for p in points], following
+
     @abstractmethod
     def optimize(self) -> None:
         """Build search indexes over what was written (HNSW, merged segments) after a batch of changes."""
@@ -202,7 +235,7 @@ class Store(ABC):
 
     @abstractmethod
     def _replace(self, points: list[models.PointStruct], stale: models.Filter | None) -> None:
-        """Upsert the points, then delete what `stale` matches, so no reader sees a mix of old and new."""
+        """Upsert the points, then delete what `stale` matches (None: nothing), so no reader sees a mix."""
 
     @abstractmethod
     def _delete(self, flt: models.Filter | None) -> None: ...
@@ -219,7 +252,12 @@ class Store(ABC):
         """Scored points with .id, .score, .payload and .vector."""
 
     @abstractmethod
-    def _dense_vectors(self, ids: list[str]) -> dict[Any, list[float]]: ...
+    def _retrieve(self, ids: list[str], with_payload: bool) -> Sequence[Any]:
+        """These points (those that exist) with .id, their dense vector and, if asked, their text_key payload."""
+
+    @abstractmethod
+    def _page(self, limit: int, offset: Any, with_payload: bool) -> tuple[Sequence[Any], Any]:
+        """Up to `limit` points from `offset` on, in id order, without vectors, and the next page's offset."""
 
     @abstractmethod
     def _count(self, flt: models.Filter | None) -> int: ...

@@ -122,7 +122,8 @@ class EdgeStore(Store):
         with self._lock:
             if points:
                 self._shard.update(q.UpdateOperation.upsert_points(to_edge(points)))
-            self._shard.update(q.UpdateOperation.delete_points_by_filter(to_edge(stale)))
+            if stale is not None:
+                self._shard.update(q.UpdateOperation.delete_points_by_filter(to_edge(stale)))
 
     def _delete(self, flt):
         with self._lock:
@@ -142,12 +143,18 @@ class EdgeStore(Store):
         with self._lock:
             return self._shard.query(edge_request(request))
 
-    def _dense_vectors(self, ids):
+    def _retrieve(self, ids, with_payload):
         if not ids:
-            return {}
+            return []
         with self._lock:
-            records = self._shard.retrieve(ids, with_payload=False, with_vector=["dense"])
-        return {r.id: r.vector["dense"] for r in records}
+            return self._shard.retrieve(
+                ids, with_payload=["text_key"] if with_payload else False, with_vector=["dense"]
+            )
+
+    def _page(self, limit, offset, with_payload):
+        request = q.ScrollRequest(limit=limit, offset=offset, with_payload=with_payload, with_vector=False)
+        with self._lock:
+            return self._shard.scroll(request)
 
     def _count(self, flt):
         with self._lock:

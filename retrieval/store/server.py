@@ -63,7 +63,8 @@ class ServerStore(Store):
         with self._answering():
             if points:
                 self._client.upsert(self.collection, points=points, wait=True)
-            self._client.delete(self.collection, points_selector=models.FilterSelector(filter=stale), wait=True)
+            if stale is not None:
+                self._client.delete(self.collection, points_selector=models.FilterSelector(filter=stale), wait=True)
 
     def _delete(self, flt):
         with self._answering():
@@ -95,12 +96,18 @@ class ServerStore(Store):
                 with_vectors=request.with_vector,
             ).points
 
-    def _dense_vectors(self, ids):
+    def _retrieve(self, ids, with_payload):
         if not ids:
-            return {}
+            return []
+        payload = ["text_key"] if with_payload else False
         with self._answering():
-            records = self._client.retrieve(self.collection, ids=ids, with_payload=False, with_vectors=["dense"])
-        return {r.id: r.vector["dense"] for r in records}
+            return self._client.retrieve(self.collection, ids=ids, with_payload=payload, with_vectors=["dense"])
+
+    def _page(self, limit, offset, with_payload):
+        with self._answering():
+            return self._client.scroll(
+                self.collection, limit=limit, offset=offset, with_payload=with_payload, with_vectors=False
+            )
 
     def _count(self, flt):
         with self._answering():

@@ -53,7 +53,7 @@ def test_the_reranker_orders_the_filtered_candidates_by_its_own_scores(settings,
             scope=AccessScope(("everyone",)),
             limit=12,
         )
-        expected = kura.reranker.model.predict([(question, h.chunk.text) for h in candidates])
+        expected = kura.retriever.reranker.model.predict([(question, h.chunk.text) for h in candidates])
         assert [h.score for h in hits] == pytest.approx(sorted(map(float, expected), reverse=True)[:5], abs=1e-5)
         assert kura.retriever.search(question, AccessScope(("board",)), k=5) == [], "still filtered by groups"
     finally:

@@ -141,6 +141,32 @@ def test_delete_document(filled, embedder):
     assert search(store, embedder, sparse, "laptops", ("eng",)) == []
 
 
+def test_a_store_of_second_stage_vectors_keeps_them_by_chunk_id_and_pages_through_every_point(filled, tmp_path):
+    """A second stage's vectors live in a store of their own, keyed by the chunk ids of the index (the upgrade
+    walks the index page by page, and forgets what is gone)."""
+    index, _ = filled
+    chunks, after = index.every_chunk(limit=2)
+    assert len(chunks) == 2 and after is not None
+    rest, end = index.every_chunk(after, limit=10)
+    assert end is None
+    assert sorted(c.text for c in chunks + rest) == sorted(TEXTS["hr"] + TEXTS["eng"])
+    ids = [c.chunk_id for c in chunks + rest]
+    assert index.every_id(limit=2)[0] + index.every_id(index.every_id(limit=2)[1], limit=10)[0] == ids
+
+    if isinstance(index, EdgeStore):  # the same engine as the index
+        vectors = open_store(path=tmp_path / "strong", dim=3)
+    else:
+        vectors = ServerStore(QdrantClient(path=str(tmp_path / "strong")), "strong", 3, "local mode")
+    vectors.keep_vectors({ids[0]: (np.array([1.0, 0, 0]), "key-a"), ids[1]: (np.array([0, 1.0, 0]), "key-b")})
+    kept = vectors.keyed_vectors([ids[0], ids[1], ids[2]])
+    assert set(kept) == {ids[0], ids[1]} and kept[ids[1]][1] == "key-b"
+    assert kept[ids[0]][0] == pytest.approx([1.0, 0, 0])
+    vectors.forget([ids[0]])
+    vectors.forget([])  # forgetting nothing is not forgetting everything
+    assert set(vectors.keyed_vectors(ids)) == {ids[1]}
+    vectors.close()
+
+
 def test_edge_store_survives_a_reopen(tmp_path, embedder):
     from retrieval import SparseEncoder
 
