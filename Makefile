@@ -89,7 +89,7 @@ run: setup
 
 # Lint first (seconds), then the tests. pytest exits 5 when it collects no tests (e.g. a -k filter matching
 # nothing): say so instead of failing.
-test: setup lint
+test: setup gemma lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 # ruff's lint rules and formatter (configured in pyproject.toml); `make format` applies both.

@@ -2,13 +2,14 @@
 questions they do not, on the tuning datasets (never dbpedia, the held-out set) and on the handbook.
 
     .venv/bin/python -m bench.abstention [--home /tmp/kura-eval] [--embedder multilingual-e5-small]
+                                         [--second-stage models/embeddinggemma-300m]
 
 Across domains: a dataset's own queries against its corpus are answerable (business-reports with kura's
 judgements, bench/data/business-reports-qrels); the other tuning dataset's queries against the same corpus are
 not (msmarco ↔ business-reports). Within one domain, the harder case: the handbook's 42 gold questions against
 20 questions an employee could ask that it does not answer (bench/data/handbook-qa/unanswerable.jsonl: a gym,
 stock options, a notice period). kura abstains when the best passage's cosine similarity is below the threshold;
-Across languages (with a multilingual embedder): the 94 questions of bench/data/cross-lingual/mixed (Japanese
+Across languages (with a multilingual embedder or a second stage): the 94 questions of bench/data/cross-lingual/mixed (Japanese
 and English, over English and Japanese passages side by side) against the 20 of cross-lingual/unanswerable.jsonl.
 Each table gives, per threshold, the precision of abstaining (abstentions that were right) and its recall
 (unanswerable questions that abstained), plus how many answerable questions were wrongly refused."""
@@ -62,9 +63,11 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--home", type=Path, default=Path("/tmp/kura-eval"))
     parser.add_argument("--embedder", type=EmbedderName, default=EmbedderName.MINILM)
+    parser.add_argument("--second-stage", type=Path, help="KURA_SECOND_STAGE_MODEL: its cosine is the measure")
     args = parser.parse_args()
-    bar = EMBEDDERS[args.embedder].abstain_below
-    kura = Kura(Settings(home=args.home, embedder=args.embedder, _env_file=None))
+    settings = Settings(home=args.home, embedder=args.embedder, second_stage_model=args.second_stage, _env_file=None)
+    kura = Kura(settings)
+    bar = kura.bars[0]
     names = ("msmarco", "business-reports")
     judgements = {"business-reports": DATA / "business-reports-qrels" / "test.tsv"}
     datasets = {name: BeirDataset.load(DATASETS / name, judgements.get(name)) for name in names}
@@ -76,7 +79,7 @@ def main() -> None:
         unanswerable += best_similarity(retriever, [other.queries[q] for q in other.qrels])
     print("Across domains (msmarco ↔ business-reports):")
     print_table(answerable, unanswerable, bar)
-    if EMBEDDERS[args.embedder].multilingual:
+    if EMBEDDERS[args.embedder].multilingual or args.second_stage:
         mixed = BeirDataset.load(DATA / "cross-lingual" / "mixed")
         retriever = kura.eval_retriever(mixed)
         lines = (DATA / "cross-lingual" / "unanswerable.jsonl").read_text(encoding="utf-8").splitlines()
@@ -88,8 +91,10 @@ def main() -> None:
         )
     kura.close()
 
-    handbook = Kura(Settings(home=args.home / "handbook", embedder=args.embedder, _env_file=None))
+    handbook = Kura(settings.model_copy(update={"home": args.home / "handbook"}))
     handbook.ingestor.ingest([HANDBOOK], groups=("everyone",))  # an unchanged re-sync after the first run
+    if handbook.upgrade is not None:
+        handbook.upgrade.run_once()
     scope = AccessScope(("everyone",))
     print("\nWithin one domain (the handbook):")
     print_table(

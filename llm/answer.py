@@ -132,8 +132,9 @@ def fit_to_budget(
 
 class Answerer:
     """Owns no resources: retriever, embedders and backend are passed in. `embedder` is the search's (quotes are
-    chosen by it); the claim check runs on `checker_embedder` when given (MiniLM, which its bars were measured on), with the
-    search's multilingual embedder for a sentence and a source in different languages."""
+    chosen by it); the claim check runs on `checker_embedder` when given (MiniLM, which its bars were measured on).
+    `across`, a multilingual embedder, reads a sentence against a source in another language, for quotes and the
+    claim check (the search's e5, or e5 beside a second stage that finds passages across languages)."""
 
     def __init__(
         self,
@@ -142,12 +143,14 @@ class Answerer:
         backend: ChatBackend,
         options: AnswerOptions = AnswerOptions(),
         checker_embedder: Embedder | None = None,
+        across: Embedder | None = None,
     ) -> None:
         self.retriever = retriever
         self.embedder = embedder
         self.backend = backend
         self.options = options
-        self.checker = ClaimChecker(checker_embedder or embedder, embedder if checker_embedder else None)
+        self.across = across
+        self.checker = ClaimChecker(checker_embedder or embedder, across)
 
     def stream(
         self,
@@ -205,7 +208,7 @@ class Answerer:
         progress.stage, progress.passages = Stage.WRITING, len(relevant)
         yield ""  # the front end may say "found N passages, writing" before the first word
         mark = time.perf_counter()
-        evidence = best_evidence(question, relevant, self.embedder)
+        evidence = best_evidence(question, relevant, self.embedder, self.across)
         timings["evidence_s"] = round(time.perf_counter() - mark, 4)
         if not self.backend.generative:
             text = yield from self._extractive(evidence)

@@ -282,7 +282,7 @@ class Drafter:
             passage = hit.chunk.text.split(APPROVED_REPLY_MARKER, 1)[-1]  # a past reply: its answer, not its question
             text = "\n".join(line for line in passage.splitlines() if not line.lstrip().startswith("#")).strip()
             parts.append(f"{text} [{n}]")
-            quote = best_evidence(questions[0], [hit], self.answerer.embedder)
+            quote = best_evidence(questions[0], [hit], self.answerer.embedder, self.answerer.across)
             citations.append(citation_of(n, hit, quote[0].quote if quote else text[:300]))
         return "Thank you for contacting us. Here is what our documentation says:\n\n" + "\n\n".join(parts), citations
 

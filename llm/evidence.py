@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from retrieval.embedders import Embedder
-from retrieval.languages import CJK
+from retrieval.languages import CJK, is_cjk
 from retrieval.types import SearchHit
 
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[\"'(\[A-Z0-9])|(?<=[。！？])")
@@ -70,6 +70,12 @@ _VECTORS_KEPT = 20_000
 _VECTORS_LOCK = threading.Lock()
 
 
+# A sentence and a text in different languages are compared by the multilingual embedder, whose cosines run
+# higher: a claim and the sentence it restates ~0.85-0.88, a sentence on another subject under 0.8
+# (tests/llm/test_claims_across_languages.py). Shifted by this, MiniLM's bars apply.
+ACROSS_SHIFT = 0.35
+
+
 def sentence_vectors(embedder: Embedder, texts: list[str]) -> np.ndarray:
     """Embeddings of passage sentences, remembered (the most recent 20,000): the quote finder and the claim check
     read the same passages, so the second pays nothing for them."""
@@ -86,11 +92,15 @@ def sentence_vectors(embedder: Embedder, texts: list[str]) -> np.ndarray:
     return np.array([v if v is not None else local[t] for v, t in zip(found, texts)])
 
 
-def best_evidence(question: str, hits: list[SearchHit], embedder: Embedder) -> list[Evidence]:
+def best_evidence(
+    question: str, hits: list[SearchHit], embedder: Embedder, across: Embedder | None = None
+) -> list[Evidence]:
     """For each passage, the sentence (or two) that best supports the question; best first.
 
     Support is embedding similarity plus a small bonus for sharing the question's words: MiniLM alone
-    often prefers a sentence next to the one holding the fact."""
+    often prefers a sentence next to the one holding the fact. A passage in another language than the question
+    (a second stage finds them for an English-only embedder) is read by the multilingual `across` when given,
+    its cosines shifted onto the others' scale."""
     candidates = []
     for n, hit in enumerate(hits, 1):  # a passage with no sentence (a table row, a short label) is quoted whole
         sentences = split_sentences(hit.chunk.text) or [_without_headings(hit.chunk.text)[:300]]
@@ -99,6 +109,10 @@ def best_evidence(question: str, hits: list[SearchHit], embedder: Embedder) -> l
         return []
     sentences = sentence_vectors(embedder, [sentence for _, sentence in candidates])
     similarities = sentences @ embedder.embed_one(question)
+    other = [i for i, (n, _) in enumerate(candidates) if is_cjk(hits[n - 1].chunk.text) != is_cjk(question)]
+    if across is not None and other:
+        readings = sentence_vectors(across, [candidates[i][1] for i in other]) @ across.embed_one(question)
+        similarities[other] = readings - ACROSS_SHIFT
     question_stems = _stems(question)
     scored: dict[int, list[tuple[float, int, str, float]]] = {}
     for index, ((n, sentence), similarity) in enumerate(zip(candidates, similarities)):

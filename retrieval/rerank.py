@@ -5,9 +5,13 @@ from __future__ import annotations
 
 from dataclasses import replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from retrieval.errors import ConfigError
-from retrieval.types import SearchHit
+from retrieval.types import AccessScope, SearchHit
+
+if TYPE_CHECKING:
+    from retrieval.second_stage import Fetch
 
 
 class Reranker:
@@ -25,8 +29,9 @@ class Reranker:
         self.model = CrossEncoder(str(self.model_path), device="cpu", local_files_only=True)
         self.candidates = candidates
 
-    def rerank(self, query: str, hits: list[SearchHit], k: int) -> list[SearchHit]:
-        """The k best of `hits` by cross-encoder score (kept as `score`; the dense `similarity` is unchanged)."""
+    def rerank(self, query: str, hits: list[SearchHit], k: int, scope: AccessScope, fetch: Fetch) -> list[SearchHit]:
+        """The k best of `hits` by cross-encoder score (kept as `score`; the dense `similarity` is unchanged). It reads
+        only the candidates it is given: it has no index of its own to search (`scope`, `fetch` unused)."""
         if not hits:
             return []
         scores = self.model.predict([(query, hit.chunk.text) for hit in hits], show_progress_bar=False)

@@ -72,10 +72,20 @@ class Retriever:
         wanted = max(k, self.reranker.candidates) if self.reranker else k
         balanced = bool(self.same_language_penalty) and mode in (SearchMode.HYBRID, SearchMode.DENSE)  # cosine scores
         limit = max(wanted, BALANCED_DEPTH) if balanced else wanted
-        hits = self.store_passes(self.embedder.embed_one(query), self.sparse.query(query), scope, limit, mode)
+        dense, sparse = self.embedder.embed_one(query), self.sparse.query(query)
+        hits = self.store_passes(dense, sparse, scope, limit, mode)
         if self.same_language_penalty:
             hits = self._balanced(is_cjk(query), hits, resort=balanced)[:wanted]
-        return self.reranker.rerank(query, hits, k) if self.reranker else hits
+        if not self.reranker:
+            return hits
+
+        def fetch(chunk_ids: list[str]) -> list[SearchHit]:
+            """Passages the second stage found itself, as far as the caller may read them: the index decides."""
+            return self.store.search(
+                dense=dense, sparse=sparse, mode=SearchMode.DENSE, scope=scope, limit=len(chunk_ids), among=chunk_ids
+            )
+
+        return self.reranker.rerank(query, hits, k, scope, fetch)
 
     def awaiting_reembedding(self) -> int:
         """Passages left out of every search because another embedder made their vectors (KURA_EMBEDDER changed)."""

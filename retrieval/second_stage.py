@@ -14,15 +14,18 @@ from __future__ import annotations
 
 import dataclasses
 import threading
+from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
 from retrieval.errors import ConfigError
 from retrieval.store import Store
-from retrieval.types import SearchHit, embedding_text, text_key
+from retrieval.types import AccessScope, Chunk, SearchHit, embedding_text, text_key
+
+Fetch = Callable[[list[str]], list[SearchHit]]  # chunk ids → those of them the caller may read, as hits
 
 
 class SecondStage(Protocol):
@@ -30,7 +33,14 @@ class SecondStage(Protocol):
 
     candidates: int  # how many of the first stage's hits it reads
 
-    def rerank(self, query: str, hits: list[SearchHit], k: int) -> list[SearchHit]: ...
+    def rerank(self, query: str, hits: list[SearchHit], k: int, scope: AccessScope, fetch: Fetch) -> list[SearchHit]:
+        """The k best, re-ordered; `fetch` gives passages of its own finding, as far as `scope` may read them."""
+
+
+def access(chunk: Chunk) -> dict[str, Any]:
+    """A copy of who may read a chunk, kept with its strong vector so that the strong model's own search is
+    narrowed to the caller's passages; the index's scoped query still decides (`Fetch`)."""
+    return {"doc_id": chunk.doc_id, "source": chunk.source, "groups": list(chunk.groups), "owner": chunk.owner}
 
 
 class StrongEmbedder:
@@ -69,30 +79,33 @@ class StrongEmbedder:
 
 
 class VectorRescorer:
-    """The second stage: the first `candidates` hits re-ordered by the strong model's cosine to the question, each
-    hit with a vector moving only among the places such hits held; `score` becomes that cosine, `similarity` (the
-    first stage's, which abstention's bars were measured on) is kept."""
+    """The second stage: the strong model searches its own vectors too (a Japanese question finds English passages
+    that the first stage, English-only by default, cannot), and every candidate with a vector is re-ordered by its
+    cosine to the question, moving only among the places such candidates held: a passage without one yet keeps its
+    first-stage place. A re-ordered hit's `score` and `similarity` become that cosine (with `bars`, the strong
+    model's own abstention bars, measured for it)."""
 
     def __init__(self, model: StrongEmbedder, vectors: Store, candidates: int = 30) -> None:
         self.model = model
         self.vectors = vectors
         self.candidates = candidates
 
-    def rerank(self, query: str, hits: list[SearchHit], k: int) -> list[SearchHit]:
+    def rerank(self, query: str, hits: list[SearchHit], k: int, scope: AccessScope, fetch: Fetch) -> list[SearchHit]:
+        question = self.model.embed_query(query)
         head = hits[: self.candidates]
-        kept = self.vectors.keyed_vectors([hit.chunk.chunk_id for hit in head])
+        known = {hit.chunk.chunk_id for hit in head}
+        found = [i for i in self.vectors.nearest_ids(question, scope, self.candidates) if i not in known]
+        pool = head + (fetch(found) if found else [])  # the index's scoped read: a stale copy of access shows nothing
+        kept = self.vectors.kept_vectors([hit.chunk.chunk_id for hit in pool])
         strong: dict[int, float] = {}
-        question = None
-        for place, hit in enumerate(head):
-            vector, key = kept.get(hit.chunk.chunk_id, (None, ""))
-            if vector is not None and key == self.model.key(embedding_text(hit.chunk)):  # not a stale vector
-                question = self.model.embed_query(query) if question is None else question
-                strong[place] = float(vector @ question)
+        for place, hit in enumerate(pool):
+            vector, payload = kept.get(hit.chunk.chunk_id, (None, {}))
+            if vector is not None and payload.get("text_key") == self.model.key(embedding_text(hit.chunk)):
+                strong[place] = float(vector @ question)  # a stale vector (the passage changed since) is not used
         places = sorted(strong)
-        order = sorted(places, key=lambda place: -strong[place])
-        ranked = list(head)
-        for place, moved in zip(places, order):
-            ranked[place] = dataclasses.replace(head[moved], score=strong[moved])
+        ranked = list(pool)
+        for place, moved in zip(places, sorted(places, key=lambda place: -strong[place])):
+            ranked[place] = dataclasses.replace(pool[moved], score=strong[moved], similarity=strong[moved])
         return (ranked + hits[self.candidates :])[:k]
 
 
@@ -121,25 +134,36 @@ class Upgrade:
             made, after = 0, None
             while not self._stopping.is_set():
                 chunks, after = self.index.every_chunk(after, limit=self.batch)
-                kept = self.vectors.keyed_vectors([c.chunk_id for c in chunks])
-                texts = {c.chunk_id: embedding_text(c) for c in chunks}
-                todo = {i: t for i, t in texts.items() if kept.get(i, (None, ""))[1] != self.model.key(t)}
-                if todo:
-                    vectors = self.model.embed_documents(list(todo.values()))
-                    self.vectors.keep_vectors(
-                        {i: (v, self.model.key(t)) for (i, t), v in zip(todo.items(), vectors, strict=True)}
-                    )
-                    made += len(todo)
+                made += self._bring_up_to_date(chunks)
                 if after is None:
                     break
             self._forget_gone()
             return made
 
+    def _bring_up_to_date(self, chunks: list[Chunk]) -> int:
+        """Vectors for the chunks that have none, or one of a text they no longer have; a chunk whose readers
+        changed (Library → groups) has its copy of access replaced without embedding it again. → vectors made."""
+        kept = self.vectors.kept_vectors([c.chunk_id for c in chunks])
+        changed: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        stale = []
+        for chunk in chunks:
+            payload = {"text_key": self.model.key(embedding_text(chunk)), **access(chunk)}
+            vector, before = kept.get(chunk.chunk_id, (None, {}))
+            if before.get("text_key") != payload["text_key"]:
+                stale.append((chunk, payload))
+            elif before != payload:
+                changed[chunk.chunk_id] = (vector, payload)
+        if stale:
+            vectors = self.model.embed_documents([embedding_text(chunk) for chunk, _ in stale])
+            changed.update({c.chunk_id: (v, payload) for (c, payload), v in zip(stale, vectors, strict=True)})
+        self.vectors.keep_vectors(changed)
+        return len(stale)
+
     def _forget_gone(self) -> None:
         after = None
         while not self._stopping.is_set():
             ids, after = self.vectors.every_id(after)
-            present = set(self.index.keyed_vectors(ids)) if ids else set()
+            present = self.index.present(ids)
             self.vectors.forget([i for i in ids if i not in present])
             if after is None:
                 return

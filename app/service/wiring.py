@@ -84,6 +84,20 @@ class Wiring:
             return open_embedder(EmbedderName.MINILM, cache_dir=s.model_cache or s.home / "models")
         return self.embedder
 
+    @cached_property
+    def across(self) -> Embedder | None:
+        """The multilingual model that reads a sentence against a passage in another language (quotes, the claim
+        check): the search's own when it is multilingual; e5 beside a second stage, which finds passages across
+        languages for an English-only search (None on a CPU e5 cannot run on: those are compared as they are)."""
+        from retrieval.e5 import has_avx2
+        from retrieval.embedders import open_embedder
+
+        if EMBEDDERS[self.settings.embedder].multilingual:
+            return self.embedder
+        if self.settings.second_stage_model and has_avx2():
+            return open_embedder(EmbedderName.E5_SMALL)
+        return None
+
     @property
     def bars(self) -> tuple[float, float]:
         """(abstain below, context below): the settings' when given, else those measured for the embedder."""
@@ -273,7 +287,8 @@ class Wiring:
             reasoning_effort=s.llm_reasoning_effort or Effort.LOW,
             unsupported=s.unsupported,
         )
-        return Answerer(self.retriever, self.embedder, self.backend(backend, model), options, self.claims_embedder)
+        chat = self.backend(backend, model)
+        return Answerer(self.retriever, self.embedder, chat, options, self.claims_embedder, self.across)
 
     def drafter(
         self,

@@ -193,21 +193,37 @@ class Store(ABC):
 
     # -- a second stage's vectors: a store of their own, keyed by the chunk ids of the index they belong to -----
 
-    def keep_vectors(self, vectors: dict[str, tuple[np.ndarray, str]]) -> None:
-        """Store each vector under its chunk's id, with the key of the text it was made from."""
+    def keep_vectors(self, vectors: dict[str, tuple[np.ndarray, dict[str, Any]]]) -> None:
+        """Store each vector under its chunk's id, with its payload (the key of its text, a copy of its access)."""
         points = [
-            models.PointStruct(id=chunk_id, vector={"dense": [float(x) for x in vector]}, payload={"text_key": key})
-            for chunk_id, (vector, key) in vectors.items()
+            models.PointStruct(id=chunk_id, vector={"dense": [float(x) for x in vector]}, payload=payload)
+            for chunk_id, (vector, payload) in vectors.items()
         ]
         if points:
             self._replace(points, None)
 
-    def keyed_vectors(self, chunk_ids: Sequence[str]) -> dict[str, tuple[np.ndarray, str]]:
-        """The vector kept for each of these chunk ids that has one, with its text's key."""
+    def kept_vectors(self, chunk_ids: Sequence[str]) -> dict[str, tuple[np.ndarray, dict[str, Any]]]:
+        """The vector kept for each of these chunk ids that has one, with its payload."""
         return {
-            str(r.id): (np.asarray(r.vector["dense"], dtype=np.float32), (r.payload or {}).get("text_key", ""))
+            str(r.id): (np.asarray(r.vector["dense"], dtype=np.float32), r.payload or {})
             for r in self._retrieve(list(chunk_ids), with_payload=True)
         }
+
+    def present(self, chunk_ids: Sequence[str]) -> set[str]:
+        """Which of these chunk ids the store holds."""
+        return {str(r.id) for r in self._retrieve(list(chunk_ids), with_payload=False)}
+
+    def nearest_ids(self, vector: np.ndarray, scope: AccessScope, limit: int) -> list[str]:
+        """The ids of the `limit` points nearest to `vector` that the scope may read, by their payload's access."""
+        request = models.QueryRequest(
+            query=models.NearestQuery(nearest=[float(x) for x in vector]),
+            using="dense",
+            filter=filters.build(scope=scope),
+            limit=limit,
+            with_payload=False,
+            with_vector=False,
+        )
+        return [str(point.id) for point in self._query(request)]
 
     def forget(self, chunk_ids: Sequence[str]) -> None:
         if chunk_ids:
@@ -253,7 +269,8 @@ class Store(ABC):
 
     @abstractmethod
     def _retrieve(self, ids: list[str], with_payload: bool) -> Sequence[Any]:
-        """These points (those that exist) with .id, their dense vector and, if asked, their text_key payload."""
+        """These points (those that exist) with .id and their dense vector; with their payload if asked (a second
+        stage's store: small), else without."""
 
     @abstractmethod
     def _page(self, limit: int, offset: Any, with_payload: bool) -> tuple[Sequence[Any], Any]:

@@ -147,9 +147,7 @@ class EdgeStore(Store):
         if not ids:
             return []
         with self._lock:
-            return self._shard.retrieve(
-                ids, with_payload=["text_key"] if with_payload else False, with_vector=["dense"]
-            )
+            return self._shard.retrieve(ids, with_payload=with_payload, with_vector=["dense"])
 
     def _page(self, limit, offset, with_payload):
         request = q.ScrollRequest(limit=limit, offset=offset, with_payload=with_payload, with_vector=False)

@@ -99,9 +99,8 @@ class ServerStore(Store):
     def _retrieve(self, ids, with_payload):
         if not ids:
             return []
-        payload = ["text_key"] if with_payload else False
         with self._answering():
-            return self._client.retrieve(self.collection, ids=ids, with_payload=payload, with_vectors=["dense"])
+            return self._client.retrieve(self.collection, ids=ids, with_payload=with_payload, with_vectors=["dense"])
 
     def _page(self, limit, offset, with_payload):
         with self._answering():

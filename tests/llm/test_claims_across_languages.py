@@ -49,3 +49,21 @@ def test_without_a_multilingual_embedder_the_check_stays_within_one_language(emb
     hit = SearchHit(Chunk("doc", 0, ENGLISH, "/docs/policy.md", "Policy"), 1.0, 0.5, None)
     [claim] = ClaimChecker(embedder).check(CASES[0][0], [hit])
     assert not claim.supported
+
+
+@pytest.mark.slow
+def test_the_quote_from_a_passage_in_another_language_is_the_sentence_that_answers(ingested_samples, embedder):
+    """The quotes shown beneath an answer are chosen by the same reading. For a Japanese question over the English
+    leave policy, MiniLM alone puts the sabbatical sentence first (its vectors of Japanese are noise); read by the
+    multilingual `across`, the sentence on parental leave."""
+    from llm.evidence import best_evidence
+    from retrieval import AccessScope
+
+    everyone = AccessScope(("everyone",))
+    hits = [  # two passages of the leave policy, as a search across languages finds them
+        ingested_samples.retriever.search(passage, everyone, k=1)[0]
+        for passage in ("a 4-week paid sabbatical", "16 weeks of fully paid parental leave")
+    ]
+    question = "育児休業は何週間取れますか"
+    assert "16 weeks" not in best_evidence(question, hits, embedder)[0].quote
+    assert "16 weeks" in best_evidence(question, hits, embedder, across=E5Embedder())[0].quote

@@ -157,13 +157,17 @@ def test_a_store_of_second_stage_vectors_keeps_them_by_chunk_id_and_pages_throug
         vectors = open_store(path=tmp_path / "strong", dim=3)
     else:
         vectors = ServerStore(QdrantClient(path=str(tmp_path / "strong")), "strong", 3, "local mode")
-    vectors.keep_vectors({ids[0]: (np.array([1.0, 0, 0]), "key-a"), ids[1]: (np.array([0, 1.0, 0]), "key-b")})
-    kept = vectors.keyed_vectors([ids[0], ids[1], ids[2]])
-    assert set(kept) == {ids[0], ids[1]} and kept[ids[1]][1] == "key-b"
+    hr, eng = {"groups": ["hr"], "text_key": "a"}, {"groups": ["eng"], "text_key": "b"}
+    vectors.keep_vectors({ids[0]: (np.array([1.0, 0, 0]), hr), ids[1]: (np.array([0.8, 0.6, 0]), eng)})
+    kept = vectors.kept_vectors([ids[0], ids[1], ids[2]])
+    assert set(kept) == {ids[0], ids[1]} and kept[ids[1]][1] == eng
     assert kept[ids[0]][0] == pytest.approx([1.0, 0, 0])
+    assert vectors.present(ids) == {ids[0], ids[1]}
+    assert vectors.nearest_ids(np.array([1.0, 0, 0]), AccessScope(("hr", "eng")), 5) == [ids[0], ids[1]]
+    assert vectors.nearest_ids(np.array([1.0, 0, 0]), AccessScope(("eng",)), 5) == [ids[1]], "narrowed by access"
     vectors.forget([ids[0]])
     vectors.forget([])  # forgetting nothing is not forgetting everything
-    assert set(vectors.keyed_vectors(ids)) == {ids[1]}
+    assert set(vectors.kept_vectors(ids)) == {ids[1]}
     vectors.close()
 
 
