@@ -13,7 +13,9 @@ a caller can see. docs/benchmarks.md ("The second stage") has the measurements b
 from __future__ import annotations
 
 import dataclasses
+import json
 import threading
+import time
 from collections.abc import Callable
 from functools import cached_property
 from pathlib import Path
@@ -24,6 +26,13 @@ import numpy as np
 from retrieval.errors import ConfigError
 from retrieval.store import Store
 from retrieval.types import AccessScope, Chunk, SearchHit, embedding_text, text_key
+
+
+@dataclasses.dataclass(frozen=True)
+class Bars:
+    abstain_below: float
+    context_below: float
+
 
 Fetch = Callable[[list[str]], list[SearchHit]]  # chunk ids → those of them the caller may read, as hits
 
@@ -43,18 +52,26 @@ def access(chunk: Chunk) -> dict[str, Any]:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "groups": list(chunk.groups), "owner": chunk.owner}
 
 
+# Abstention bars measured on a model's own cosine (bench/abstention.py --second-stage, docs/benchmarks.md): with
+# them, a re-ordered passage's similarity is that cosine. Another model re-orders but leaves similarity as it was.
+MEASURED_BARS = {"embeddinggemma-300m": Bars(abstain_below=0.35, context_below=0.3)}
+
+
 class StrongEmbedder:
-    """A sentence-transformers model folder, used with its own query and document prompts when it has them."""
+    """A sentence-transformers model folder, used with its own query and document prompts when it has them.
+    Nothing loads until the first text is embedded."""
 
     def __init__(self, folder: Path) -> None:
         self.folder = Path(folder)
         if not (self.folder / "modules.json").exists():
             raise ConfigError(
                 f"No sentence-transformers model at {self.folder} (KURA_SECOND_STAGE_MODEL). Run `make gemma` to "
-                "assemble EmbeddingGemma-300m into models/embeddinggemma-300m, or unset KURA_SECOND_STAGE_MODEL."
+                "assemble EmbeddingGemma-300m into models/embeddinggemma-300m, or set KURA_SECOND_STAGE_MODEL=off."
             )
         self.model_id = self.folder.name
         self.label = self.folder.name
+        self.bars = MEASURED_BARS.get(self.model_id)
+        self.last_query = 0.0  # time.monotonic() of the last question embedded: the upgrade yields to people
 
     @cached_property
     def model(self):
@@ -64,6 +81,15 @@ class StrongEmbedder:
 
     @cached_property
     def dim(self) -> int:
+        """From the folder's module configs (the last Dense layer's output, else the pooling's width): the store of
+        its vectors opens without loading the model."""
+        modules = json.loads((self.folder / "modules.json").read_text())
+        for module in reversed(modules):
+            config = self.folder / module.get("path", "") / "config.json"
+            if module["type"].endswith("Dense") and config.exists():
+                return int(json.loads(config.read_text())["out_features"])
+            if module["type"].endswith("Pooling") and config.exists():
+                return int(json.loads(config.read_text())["word_embedding_dimension"])
         return int(self.model.get_embedding_dimension())
 
     def key(self, text: str) -> str:
@@ -74,6 +100,7 @@ class StrongEmbedder:
         return self.model.encode(texts, prompt_name=prompt, batch_size=8, normalize_embeddings=True)
 
     def embed_query(self, text: str) -> np.ndarray:
+        self.last_query = time.monotonic()
         prompt = "query" if "query" in self.model.prompts else None
         return self.model.encode([text], prompt_name=prompt, normalize_embeddings=True)[0]
 
@@ -82,13 +109,15 @@ class VectorRescorer:
     """The second stage: the strong model searches its own vectors too (a Japanese question finds English passages
     that the first stage, English-only by default, cannot), and every candidate with a vector is re-ordered by its
     cosine to the question, moving only among the places such candidates held: a passage without one yet keeps its
-    first-stage place. A re-ordered hit's `score` and `similarity` become that cosine (with `bars`, the strong
-    model's own abstention bars, measured for it)."""
+    first-stage place. A re-ordered hit's `score` becomes that cosine, and so does its `similarity` when the model
+    has measured bars (`Bars`); a hit without a vector then has its similarity moved by `unmoved_shift`, the
+    first-stage bar less the strong model's, so that one bar reads both while the upgrade runs."""
 
-    def __init__(self, model: StrongEmbedder, vectors: Store, candidates: int = 30) -> None:
+    def __init__(self, model: StrongEmbedder, vectors: Store, candidates: int = 30, unmoved_shift: float = 0.0):
         self.model = model
         self.vectors = vectors
         self.candidates = candidates
+        self.unmoved_shift = unmoved_shift if model.bars else 0.0
 
     def rerank(self, query: str, hits: list[SearchHit], k: int, scope: AccessScope, fetch: Fetch) -> list[SearchHit]:
         question = self.model.embed_query(query)
@@ -102,21 +131,35 @@ class VectorRescorer:
             vector, payload = kept.get(hit.chunk.chunk_id, (None, {}))
             if vector is not None and payload.get("text_key") == self.model.key(embedding_text(hit.chunk)):
                 strong[place] = float(vector @ question)  # a stale vector (the passage changed since) is not used
+        ranked = [
+            hit if place in strong or hit.similarity is None
+            else dataclasses.replace(hit, similarity=hit.similarity - self.unmoved_shift)
+            for place, hit in enumerate(pool)
+        ]  # fmt: skip
         places = sorted(strong)
-        ranked = list(pool)
         for place, moved in zip(places, sorted(places, key=lambda place: -strong[place])):
-            ranked[place] = dataclasses.replace(pool[moved], score=strong[moved], similarity=strong[moved])
+            similarity = strong[moved] if self.model.bars else pool[moved].similarity
+            ranked[place] = dataclasses.replace(pool[moved], score=strong[moved], similarity=similarity)
         return (ranked + hits[self.candidates :])[:k]
 
 
 class Upgrade:
     """Gives every chunk of `index` its strong vector in `vectors`, a batch at a time, and forgets the vectors of
     chunks that are gone. `run_once()` is one pass (`kura upgrade`); `start()` keeps passing in the background
-    (the app), after each `wake()` (an ingest) or every `period_s`."""
+    (the app), after each `wake()` (an ingest) or every `period_s`. In the background it yields to people: no
+    batch starts within `quiet_s` of a question (on 2 cores a batch would slow the answer being written)."""
 
-    def __init__(self, model: StrongEmbedder, index: Store, vectors: Store, batch: int = 16, period_s: float = 600):
+    def __init__(
+        self,
+        model: StrongEmbedder,
+        index: Store,
+        vectors: Store,
+        batch: int = 8,
+        period_s: float = 600,
+        quiet_s: float = 20,
+    ):
         self.model, self.index, self.vectors = model, index, vectors
-        self.batch, self.period_s = batch, period_s
+        self.batch, self.period_s, self.quiet_s = batch, period_s, quiet_s
         self.failed: Exception | None = None  # the error that stopped the last pass, for status
         self._passing = threading.Lock()  # one pass at a time, whoever asks
         self._woken = threading.Event()
@@ -133,6 +176,7 @@ class Upgrade:
         with self._passing:
             made, after = 0, None
             while not self._stopping.is_set():
+                self._wait_for_quiet()
                 chunks, after = self.index.every_chunk(after, limit=self.batch)
                 made += self._bring_up_to_date(chunks)
                 if after is None:
@@ -158,6 +202,14 @@ class Upgrade:
             changed.update({c.chunk_id: (v, payload) for (c, payload), v in zip(stale, vectors, strict=True)})
         self.vectors.keep_vectors(changed)
         return len(stale)
+
+    def _wait_for_quiet(self) -> None:
+        in_background = threading.current_thread() is self._thread  # `kura upgrade` asked for it now: no waiting
+        while in_background and not self._stopping.is_set():
+            busy_for = self.quiet_s - (time.monotonic() - self.model.last_query)
+            if busy_for <= 0:
+                return
+            self._stopping.wait(busy_for)
 
     def _forget_gone(self) -> None:
         after = None

@@ -100,11 +100,16 @@ class Wiring:
 
     @property
     def bars(self) -> tuple[float, float]:
-        """(abstain below, context below): the settings' when given, else those measured for the embedder."""
+        """(abstain below, context below): the settings' when given, else those measured for the model whose cosine
+        a passage's similarity is: the second stage's when it has measured bars, else the embedder's."""
         s, choice = self.settings, EMBEDDERS[self.settings.embedder]
+        strong = self.strong_embedder.bars if self.strong_embedder else None
+        measured = (
+            (strong.abstain_below, strong.context_below) if strong else (choice.abstain_below, choice.context_below)
+        )
         return (
-            choice.abstain_below if s.abstain_below is None else s.abstain_below,
-            choice.context_below if s.context_below is None else s.context_below,
+            measured[0] if s.abstain_below is None else s.abstain_below,
+            measured[1] if s.context_below is None else s.context_below,
         )
 
     @cached_property
@@ -201,7 +206,9 @@ class Wiring:
         if s.reranker_model:
             return Reranker(s.reranker_model, s.rerank_candidates)
         if strong_vectors is not None:
-            return VectorRescorer(self.strong_embedder, strong_vectors, s.rerank_candidates)
+            model, first = self.strong_embedder, EMBEDDERS[s.embedder]
+            shift = first.abstain_below - model.bars.abstain_below if model.bars else 0.0
+            return VectorRescorer(model, strong_vectors, s.rerank_candidates, unmoved_shift=shift)
         return None
 
     @cached_property

@@ -18,6 +18,7 @@ from app.service import Caller, Kura
 from app.settings import REPO_ROOT
 from retrieval import AccessScope, ConfigError
 from retrieval.embed import default_model_path
+from retrieval.second_stage import MEASURED_BARS, Bars
 from retrieval.types import embedding_text
 from tests.conftest import SAMPLES
 
@@ -35,7 +36,9 @@ def library(tmp_path):
 
 
 @pytest.fixture
-def strong(settings, embedder, library):
+def strong(settings, embedder, library, monkeypatch):
+    # as if abstention bars had been measured for it, as they are for EmbeddingGemma: similarity is its cosine
+    monkeypatch.setitem(MEASURED_BARS, default_model_path().name, Bars(abstain_below=0.35, context_below=0.3))
     settings.second_stage_model = default_model_path()
     settings.rerank_candidates = 12
     kura = Kura(settings)
