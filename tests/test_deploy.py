@@ -179,3 +179,7 @@ def test_make_pins_the_hash_of_every_assembled_model():
     assert "assemble_model.py $@ $(QWEN_SHA256)" in makefile
     assert "GEMMA_SHA256 := 52aa00fc850f259046c9d21cea68ec2170915622ad5eeb2d8383e65f9533bb44" in makefile
     assert "assemble_model.py $@ $(GEMMA_SHA256)" in makefile
+    setup = next(line for line in makefile.splitlines() if line.startswith("setup:"))
+    assert "$(GEMMA)" in setup and "KURA_SECOND_STAGE_MODEL=$${KURA_SECOND_STAGE_MODEL-$(GEMMA)}" in makefile, (
+        "make setup assembles the second stage and make run uses it"
+    )

@@ -130,6 +130,7 @@ def test_the_app_makes_the_vectors_in_the_background_after_each_ingest(strong, l
 
 
 def test_one_second_stage_at_a_time_and_a_missing_model_says_how_to_get_it(settings, tmp_path):
+    assert settings.model_validate({"second_stage_model": "off"}).second_stage_model is None, "`make run` default"
     settings.second_stage_model = tmp_path / "nowhere"
     with pytest.raises(ConfigError, match="make gemma"):
         Kura(settings).strong_embedder  # noqa: B018
