@@ -41,7 +41,9 @@ READS = {
     "_page",
     "every_chunk",
     "every_id",
-    "keyed_vectors",
+    "kept_vectors",
+    "nearest_ids",
+    "present",
     "ask",
     "stream",
     "draft",
@@ -100,15 +102,21 @@ REVIEWED = {
         "_retrieve",
     ): "dense vectors (no text) of ids the scoped query returned",
     # the second stage: vectors and numbers only; the passages a caller sees still come from the scoped search
-    ("retrieval/second_stage.py", "VectorRescorer.rerank", "keyed_vectors"): "strong vectors (no text) of the hits "
-    "the caller's scoped search returned: it re-orders them, never adds one",
+    ("retrieval/second_stage.py", "VectorRescorer.rerank", "nearest_ids"): "the strong model's own search, "
+    "narrowed by the caller's scope on a copy of each passage's access; it gives ids only",
+    ("retrieval/second_stage.py", "VectorRescorer.rerank", "kept_vectors"): "strong vectors (no text) of the hits "
+    "the caller's scoped reads returned: it re-orders them, never adds one",
+    ("retrieval/search.py", "Retriever.search.fetch", "search"): "the second stage's ids read from the index with "
+    "the caller's AccessScope: the index decides, a stale copy of access shows nothing",
     ("retrieval/second_stage.py", "Upgrade.run_once", "every_chunk"): "upkeep: every passage's text becomes a "
     "vector in a store that holds no text; nothing is shown to anyone",
-    ("retrieval/second_stage.py", "Upgrade.run_once", "keyed_vectors"): "upkeep: which chunks have a vector",
+    ("retrieval/second_stage.py", "Upgrade._bring_up_to_date", "kept_vectors"): "upkeep: which chunks have a vector",
     ("retrieval/second_stage.py", "Upgrade._forget_gone", "every_id"): "upkeep: ids of kept vectors",
-    ("retrieval/second_stage.py", "Upgrade._forget_gone", "keyed_vectors"): "upkeep: which of them are still indexed",
+    ("retrieval/second_stage.py", "Upgrade._forget_gone", "present"): "upkeep: which of them are still indexed",
     ("retrieval/second_stage.py", "Upgrade.progress", "count"): "numbers for kura status",
-    ("retrieval/store/base.py", "Store.keyed_vectors", "_retrieve"): "vectors and text keys of given ids, no text",
+    ("retrieval/store/base.py", "Store.kept_vectors", "_retrieve"): "vectors and payloads of given ids, no text",
+    ("retrieval/store/base.py", "Store.present", "_retrieve"): "ids only",
+    ("retrieval/store/base.py", "Store.nearest_ids", "_query"): "filter built by filters.build(scope), ids only",
     ("retrieval/store/base.py", "Store.every_chunk", "_page"): "upkeep only (the upgrade above), never searched",
     ("retrieval/store/base.py", "Store.every_id", "_page"): "ids only",
     ("retrieval/store/base.py", "Store.count", "_count"): "filter built by filters.build(scope) when a scope is given",
