@@ -11,7 +11,6 @@ from __future__ import annotations
 import shutil
 import time
 
-import numpy as np
 import pytest
 
 from app.service import Caller, Kura
@@ -144,8 +143,11 @@ def test_one_second_stage_at_a_time_and_a_missing_model_says_how_to_get_it(setti
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not GEMMA.is_dir(), reason="EmbeddingGemma-300m is assembled by `make gemma` (make test does)")
-def test_embeddinggemma_reorders_the_samples_and_answers_stay_right(settings, embedder, library):
+@pytest.mark.skipif(not GEMMA.is_dir(), reason="EmbeddingGemma-300m is assembled by `make setup` (`make gemma`)")
+def test_embeddinggemma_answers_across_languages_and_still_abstains(settings, embedder, library):
+    """What `make run` does: the default MiniLM search, EmbeddingGemma as the second stage. A Japanese question is
+    answered from the English policy, quoting the sentence that answers it; a question the documents do not
+    answer is still refused, in either language."""
     settings.second_stage_model = GEMMA
     kura = Kura(settings)
     kura.__dict__["embedder"] = embedder
@@ -153,10 +155,10 @@ def test_embeddinggemma_reorders_the_samples_and_answers_stay_right(settings, em
         kura.ingest(ADMIN, [library], groups=("everyone",))
         assert kura.upgrade_index(ADMIN)[1:] == (kura.store.count(), kura.store.count())
         assert kura.strong_embedder.dim == 768
-        hits = kura.retriever.search(QUESTION, EVERYONE, k=3)
-        assert "16 weeks" in hits[0].chunk.text or "sixteen" in hits[0].chunk.text.lower()
-        assert np.isclose(hits[0].score, max(h.score for h in hits))
-        answer = kura.ask(ADMIN, QUESTION, keep=False).response.result()
-        assert not answer.abstained and "16 weeks" in answer.answer
+        for question in (QUESTION, "育児休業は何週間取れますか"):
+            answer = kura.ask(ADMIN, question, keep=False).response.result()
+            assert not answer.abstained and "16 weeks" in answer.answer, (question, answer.answer)
+        for question in ("Does the company pay for a gym membership?", "ジムの会費は補助されますか"):
+            assert kura.ask(ADMIN, question, keep=False).response.result().abstained, question
     finally:
         kura.close()
