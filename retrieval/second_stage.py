@@ -1,14 +1,17 @@
 """A stronger second stage without a cross-encoder: a larger embedding model (EmbeddingGemma-300m, assembled by
-`make gemma`) re-orders the first stage's candidates by its cosine to the question (KURA_SECOND_STAGE_MODEL).
+`make gemma`; KURA_SECOND_STAGE_MODEL, which `make run` sets) re-orders the first stage's candidates by its cosine
+to the question, and adds the nearest passages of its own search: a Japanese question finds English passages that
+the default English-only first stage cannot.
 
 Embedding 30 passages with it while a user waits costs seconds on 2 cores, and indexing a corpus with it takes a
-twelfth of MiniLM's time rate, so its passage vectors are made ahead, in the background (`Upgrade`), and kept in a
+twelfth of MiniLM's time, so its passage vectors are made ahead, in the background (`Upgrade`), and kept in a
 store of their own keyed by chunk id: any existing index gains them without re-ingesting, and a question only embeds
 itself. Search never waits for the upgrade: a candidate without a vector yet keeps its first-stage place, so search
 is as good as before at once and better as the upgrade completes (progress in `kura status`).
 
-Candidates come from the caller's scoped search and the vectors store holds no text: re-scoring never widens what
-a caller can see. docs/benchmarks.md ("The second stage") has the measurements behind the combination."""
+That store holds no text, only vectors, text keys and a copy of each passage's readers, which narrows its own
+search; every passage shown is read from the index with the caller's scope, so the stage never widens what a caller
+can see. docs/benchmarks.md ("The second stage") has the measurements behind the combination and the bars."""
 
 from __future__ import annotations
 
