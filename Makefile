@@ -129,7 +129,7 @@ bundle: setup
 	CMAKE_ARGS="-DGGML_NATIVE=OFF" $(PIP) wheel --quiet --no-deps "llama-cpp-python==0.3.36" -w $(BUNDLE_DIR)/wheelhouse
 	$(PIP) wheel --quiet --no-deps . -w $(BUNDLE_DIR)/wheelhouse
 	rm $(BUNDLE_DIR)/.download.txt
-	cp -r $(GGUF) $(QWEN) models/tiktoken $(BUNDLE_DIR)/models/
+	cp -r $(GGUF) $(QWEN) $(GEMMA) models/tiktoken $(BUNDLE_DIR)/models/
 	cp requirements.lock docker-compose.yml docker-compose.gpt-oss-120b.yml docker-compose.lora.yml Dockerfile $(BUNDLE_DIR)/
 	cp -r samples bundle/install.sh bundle/images.sh bundle/README.md $(BUNDLE_DIR)/
 	du -sh $(BUNDLE_DIR)

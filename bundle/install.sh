@@ -12,6 +12,8 @@ cp -r "$here/models" "$here/samples" "$target/"
 cat > "$target/kura.env" <<ENV
 KURA_HOME=$target/.kura
 KURA_LLM_MODEL_PATH=$target/models/Qwen2.5-Coder-1.5B-Instruct.Q4_K_M.gguf
+# the second stage, as make run has it (off leaves it out: a one-off command then starts seconds faster)
+KURA_SECOND_STAGE_MODEL=$target/models/embeddinggemma-300m
 ENV
 echo "kura installed in $target. Try:"
 echo "  set -a; . $target/kura.env; set +a; $target/.venv/bin/kura ingest $target/samples && $target/.venv/bin/kura ask 'How many days of paid time off?'"

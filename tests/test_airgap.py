@@ -109,7 +109,9 @@ def test_the_offline_bundle_installs_and_answers_without_network(tmp_path):
         set -a; . {target}/kura.env; set +a
         cd {tmp_path}
         {target}/.venv/bin/kura ingest {target}/samples --json > {tmp_path}/ingest.json
+        {target}/.venv/bin/kura upgrade
         {target}/.venv/bin/kura ask "How many weeks of parental leave do parents get?" --json > {tmp_path}/ask.json
+        {target}/.venv/bin/kura status --json > {tmp_path}/status.json || true  # exit 1 names a part down: read below
     """
     done = subprocess.run(
         ["unshare", "-n", "bash", "-c", textwrap.dedent(script)],
@@ -127,3 +129,5 @@ def test_the_offline_bundle_installs_and_answers_without_network(tmp_path):
     answer = json.loads((tmp_path / "ask.json").read_text())
     assert answer["backend"] == "local" and answer["error"] is None
     assert any("16 weeks" in c["quote"] for c in answer["citations"])
+    second_stage = json.loads((tmp_path / "status.json").read_text())["health"]["second_stage"]
+    assert second_stage["ok"] and "every passage" in second_stage["detail"], "EmbeddingGemma works with no network"
