@@ -97,6 +97,20 @@ def _roles(text: str) -> set[str]:
     return found | {role for role in _ROLES_JA if role in text}
 
 
+# "According to source [1], …", "[1]によると、…", "根据[1]中的信息，…": where the model read it, not what it claims
+_ATTRIBUTION = re.compile(
+    r"^(?:(?:according to|based on|as (?:stated|described|mentioned|noted) in)\s+(?:the\s+)?"
+    r"(?:(?:sources?|documents?|passages?|context|information)\s*)?,\s*"
+    r"|(?:資料|文書|出典|情報)?[^、，,。]{0,8}(?:によると|によれば)[、，,]\s*"
+    r"|(?:根据|根據)[^，,、。]{0,20}[，,、]\s*)",
+    re.IGNORECASE,
+)
+
+
+def without_attribution(sentence: str) -> str:
+    return _ATTRIBUTION.sub("", sentence, count=1) or sentence
+
+
 def _names(text: str) -> set[str]:
     """Capitalised words that are not at a sentence start: people, products, companies."""
     words = re.findall(r"(?<![.!?]\s)(?<!^)\b[A-Z][a-zA-Z]{2,}\b", text.strip())
@@ -146,12 +160,19 @@ def _problem(
         return Note("reason_says_instead", stated=said, claimed=shown_quantity(changed[0]))
     if similarity < UNRELATED_BELOW:
         return Note("reason_not_found")
-    # polarity is a property of one sentence, not of a pair of them; across languages no words pick the clause
-    closest = source if across else _closest_part(claim, source)
+    # polarity is a property of one sentence, not of a pair of them. Across languages no words pick the clause: a
+    # source is the opposite only when each of its sentences is negated ("refunded within 14 days. After that, no
+    # refunds" does not deny "refunded within 14 days"), and a negated claim needs one negated sentence
+    if across:
+        negated = [_negated(part) for part in split_sentences(source) or [source]]
+        if _negated(claim) and not any(negated):
+            return Note("reason_not_excluded")
+        if not _negated(claim) and all(negated):
+            return Note("reason_opposite")
+        return _period_problem(claim, source)
+    closest = _closest_part(claim, source)
     if _negated(claim) != _negated(closest):
         return Note("reason_opposite") if _negated(closest) else Note("reason_not_excluded")
-    if across:
-        return _period_problem(claim, source)
     extra_roles = _roles(claim) - _roles(source)
     if extra_roles:
         return Note("reason_roles", roles=", ".join(sorted(extra_roles)))
@@ -221,7 +242,7 @@ class ClaimChecker:
         source_vectors = np.vstack([single_vectors, *[v / np.linalg.norm(v) for v in pair_vectors]])
         names = frozenset(n for hit in passages for n in _names(hit.chunk.text))
         common = frozenset(w for hit in passages for w in re.findall(r"\b[a-z][a-z'-]+\b", hit.chunk.text))
-        claims_text = [MARKER.sub("", s).strip() for s in sentences]
+        claims_text = [without_attribution(MARKER.sub("", s).strip()) for s in sentences]
         # "It can be split" means little alone: each sentence is also read after the one before it
         in_context = [f"{before} {claim}" for before, claim in zip(["", *claims_text], claims_text)]
         vectors = self.embedder.embed(claims_text + in_context)

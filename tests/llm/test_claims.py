@@ -114,7 +114,19 @@ CASES = [
         False,
         "swapped entity",
     ),
+    (
+        "How long is the paid sabbatical?",
+        "According to source [1], employees may take a 4-week paid sabbatical.",
+        True,
+        "says where it read it",
+    ),
     ("自転車通勤手当はいくらですか？", "自転車通勤手当は月額3万円が上限です。", True, "Japanese paraphrase"),
+    (
+        "自転車通勤手当はいくらですか？",
+        "[1]によると、自転車通勤手当は月額3万円が上限です。",
+        True,
+        "Japanese says where",
+    ),
     ("自転車通勤手当はいくらですか？", "自転車通勤手当は年額3万円が上限です。", False, "Japanese changed period"),
     (
         "自転車通勤手当はいくらですか？",

@@ -16,6 +16,10 @@ ENGLISH = (
     "Every parent, regardless of gender, receives 16 weeks of fully paid parental leave. "
     "It can be taken in up to three blocks within 24 months of the birth or adoption."
 )
+REFUNDS = (
+    "Annual Kumo Sync subscriptions can be refunded in full within 14 days of purchase. "
+    "After 14 days, no refunds are given for the remaining term."
+)
 JAPANESE = "自転車通勤手当は月額3万円を上限として支給する。申請には部長の承認が必要である。"
 
 CASES = [
@@ -25,6 +29,9 @@ CASES = [
     ("育児休業は最長12週間取得できます [1]。", ENGLISH, False),  # 12 where the source says 16
     ("育児休業は3回に分けて取得することはできません [1]。", ENGLISH, False),  # the source allows it
     ("ノートパソコンはディスク全体を暗号化する必要があります [1]。", ENGLISH, False),  # another subject
+    ("年間サブスクリプションは購入から14日以内なら全額返金されます [1]。", REFUNDS, True),  # a later sentence says "no"
+    ("根据[1]中的信息，年間サブスクリプションの返金は14日以内です。", REFUNDS, True),  # where it read it, in Chinese
+    ("年間サブスクリプションの返金は30日以内です [1]。", REFUNDS, False),
     ("The cycling allowance is up to 30,000 yen a month [1].", JAPANESE, True),
     ("The cycling allowance is up to 50,000 yen a month [1].", JAPANESE, False),
     ("The cycling allowance is up to 30,000 yen a year [1].", JAPANESE, False),  # per year, not per month
