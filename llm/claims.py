@@ -292,7 +292,10 @@ class ClaimChecker:
             )
 
         problem, claim = verdict(closest)
-        if not problem or problem.key in CONTRADICTIONS:
+        # across languages the closest sentence is a weaker guess ("14日以内です" reads closest to "After 14 days, no
+        # refunds…"): its opposite polarity is not the last word, another sentence may support the claim
+        guessed = bool(across[closest]) and problem and problem.key == "reason_opposite"
+        if not problem or (problem.key in CONTRADICTIONS and not guessed):
             return claim
         ranked = [i for i in order if sources[i][0] in cited] + [i for i in order if sources[i][0] not in cited]
         for index in ranked[:8]:

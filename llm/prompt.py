@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import re
 
+from retrieval.languages import is_cjk
 from retrieval.types import SearchHit
 
 SYSTEM_PROMPT = (
@@ -30,5 +31,7 @@ def build_messages(question: str, hits: list[SearchHit], instruction: str | None
     # Bare numbered passages: small models parrot any labels put beside them instead of answering.
     sources = "\n\n".join(f"[{n}] {neutralise(hit.chunk.text)}" for n, hit in enumerate(hits, 1))
     task = instruction if instruction is not None else f"Question: {neutralise(question)}"
+    if instruction is None and is_cjk(question):  # small models answer English sources in English otherwise
+        task += "\n（日本語で答えてください。）"
     user = f"Sources:\n\n{sources}\n\n{task}"
     return [{"role": "system", "content": SYSTEM_PROMPT}, {"role": "user", "content": user}]

@@ -31,6 +31,7 @@ CASES = [
     ("ノートパソコンはディスク全体を暗号化する必要があります [1]。", ENGLISH, False),  # another subject
     ("年間サブスクリプションは購入から14日以内なら全額返金されます [1]。", REFUNDS, True),  # a later sentence says "no"
     ("根据[1]中的信息，年間サブスクリプションの返金は14日以内です。", REFUNDS, True),  # where it read it, in Chinese
+    ("14日以内です [1]。", REFUNDS, True),  # terse: closest in meaning to the sentence saying "no refunds"
     ("年間サブスクリプションの返金は30日以内です [1]。", REFUNDS, False),
     ("The cycling allowance is up to 30,000 yen a month [1].", JAPANESE, True),
     ("The cycling allowance is up to 50,000 yen a month [1].", JAPANESE, False),
