@@ -55,6 +55,8 @@ def access(chunk: Chunk) -> dict[str, Any]:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "groups": list(chunk.groups), "owner": chunk.owner}
 
 
+_LOADING = threading.Lock()
+
 # Abstention bars measured on a model's own cosine (bench/abstention.py --second-stage, docs/benchmarks.md): with
 # them, a re-ordered passage's similarity is that cosine. Another model re-orders but leaves similarity as it was.
 MEASURED_BARS = {"embeddinggemma-300m": Bars(abstain_below=0.35, context_below=0.3)}
@@ -80,7 +82,14 @@ class StrongEmbedder:
     def model(self):
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+        with _LOADING:  # the upgrade thread and a first question may both ask: load once
+            if "model" not in self.__dict__:
+                self.__dict__["model"] = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+            return self.__dict__["model"]
+
+    def load(self) -> None:
+        """Import and load the model now (~30 s on 2 cores, cold), so that the first question does not wait."""
+        self.model.encode(["warm-up"])
 
     @cached_property
     def dim(self) -> int:
@@ -238,6 +247,10 @@ class Upgrade:
             self._thread.join()
 
     def _run(self) -> None:
+        try:
+            self.model.load()  # a restarted app with nothing to upgrade still answers its first question at once
+        except Exception as exc:  # e.g. a damaged model folder: status says so, search keeps its first stage
+            self.failed = exc
         while not self._stopping.is_set():
             try:
                 self.run_once()
