@@ -89,7 +89,7 @@ class StrongEmbedder:
 
     def load(self) -> None:
         """Import and load the model now (~30 s on 2 cores, cold), so that the first question does not wait."""
-        self.model.encode(["warm-up"])
+        self.model.encode(["warm-up"], show_progress_bar=False)
 
     @cached_property
     def dim(self) -> int:
@@ -109,12 +109,14 @@ class StrongEmbedder:
 
     def embed_documents(self, texts: list[str]) -> np.ndarray:
         prompt = "document" if "document" in self.model.prompts else None
-        return self.model.encode(texts, prompt_name=prompt, batch_size=8, normalize_embeddings=True)
+        return self.model.encode(
+            texts, prompt_name=prompt, batch_size=8, normalize_embeddings=True, show_progress_bar=False
+        )
 
     def embed_query(self, text: str) -> np.ndarray:
         self.last_query = time.monotonic()
         prompt = "query" if "query" in self.model.prompts else None
-        return self.model.encode([text], prompt_name=prompt, normalize_embeddings=True)[0]
+        return self.model.encode([text], prompt_name=prompt, normalize_embeddings=True, show_progress_bar=False)[0]
 
 
 class VectorRescorer:
