@@ -51,12 +51,14 @@ def first_stage(kura: Kura, question: str, k: int):
     return kura._retriever_over(kura.store, None).search(question, EVERYONE, k=k)
 
 
+@pytest.mark.slow  # an ingest and an upgrade each: the quick loop keeps the settings test
 def test_until_the_upgrade_has_run_search_keeps_the_first_stages_order(strong):
     assert strong.retriever.search(QUESTION, EVERYONE, k=5) == first_stage(strong, QUESTION, 5)
     detail = strong.status()["health"]["second_stage"]["detail"]
     assert f"vectors for 0 of {strong.store.count()} passages" in detail and "kura upgrade" in detail
 
 
+@pytest.mark.slow  # an ingest and an upgrade each: the quick loop keeps the settings test
 def test_after_the_upgrade_the_candidates_are_ordered_by_the_strong_models_cosine(strong):
     made, done, total = strong.upgrade_index(ADMIN)
     assert made == done == total == strong.store.count()
@@ -73,6 +75,7 @@ def test_after_the_upgrade_the_candidates_are_ordered_by_the_strong_models_cosin
     assert [e["action"] for e in strong.audit.read(5)][0] == "upgrade"
 
 
+@pytest.mark.slow  # an ingest and an upgrade each: the quick loop keeps the settings test
 def test_the_strong_models_own_search_never_shows_what_the_caller_may_no_longer_read(strong):
     """The strong model searches its own vectors too (that is how a Japanese question finds English passages),
     narrowed by a copy of each passage's readers; the index decides, so a stale copy shows nothing."""
@@ -90,6 +93,7 @@ def test_the_strong_models_own_search_never_shows_what_the_caller_may_no_longer_
     assert board and {h.chunk.doc_id for h in board} == {leave.doc_id}
 
 
+@pytest.mark.slow  # an ingest and an upgrade each: the quick loop keeps the settings test
 def test_a_changed_passage_is_never_reordered_by_its_old_vector_and_a_deleted_ones_vector_is_forgotten(strong, library):
     strong.upgrade_index(ADMIN)
     policy = next(library.rglob("*leave*"))
@@ -114,6 +118,7 @@ def test_a_changed_passage_is_never_reordered_by_its_old_vector_and_a_deleted_on
     assert strong.strong_vectors.count() == strong.store.count(), "the deleted document's vectors are gone"
 
 
+@pytest.mark.slow  # an ingest and an upgrade each: the quick loop keeps the settings test
 def test_the_app_makes_the_vectors_in_the_background_after_each_ingest(strong, library):
     strong.upgrade.start()
     (library / "policies" / "gym.md").write_text("# Gym\n\nThe company pays 50 euros a month towards a gym.\n")
