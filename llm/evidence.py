@@ -109,8 +109,12 @@ def best_evidence(
         return []
     sentences = sentence_vectors(embedder, [sentence for _, sentence in candidates])
     similarities = sentences @ embedder.embed_one(question)
-    other = [i for i, (n, _) in enumerate(candidates) if is_cjk(hits[n - 1].chunk.text) != is_cjk(question)]
-    if across is not None and other:
+    other = (
+        [i for i, (n, _) in enumerate(candidates) if is_cjk(hits[n - 1].chunk.text) != is_cjk(question)]
+        if across is not None
+        else []
+    )
+    if other:
         readings = sentence_vectors(across, [candidates[i][1] for i in other]) @ across.embed_one(question)
         similarities[other] = readings - ACROSS_SHIFT
     question_stems = _stems(question)

@@ -55,8 +55,6 @@ def access(chunk: Chunk) -> dict[str, Any]:
     return {"doc_id": chunk.doc_id, "source": chunk.source, "groups": list(chunk.groups), "owner": chunk.owner}
 
 
-_LOADING = threading.Lock()
-
 # Abstention bars measured on a model's own cosine (bench/abstention.py --second-stage, docs/benchmarks.md): with
 # them, a re-ordered passage's similarity is that cosine. Another model re-orders but leaves similarity as it was.
 MEASURED_BARS = {"embeddinggemma-300m": Bars(abstain_below=0.35, context_below=0.3)}
@@ -73,19 +71,20 @@ class StrongEmbedder:
                 f"No sentence-transformers model at {self.folder} (KURA_SECOND_STAGE_MODEL). Run `make gemma` to "
                 "assemble EmbeddingGemma-300m into models/embeddinggemma-300m, or set KURA_SECOND_STAGE_MODEL=off."
             )
-        self.model_id = self.folder.name
-        self.label = self.folder.name
+        self.model_id = self.folder.name  # also what status calls it
         self.bars = MEASURED_BARS.get(self.model_id)
         self.last_query = 0.0  # time.monotonic() of the last question embedded: the upgrade yields to people
+        self._model = None
+        self._loading = threading.Lock()  # the upgrade thread and a first question may both ask: load once
 
-    @cached_property
+    @property
     def model(self):
         from sentence_transformers import SentenceTransformer
 
-        with _LOADING:  # the upgrade thread and a first question may both ask: load once
-            if "model" not in self.__dict__:
-                self.__dict__["model"] = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
-            return self.__dict__["model"]
+        with self._loading:
+            if self._model is None:
+                self._model = SentenceTransformer(str(self.folder), device="cpu", local_files_only=True)
+            return self._model
 
     def load(self) -> None:
         """Import and load the model now (~30 s on 2 cores, cold), so that the first question does not wait."""
@@ -124,14 +123,14 @@ class VectorRescorer:
     that the first stage, English-only by default, cannot), and every candidate with a vector is re-ordered by its
     cosine to the question, moving only among the places such candidates held: a passage without one yet keeps its
     first-stage place. A re-ordered hit's `score` becomes that cosine, and so does its `similarity` when the model
-    has measured bars (`Bars`); a hit without a vector then has its similarity moved by `unmoved_shift`, the
-    first-stage bar less the strong model's, so that one bar reads both while the upgrade runs."""
+    has measured bars (`Bars`); a hit without a vector then has its similarity moved by the first stage's abstention
+    bar less the strong model's (`first_stage_bar`), so that one bar reads both while the upgrade runs."""
 
-    def __init__(self, model: StrongEmbedder, vectors: Store, candidates: int = 30, unmoved_shift: float = 0.0):
+    def __init__(self, model: StrongEmbedder, vectors: Store, candidates: int = 30, first_stage_bar: float = 0.0):
         self.model = model
         self.vectors = vectors
         self.candidates = candidates
-        self.unmoved_shift = unmoved_shift if model.bars else 0.0
+        self.unmoved_shift = first_stage_bar - model.bars.abstain_below if model.bars else 0.0
 
     def rerank(self, query: str, hits: list[SearchHit], k: int, scope: AccessScope, fetch: Fetch) -> list[SearchHit]:
         question = self.model.embed_query(query)
@@ -201,20 +200,18 @@ class Upgrade:
     def _bring_up_to_date(self, chunks: list[Chunk]) -> int:
         """Vectors for the chunks that have none, or one of a text they no longer have; a chunk whose readers
         changed (Library → groups) has its copy of access replaced without embedding it again. → vectors made."""
-        kept = self.vectors.kept_vectors([c.chunk_id for c in chunks])
-        changed: dict[str, tuple[np.ndarray, dict[str, Any]]] = {}
+        kept = self.vectors.kept_payloads([c.chunk_id for c in chunks])
         stale = []
         for chunk in chunks:
             payload = {"text_key": self.model.key(embedding_text(chunk)), **access(chunk)}
-            vector, before = kept.get(chunk.chunk_id, (None, {}))
+            before = kept.get(chunk.chunk_id, {})
             if before.get("text_key") != payload["text_key"]:
                 stale.append((chunk, payload))
             elif before != payload:
-                changed[chunk.chunk_id] = (vector, payload)
+                self.vectors.set_kept_payload(chunk.chunk_id, payload)
         if stale:
             vectors = self.model.embed_documents([embedding_text(chunk) for chunk, _ in stale])
-            changed.update({c.chunk_id: (v, payload) for (c, payload), v in zip(stale, vectors, strict=True)})
-        self.vectors.keep_vectors(changed)
+            self.vectors.keep_vectors({c.chunk_id: (v, p) for (c, p), v in zip(stale, vectors, strict=True)})
         return len(stale)
 
     def _wait_for_quiet(self) -> None:

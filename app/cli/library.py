@@ -183,7 +183,9 @@ def upgrade() -> None:
 
     def command(kura) -> None:
         made, done, total = kura.upgrade_index(caller_of(kura))
-        console.print(f"{made} vectors made; {done} of {total} passages are re-ordered by {kura.strong_embedder.label}")
+        console.print(
+            f"{made} vectors made; {done} of {total} passages are re-ordered by {kura.strong_embedder.model_id}"
+        )
 
     run(command)
 

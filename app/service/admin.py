@@ -143,7 +143,7 @@ class Admin(Wiring):
         if self.upgrade.failed is not None:
             raise self.upgrade.failed
         done, total = self.upgrade.progress()
-        label = self.strong_embedder.label
+        label = self.strong_embedder.model_id
         if done >= total:
             return f"{label}: every passage ({total:,}) re-ordered by it"
         return (

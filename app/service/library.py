@@ -146,7 +146,7 @@ class Library(Wiring):
             )
         made = self.upgrade.run_once()
         done, total = self.upgrade.progress()
-        self.record(caller, "upgrade", model=self.strong_embedder.label, made=made, done=done, total=total)
+        self.record(caller, "upgrade", model=self.strong_embedder.model_id, made=made, done=done, total=total)
         return made, done, total
 
     def welcome(self) -> Library:

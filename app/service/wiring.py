@@ -206,9 +206,8 @@ class Wiring:
         if s.reranker_model:
             return Reranker(s.reranker_model, s.rerank_candidates)
         if strong_vectors is not None:
-            model, first = self.strong_embedder, EMBEDDERS[s.embedder]
-            shift = first.abstain_below - model.bars.abstain_below if model.bars else 0.0
-            return VectorRescorer(model, strong_vectors, s.rerank_candidates, unmoved_shift=shift)
+            first_stage_bar = EMBEDDERS[s.embedder].abstain_below
+            return VectorRescorer(self.strong_embedder, strong_vectors, s.rerank_candidates, first_stage_bar)
         return None
 
     @cached_property

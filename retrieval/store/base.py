@@ -209,9 +209,19 @@ class Store(ABC):
             for r in self._retrieve(list(chunk_ids), with_payload=True)
         }
 
+    def kept_payloads(self, chunk_ids: Sequence[str]) -> dict[str, dict[str, Any]]:
+        """The payload kept for each of these chunk ids that has one, without its vector."""
+        return {
+            str(r.id): r.payload or {} for r in self._retrieve(list(chunk_ids), with_payload=True, with_vector=False)
+        }
+
+    def set_kept_payload(self, chunk_id: str, payload: dict[str, Any]) -> None:
+        """Replace the payload kept with one vector (its readers changed), the vector as it is."""
+        self._set_payload(filters.build(chunk_ids=[chunk_id]), payload)
+
     def present(self, chunk_ids: Sequence[str]) -> set[str]:
         """Which of these chunk ids the store holds."""
-        return {str(r.id) for r in self._retrieve(list(chunk_ids), with_payload=False)}
+        return {str(r.id) for r in self._retrieve(list(chunk_ids), with_payload=False, with_vector=False)}
 
     def nearest_ids(self, vector: np.ndarray, scope: AccessScope, limit: int) -> list[str]:
         """The ids of the `limit` points nearest to `vector` that the scope may read, by their payload's access."""
@@ -268,9 +278,9 @@ class Store(ABC):
         """Scored points with .id, .score, .payload and .vector."""
 
     @abstractmethod
-    def _retrieve(self, ids: list[str], with_payload: bool) -> Sequence[Any]:
-        """These points (those that exist) with .id and their dense vector; with their payload if asked (a second
-        stage's store: small), else without."""
+    def _retrieve(self, ids: list[str], with_payload: bool, with_vector: bool = True) -> Sequence[Any]:
+        """These points (those that exist) with .id; with their dense vector and their payload (a second stage's
+        store: small) as asked."""
 
     @abstractmethod
     def _page(self, limit: int, offset: Any, with_payload: bool) -> tuple[Sequence[Any], Any]:

@@ -143,11 +143,11 @@ class EdgeStore(Store):
         with self._lock:
             return self._shard.query(edge_request(request))
 
-    def _retrieve(self, ids, with_payload):
+    def _retrieve(self, ids, with_payload, with_vector=True):
         if not ids:
             return []
         with self._lock:
-            return self._shard.retrieve(ids, with_payload=with_payload, with_vector=["dense"])
+            return self._shard.retrieve(ids, with_payload=with_payload, with_vector=["dense"] if with_vector else False)
 
     def _page(self, limit, offset, with_payload):
         request = q.ScrollRequest(limit=limit, offset=offset, with_payload=with_payload, with_vector=False)

@@ -96,11 +96,12 @@ class ServerStore(Store):
                 with_vectors=request.with_vector,
             ).points
 
-    def _retrieve(self, ids, with_payload):
+    def _retrieve(self, ids, with_payload, with_vector=True):
         if not ids:
             return []
+        vectors = ["dense"] if with_vector else False
         with self._answering():
-            return self._client.retrieve(self.collection, ids=ids, with_payload=with_payload, with_vectors=["dense"])
+            return self._client.retrieve(self.collection, ids=ids, with_payload=with_payload, with_vectors=vectors)
 
     def _page(self, limit, offset, with_payload):
         with self._answering():
